@@ -1,0 +1,31 @@
+"""azora-nb: analytics over the Azora platform's databases, from JupyterLab.
+
+>>> import azora_nb as az
+>>> ws = az.connect()          # doctest: +SKIP
+>>> ws.sql("select 1 as one")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from azora_nb.exceptions import AzoraError, ConfigError, QueryError, StoreUnavailable
+from azora_nb.settings import SOURCES, Settings
+from azora_nb.workspace import Workspace, connect
+
+try:
+    __version__ = version("azora-nb")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "SOURCES",
+    "AzoraError",
+    "ConfigError",
+    "QueryError",
+    "Settings",
+    "StoreUnavailable",
+    "Workspace",
+    "__version__",
+    "connect",
+]

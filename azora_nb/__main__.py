@@ -1,0 +1,3 @@
+from azora_nb.cli import main
+
+main()

@@ -1,0 +1,12 @@
+"""The ``azora-nb`` command: a thin layer over the library.
+
+Each command group lives in its own module and registers itself on
+:data:`main` when imported here.
+"""
+
+from __future__ import annotations
+
+from azora_nb.cli.app import main
+from azora_nb.cli import basic  # noqa: F401  (registers status, sql)
+
+__all__ = ["main"]

@@ -1,0 +1,68 @@
+"""``azora-nb status`` and ``azora-nb sql``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import pandas as pd
+
+from azora_nb.cli.app import handle_errors, main
+from azora_nb.settings import SOURCES
+from azora_nb.workspace import connect
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@handle_errors
+def status(as_json: bool) -> None:
+    """Show every store: configured, reachable, latency, version.
+
+    Exit code 0 when healthy, 1 when degraded, 2 when down.
+    """
+    with connect() as ws:
+        report = ws.status()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        frame = report.to_frame().fillna("")
+        click.echo(frame.to_string(index=False))
+        click.echo(f"\noverall: {report.overall}")
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--source", type=click.Choice(SOURCES), default="core", show_default=True,
+              help="Which service database to query.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind a :NAME placeholder (repeatable). Values are bound, never formatted.")
+@handle_errors
+def sql(query: str, source: str, fmt: str, params: tuple[str, ...]) -> None:
+    """Run QUERY on a source and print the result.
+
+    Example: azora-nb sql "select severity, count(*) from alerts group by 1"
+    """
+    bound: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--param")
+        bound[name] = value
+    with connect() as ws:
+        frame = ws.sql(query, bound, source=source)
+    click.echo(render(frame, fmt))
+
+
+def render(frame: pd.DataFrame, fmt: str) -> str:
+    """Render a frame for the terminal, as CSV or as JSON records."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if fmt == "json":
+        return frame.to_json(orient="records", date_format="iso", indent=2) or "[]"
+    if frame.empty:
+        return "(no rows)" if len(frame.columns) == 0 else frame.to_string(index=False) + "\n(0 rows)"
+    return frame.to_string(index=False, max_rows=200)

@@ -1,0 +1,89 @@
+"""Every error azora-nb raises on purpose.
+
+Each subclass carries structured fields (``store``, ``source``, ``table``,
+``revision``...) and a message that names the problem and what to do next.
+The CLI turns any :class:`AzoraError` into that message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class AzoraError(Exception):
+    """Base class of every azora-nb error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(AzoraError):
+    """A setting is missing, malformed or contradicts another one."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class UnknownSource(ConfigError):
+    """A source name that is not one of the configured sources."""
+
+    def __init__(self, source: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            f"unknown source {source!r}; choose one of: {', '.join(known)}",
+            setting=None,
+        )
+        self.source = source
+        self.known = known
+
+
+class StoreUnavailable(AzoraError):
+    """A store is not configured, or is configured but cannot be reached."""
+
+    def __init__(self, store: str, setting: str, detail: str, *, configured: bool = True) -> None:
+        if configured:
+            message = (
+                f"{store} is unreachable: {detail}. Check that the server is running, "
+                f"or point {setting} at one that is."
+            )
+        else:
+            message = f"{store} is not configured: {detail}. Set {setting} to use it."
+        super().__init__(message)
+        self.store = store
+        self.setting = setting
+        self.detail = detail
+        self.configured = configured
+
+
+class MissingDependency(AzoraError):
+    """An optional package needed for a feature is not installed."""
+
+    def __init__(self, package: str, feature: str, extra: str | None = None) -> None:
+        hint = f"pip install 'azora-nb[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"{feature} needs the {package!r} package: {hint}")
+        self.package = package
+        self.feature = feature
+
+
+class QueryError(AzoraError):
+    """The database rejected a query (syntax, missing table, bad parameter...)."""
+
+    def __init__(self, source: str, detail: str, *, hint: str | None = None) -> None:
+        message = f"query on {source} failed: {detail}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)
+        self.source = source
+        self.detail = detail
+
+
+class SchemaError(AzoraError):
+    """A database's schema is missing, out of date or differs from the models."""
+
+    def __init__(self, message: str, *, source: str | None = None,
+                 revision: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+        self.revision = revision

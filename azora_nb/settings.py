@@ -1,0 +1,324 @@
+"""Settings, read once at the edge.
+
+Precedence, highest first: the process environment, a ``.env`` file, an
+``azora.toml`` file, then defaults. Both files are looked for in the
+project directory: the nearest directory, from the current one upwards, that
+holds ``azora.toml``, ``.env`` or ``.azora``; failing that, the current
+directory. This is what lets a notebook kernel started in ``notebooks/``
+find the same data as the CLI started at the repository root.
+
+No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from azora_nb.exceptions import ConfigError, UnknownSource
+
+SOURCES: tuple[str, ...] = ("core", "mint", "gateway", "compliance")
+"""The service databases, in the order they are reported."""
+
+DEFAULT_MONGO_DB = "azora_os"
+_MARKERS = ("azora.toml", ".env", ".azora")
+_SECRET_IN_URL = re.compile(r"(?P<head>://[^:/?#@\s]*:)(?P<secret>[^@/\s]*)(?P<tail>@)")
+_SECRET_IN_QUERY = re.compile(
+    r"(?P<head>[?&](?:password|passwd|pwd|token|secret|api_key|apikey)=)(?P<secret>[^&\s]*)",
+    re.IGNORECASE,
+)
+
+
+def mask_url(url: str | None) -> str | None:
+    """Return ``url`` with any password or token replaced by ``***``.
+
+    >>> mask_url("postgresql://ana:s3cret@db:5432/core")
+    'postgresql://ana:***@db:5432/core'
+    """
+    if url is None:
+        return None
+    masked = _SECRET_IN_URL.sub(r"\g<head>***\g<tail>", url)
+    return _SECRET_IN_QUERY.sub(r"\g<head>***", masked)
+
+
+def mask_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Mask URL passwords in free text, and any of ``secrets`` verbatim."""
+    out = _SECRET_IN_QUERY.sub(r"\g<head>***", _SECRET_IN_URL.sub(r"\g<head>***\g<tail>", text))
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            out = out.replace(secret, "***")
+    return out
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Connection limits of one store. Timeouts are in seconds."""
+
+    pool_size: int = 5
+    connect_timeout: float = 5.0
+    statement_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One service database. ``url`` is ``None`` for the embedded SQLite default."""
+
+    name: str
+    url: str | None
+    limits: Limits
+    setting: str
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+    def sqlalchemy_url(self, home: Path) -> str:
+        """The URL to hand to SQLAlchemy, with the driver azora-nb uses."""
+        if self.url is None:
+            return f"sqlite:///{home / f'{self.name}.sqlite'}"
+        return normalise_sql_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"SourceSettings(name={self.name!r}, url={mask_url(self.url)!r})"
+
+
+@dataclass(frozen=True)
+class MongoSettings:
+    url: str | None
+    database: str
+    limits: Limits
+
+    def __repr__(self) -> str:
+        return f"MongoSettings(url={mask_url(self.url)!r}, database={self.database!r})"
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str | None
+    limits: Limits
+
+    def __repr__(self) -> str:
+        return f"RedisSettings(url={mask_url(self.url)!r})"
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """The query-result cache: Redis when a Redis URL is set, else local disk."""
+
+    enabled: bool = True
+    ttl: float = 3600.0
+    prefix: str = "azora-nb"
+    max_entry_bytes: int = 256 * 1024 * 1024
+    disk_size_limit: int = 4 * 1024 * 1024 * 1024
+    lock_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything azora-nb needs to know about where the data lives.
+
+    Build it with :meth:`Settings.load`; tests pass ``env`` and ``cwd`` so
+    that nothing leaks in from the machine.
+    """
+
+    home: Path
+    sources: Mapping[str, SourceSettings]
+    mongo: MongoSettings
+    redis: RedisSettings
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    project_dir: Path | None = None
+
+    def source(self, name: str) -> SourceSettings:
+        try:
+            return self.sources[name]
+        except KeyError:
+            raise UnknownSource(name, tuple(self.sources)) from None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every password found in the configured URLs, for masking free text."""
+        urls = [s.url for s in self.sources.values()] + [self.mongo.url, self.redis.url]
+        found: list[str] = []
+        for url in urls:
+            for match in _SECRET_IN_URL.finditer(url or ""):
+                if match.group("secret"):
+                    found.append(match.group("secret"))
+        return tuple(found)
+
+    def with_home(self, home: Path) -> Settings:
+        return replace(self, home=home)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+        """Read settings from ``env`` (default: the process environment), ``.env`` and
+        ``azora.toml``.
+
+        >>> s = Settings.load(env={}, cwd=Path("/tmp"))
+        >>> s.source("core").embedded
+        True
+        """
+        cwd = (cwd or Path.cwd()).resolve()
+        project = _find_project_dir(cwd)
+        base = project or cwd
+        merged: dict[str, str] = {}
+        merged.update(_read_toml(base / "azora.toml"))
+        merged.update(_read_dotenv(base / ".env"))
+        merged.update(os.environ if env is None else env)
+        return _build(merged, base, project)
+
+
+def _find_project_dir(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in _MARKERS):
+            return directory
+    return None
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _read_toml(path: Path) -> dict[str, str]:
+    """Flatten ``azora.toml`` into the environment variables it stands for.
+
+    ``[sources] core = "..."`` becomes ``AZORA_CORE_URL``; ``[mongo] url`` becomes
+    ``AZORA_MONGO_URL``; any other ``[section] key`` becomes ``AZORA_SECTION_KEY``;
+    top-level keys become ``AZORA_KEY``.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, subvalue in value.items():
+                if key == "sources":
+                    flat[f"AZORA_{sub.upper()}_URL"] = str(subvalue)
+                else:
+                    flat[f"AZORA_{key.upper()}_{sub.upper()}"] = _toml_scalar(subvalue)
+        else:
+            flat[f"AZORA_{key.upper()}"] = _toml_scalar(value)
+    return flat
+
+
+def _toml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def normalise_sql_url(url: str) -> str:
+    """Pick the drivers azora-nb is built on: psycopg 3 for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings:
+    home_raw = env.get("AZORA_HOME") or ".azora"
+    home = Path(home_raw).expanduser()
+    if not home.is_absolute():
+        home = (base / home).resolve()
+
+    defaults = _limits(env, "AZORA", Limits())
+    sources: dict[str, SourceSettings] = {}
+    for name in SOURCES:
+        setting = f"AZORA_{name.upper()}_URL"
+        url = env.get(setting) or None
+        if name == "core" and url is None and env.get("DATABASE_URL"):
+            url, setting = env["DATABASE_URL"], "DATABASE_URL"
+        if url is not None:
+            _check_sql_url(url, setting)
+        sources[name] = SourceSettings(
+            name=name, url=url, setting=setting,
+            limits=_limits(env, f"AZORA_{name.upper()}", defaults),
+        )
+
+    mongo_url = env.get("AZORA_MONGO_URL") or env.get("MONGO_URI") or None
+    if mongo_url and not mongo_url.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError(
+            f"AZORA_MONGO_URL must start with mongodb:// or mongodb+srv://, got {mask_url(mongo_url)}",
+            setting="AZORA_MONGO_URL",
+        )
+    mongo = MongoSettings(
+        url=mongo_url,
+        database=env.get("AZORA_MONGO_DB") or DEFAULT_MONGO_DB,
+        limits=_limits(env, "AZORA_MONGO", defaults),
+    )
+    redis_url = env.get("AZORA_REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"AZORA_REDIS_URL must start with redis://, rediss:// or unix://, "
+            f"got {mask_url(redis_url)}",
+            setting="AZORA_REDIS_URL",
+        )
+    redis = RedisSettings(url=redis_url, limits=_limits(env, "AZORA_REDIS", defaults))
+    cache = CacheSettings(
+        enabled=_bool(env, "AZORA_CACHE", True),
+        ttl=_number(env, "AZORA_CACHE_TTL", 3600.0),
+        prefix=env.get("AZORA_CACHE_PREFIX") or "azora-nb",
+        max_entry_bytes=int(_number(env, "AZORA_CACHE_MAX_ENTRY_MB", 256.0) * 1024 * 1024),
+        disk_size_limit=int(_number(env, "AZORA_CACHE_DISK_LIMIT_MB", 4096.0) * 1024 * 1024),
+        lock_timeout=_number(env, "AZORA_CACHE_LOCK_TIMEOUT", 300.0),
+    )
+    return Settings(home=home, sources=sources, mongo=mongo, redis=redis, cache=cache,
+                    project_dir=project)
+
+
+def _check_sql_url(url: str, setting: str) -> None:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not scheme.startswith(("postgres", "sqlite")):
+        raise ConfigError(
+            f"{setting} must be a PostgreSQL or SQLite URL (postgresql://user@host/db or "
+            f"sqlite:////path/file.sqlite), got {mask_url(url)!r}",
+            setting=setting,
+        )
+
+
+def _limits(env: Mapping[str, str], prefix: str, fallback: Limits) -> Limits:
+    statement = env.get(f"{prefix}_STATEMENT_TIMEOUT")
+    return Limits(
+        pool_size=int(_number(env, f"{prefix}_POOL_SIZE", fallback.pool_size)),
+        connect_timeout=_number(env, f"{prefix}_CONNECT_TIMEOUT", fallback.connect_timeout),
+        statement_timeout=(
+            _number(env, f"{prefix}_STATEMENT_TIMEOUT", 0.0) or None
+            if statement is not None else fallback.statement_timeout
+        ),
+    )
+
+
+def _number(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {raw!r}", setting=key) from None
+    if value < 0:
+        raise ConfigError(f"{key} must not be negative, got {raw!r}", setting=key)
+    return value
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}", setting=key)

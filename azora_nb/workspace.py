@@ -1,0 +1,408 @@
+"""One workspace over every store: the object an analyst holds.
+
+>>> import azora_nb as az
+>>> with az.connect() as ws:                    # doctest: +SKIP
+...     ws.sql("select count(*) as n from treasury_ledger")
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+
+from azora_nb import frames, pgread
+from azora_nb.exceptions import ConfigError, MissingDependency, QueryError, StoreUnavailable
+from azora_nb.settings import SOURCES, Settings, mask_secrets, mask_url
+from azora_nb.sqlite import create_sqlite_engine
+from azora_nb.status import StoreStatus, WorkspaceStatus, timed_probe
+
+if TYPE_CHECKING:
+    import pymongo
+    import pymongo.database
+    import redis
+
+log = logging.getLogger("azora_nb")
+
+Query = str | sa.sql.ClauseElement
+
+
+class Workspace:
+    """Engines for the service databases, plus the Mongo and Redis clients.
+
+    Everything connects lazily, on first use. Use it as a context manager, or
+    call :meth:`close`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if not isinstance(settings, Settings):
+            raise ConfigError("Workspace needs a Settings; build one with Settings.load()")
+        self.settings = settings
+        self._engines: dict[str, Engine] = {}
+        self._redis: redis.Redis | None = None
+        self._mongo: pymongo.MongoClient[Any] | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Dispose of every engine and client this workspace opened."""
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+            if self._redis is not None:
+                self._redis.close()
+                self._redis = None
+            if self._mongo is not None:
+                self._mongo.close()
+                self._mongo = None
+            self._closed = True
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{name}={'embedded' if s.embedded else mask_url(s.url)}"
+            for name, s in self.settings.sources.items()
+        )
+        return f"<Workspace home={self.settings.home} {parts}>"
+
+    # -- stores --------------------------------------------------------------
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(self.settings.sources)
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
+
+    def engine(self, source: str = "core") -> Engine:
+        """The SQLAlchemy engine of ``source``, created on first use."""
+        cfg = self.settings.source(source)
+        with self._lock:
+            engine = self._engines.get(source)
+            if engine is None:
+                self._closed = False
+                engine = _create_engine(cfg.sqlalchemy_url(self.settings.home), cfg.limits)
+                self._engines[source] = engine
+            return engine
+
+    @property
+    def redis(self) -> redis.Redis:
+        """The Redis client (``AZORA_REDIS_URL``); raises :class:`StoreUnavailable` when unset."""
+        url = self.settings.redis.url
+        if url is None:
+            raise StoreUnavailable("redis", "AZORA_REDIS_URL", "no Redis URL is set",
+                                   configured=False)
+        with self._lock:
+            if self._redis is None:
+                import redis as redis_lib
+
+                limits = self.settings.redis.limits
+                self._redis = redis_lib.Redis.from_url(
+                    url,
+                    socket_connect_timeout=limits.connect_timeout,
+                    socket_timeout=limits.statement_timeout or max(limits.connect_timeout, 10.0),
+                    max_connections=max(limits.pool_size, 2) * 4,
+                    health_check_interval=30,
+                )
+            return self._redis
+
+    @property
+    def mongo_client(self) -> pymongo.MongoClient[Any]:
+        url = self.settings.mongo.url
+        if url is None:
+            raise StoreUnavailable("mongo", "AZORA_MONGO_URL", "no MongoDB URL is set",
+                                   configured=False)
+        with self._lock:
+            if self._mongo is None:
+                try:
+                    import pymongo
+                except ImportError as exc:  # pragma: no cover - a core dependency
+                    raise MissingDependency("pymongo", "MongoDB access") from exc
+                limits = self.settings.mongo.limits
+                timeout_ms = int(limits.connect_timeout * 1000)
+                self._mongo = pymongo.MongoClient(
+                    url,
+                    serverSelectionTimeoutMS=timeout_ms,
+                    connectTimeoutMS=timeout_ms,
+                    maxPoolSize=max(limits.pool_size, 1),
+                    tz_aware=True,
+                )
+            return self._mongo
+
+    @property
+    def mongo(self) -> pymongo.database.Database[Any]:
+        """The document database (``AZORA_MONGO_URL``, ``AZORA_MONGO_DB``)."""
+        return self.mongo_client[self.settings.mongo.database]
+
+    # -- queries ---------------------------------------------------------------
+    def sql(self, query: Query, params: Mapping[str, Any] | None = None,
+            source: str = "core") -> pd.DataFrame:
+        """Run a query on ``source`` and return a DataFrame that follows the dtype policy
+        (see :mod:`azora_nb.frames`).
+
+        ``query`` is SQL text with ``:name`` placeholders, or a SQLAlchemy Core
+        statement. Values in ``params`` are bound, never formatted into the SQL.
+
+        >>> ws.sql("select * from alerts where severity = :s", {"s": "critical"})  # doctest: +SKIP
+        """
+        stmt = _statement(query)
+        engine = self.engine(source)
+        declared = frames.kinds_from_statement(stmt)
+        with self._connection(source, engine) as conn:
+            try:
+                if engine.dialect.name == "postgresql":
+                    sql, bound = _compile(stmt, engine, params)
+                    fast = pgread.read_frame(conn, sql, bound, declared)
+                    if fast is not None:
+                        return fast
+                result = conn.execute(stmt, dict(params or {}))
+                if not result.returns_rows:
+                    conn.commit()
+                    return pd.DataFrame()
+                columns = list(result.keys())
+                rows = result.fetchall()
+                kinds = _result_kinds(result, columns, declared, engine)
+                return frames.rows_to_frame(columns, rows, kinds)
+            except sa_exc.DBAPIError as exc:
+                raise self._translate(source, exc) from None
+            except Exception as exc:
+                if _is_driver_error(exc):
+                    raise self._translate(source, exc) from None
+                raise
+
+    def sql_chunks(self, query: Query, params: Mapping[str, Any] | None = None,
+                   source: str = "core", chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """Like :meth:`sql`, but yield DataFrames of at most ``chunk_rows`` rows, streaming
+        from a server-side cursor so that memory stays flat however large the result."""
+        if chunk_rows < 1:
+            raise ValueError("chunk_rows must be at least 1")
+        stmt = _statement(query)
+        engine = self.engine(source)
+        declared = frames.kinds_from_statement(stmt)
+        with self._connection(source, engine) as conn:
+            try:
+                result = conn.execution_options(stream_results=True, yield_per=chunk_rows) \
+                    .execute(stmt, dict(params or {}))
+                columns = list(result.keys())
+                kinds: dict[str, frames.Kind | None] = dict(
+                    _result_kinds(result, columns, declared, engine))
+                for rows in result.partitions(chunk_rows):
+                    frame = frames.rows_to_frame(columns, rows, kinds)
+                    for name in columns:
+                        if kinds.get(name) is None and frame[name].notna().any():
+                            kinds[name] = frames.infer_kind(frame[name].tolist())
+                    yield frame
+            except sa_exc.DBAPIError as exc:
+                raise self._translate(source, exc) from None
+
+    def execute(self, query: Query, params: Mapping[str, Any] | None = None,
+                source: str = "core") -> int:
+        """Run a statement that changes data, in its own transaction; return the row count."""
+        stmt = _statement(query)
+        engine = self.engine(source)
+        with self._connection(source, engine) as conn:
+            try:
+                result = conn.execute(stmt, dict(params or {}))
+                conn.commit()
+                return int(result.rowcount or 0)
+            except sa_exc.DBAPIError as exc:
+                raise self._translate(source, exc) from None
+
+    def _connection(self, source: str, engine: Engine) -> sa.Connection:
+        try:
+            return engine.connect()
+        except sa_exc.DBAPIError as exc:
+            cfg = self.settings.source(source)
+            detail = mask_secrets(_first_line(exc.orig or exc), self.settings.secrets())
+            raise StoreUnavailable(source, cfg.setting, detail) from None
+
+    def _translate(self, source: str, exc: BaseException) -> Exception:
+        cfg = self.settings.source(source)
+        orig = getattr(exc, "orig", None) or exc
+        detail = mask_secrets(_first_line(orig), self.settings.secrets())
+        if getattr(exc, "connection_invalidated", False) or _is_disconnect(orig):
+            return StoreUnavailable(source, cfg.setting, detail)
+        return QueryError(source, detail)
+
+    # -- health ----------------------------------------------------------------
+    def status(self) -> WorkspaceStatus:
+        """Probe every store. Never raises: absent or failing stores are reported."""
+        stores: list[StoreStatus] = [self._probe_source(name) for name in self.sources]
+        stores.append(self._probe_cache())
+        stores.append(self._probe_mongo())
+        return WorkspaceStatus(stores=tuple(stores), sql_stores=self.sources)
+
+    def _probe_source(self, name: str) -> StoreStatus:
+        cfg = self.settings.source(name)
+        url = cfg.sqlalchemy_url(self.settings.home)
+        backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+        note = "embedded" if cfg.embedded else None
+
+        def probe() -> str:
+            with self.engine(name).connect() as conn:
+                query = "select sqlite_version()" if backend == "sqlite" else "show server_version"
+                return str(conn.exec_driver_sql(query).scalar())
+
+        status = timed_probe(name, backend, cfg.setting, mask_url(url), probe, note)
+        return _masked(status, self.settings)
+
+    def _probe_cache(self) -> StoreStatus:
+        if not self.settings.cache.enabled:
+            return StoreStatus(store="cache", backend="none", configured=False, reachable=None,
+                               setting="AZORA_CACHE", note="disabled")
+        if self.settings.redis.url is None:
+            directory = self.settings.home / "cache"
+
+            def probe_disk() -> str:
+                directory.mkdir(parents=True, exist_ok=True)
+                marker = directory / ".probe"
+                marker.write_text("ok")
+                marker.unlink()
+                return "local disk"
+
+            return timed_probe("cache", "disk", "AZORA_REDIS_URL", str(directory), probe_disk,
+                               note="local disk cache (set AZORA_REDIS_URL to share one)")
+
+        def probe_redis() -> str:
+            client = self.redis
+            client.ping()
+            return str(client.info("server").get("redis_version", "?"))
+
+        status = timed_probe("cache", "redis", "AZORA_REDIS_URL",
+                             mask_url(self.settings.redis.url), probe_redis)
+        return _masked(status, self.settings)
+
+    def _probe_mongo(self) -> StoreStatus:
+        if self.settings.mongo.url is None:
+            return StoreStatus(store="mongo", backend="mongodb", configured=False,
+                               reachable=None, setting="AZORA_MONGO_URL",
+                               note="document features are off")
+
+        def probe() -> str:
+            info = self.mongo_client.server_info()
+            return str(info.get("version", "?"))
+
+        status = timed_probe("mongo", "mongodb", "AZORA_MONGO_URL",
+                             mask_url(self.settings.mongo.url), probe,
+                             note=f"database {self.settings.mongo.database}")
+        return _masked(status, self.settings)
+
+
+def connect(settings: Settings | None = None, **overrides: str) -> Workspace:
+    """Open a workspace from the environment, ``.env`` and ``azora.toml``.
+
+    ``overrides`` are settings by environment-variable name, applied on top,
+    for example ``connect(AZORA_HOME="/tmp/demo")``.
+
+    >>> import azora_nb as az
+    >>> with az.connect() as ws:                 # doctest: +SKIP
+    ...     print(ws.status().overall)
+    """
+    if settings is not None and overrides:
+        raise ConfigError("pass either settings or overrides to connect(), not both")
+    if settings is None:
+        if overrides:
+            import os
+
+            settings = Settings.load(env={**os.environ, **overrides})
+        else:
+            settings = Settings.load()
+    return Workspace(settings)
+
+
+# -- helpers -----------------------------------------------------------------
+
+def _create_engine(url: str, limits: Any) -> Engine:
+    if url.startswith("sqlite"):
+        return create_sqlite_engine(url, busy_timeout=max(limits.connect_timeout, 30.0))
+    if not url.startswith("postgresql"):
+        raise ConfigError(f"unsupported database URL {mask_url(url)}: use PostgreSQL or SQLite")
+    options = "-c TimeZone=UTC"
+    if limits.statement_timeout:
+        options += f" -c statement_timeout={int(limits.statement_timeout * 1000)}"
+    return sa.create_engine(
+        url,
+        pool_size=max(limits.pool_size, 1),
+        max_overflow=max(limits.pool_size, 1),
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": max(int(round(limits.connect_timeout)), 1),
+            "options": options,
+            "application_name": "azora-nb",
+        },
+    )
+
+
+def _statement(query: Query) -> Any:
+    if isinstance(query, str):
+        return sa.text(query)
+    if isinstance(query, sa.sql.ClauseElement):
+        return query
+    raise TypeError(f"query must be SQL text or a SQLAlchemy statement, not {type(query).__name__}")
+
+
+def _compile(stmt: Any, engine: Engine, params: Mapping[str, Any] | None
+             ) -> tuple[str, dict[str, Any]]:
+    compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    bound = dict(compiled.construct_params(dict(params or {})) or {})
+    for name, bind in compiled.binds.items():
+        if name in bound:
+            processor = bind.type.bind_processor(engine.dialect)
+            if processor is not None:
+                bound[name] = processor(bound[name])
+    return str(compiled), bound
+
+
+def _result_kinds(result: Any, columns: list[str], declared: Mapping[str, frames.Kind],
+                  engine: Engine) -> dict[str, frames.Kind | None]:
+    kinds: dict[str, frames.Kind | None] = {c: declared.get(c) for c in columns}
+    if engine.dialect.name == "postgresql":
+        description = result.cursor.description if result.cursor is not None else None
+        for column, desc in zip(columns, description or (), strict=False):
+            if kinds.get(column) is None:
+                kinds[column] = frames.kind_from_pg_oid(desc[1])
+    return kinds
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith(("psycopg", "sqlite3"))
+
+
+def _is_disconnect(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    markers = ("connection refused", "could not connect", "server closed the connection",
+               "terminating connection", "connection is closed", "connection timeout",
+               "not currently accepting connections", "the database system is",
+               "consuming input failed", "connection failed")
+    return any(m in text for m in markers)
+
+
+def _masked(status: StoreStatus, settings: Settings) -> StoreStatus:
+    if status.error is None:
+        return status
+    from dataclasses import replace
+
+    return replace(status, error=mask_secrets(status.error, settings.secrets()))
+
+
+__all__ = ["SOURCES", "Workspace", "connect"]
