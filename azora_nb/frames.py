@@ -152,10 +152,10 @@ def column_to_series(name: str, values: Sequence[Any], kind: Kind | None) -> pd.
     if kind == "timestamp":
         converted = [None if v is None else (v if isinstance(v, datetime) else az_types.parse_ts(v))
                      for v in values]
-        ts = [None if v is None else az_types.to_utc(v) for v in converted]
+        ts: list[Any] = [None if v is None else az_types.to_utc(v) for v in converted]
         return pd.Series(pd.to_datetime(ts, utc=True), name=name).astype("datetime64[ns, UTC]")
     if kind == "date":
-        dates = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(str(v)))
+        dates: list[Any] = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(str(v)))
                  for v in values]
         return pd.Series(pd.to_datetime(dates), name=name).astype("datetime64[ns]")
     if kind == "json":

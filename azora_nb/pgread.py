@@ -72,7 +72,7 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
     with raw.transaction(), raw.cursor() as cur:
         try:
             with raw.transaction():
-                cur.execute(f"SELECT * FROM ({literal}) AS _azq LIMIT 0")  # type: ignore[arg-type]
+                cur.execute(f"SELECT * FROM ({literal}) AS _azq LIMIT 0")
         except psycopg.errors.SyntaxError:
             return None
         description = cur.description or []
@@ -88,8 +88,9 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
         projection = ", ".join(_projection(n, d.type_code, k)
                                for n, d, k in zip(names, description, kinds, strict=True))
         buffer = io.BytesIO()
-        copy_sql = f"COPY (SELECT {projection or 'NULL'} FROM ({literal}) AS _azq) TO STDOUT (FORMAT csv)"
-        with cur.copy(copy_sql) as copy:  # type: ignore[arg-type]
+        copy_sql = (f"COPY (SELECT {projection or 'NULL'} FROM ({literal}) AS _azq) "
+                    "TO STDOUT (FORMAT csv)")
+        with cur.copy(copy_sql) as copy:
             for block in copy:
                 buffer.write(block)
     return _parse(buffer.getvalue(), names, kinds)

@@ -205,6 +205,8 @@ def _read_toml(path: Path) -> dict[str, str]:
             for sub, subvalue in value.items():
                 if key == "sources":
                     flat[f"AZORA_{sub.upper()}_URL"] = str(subvalue)
+                elif (key, sub) == ("mongo", "database"):
+                    flat["AZORA_MONGO_DB"] = str(subvalue)
                 else:
                     flat[f"AZORA_{key.upper()}_{sub.upper()}"] = _toml_scalar(subvalue)
         else:
@@ -249,7 +251,8 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
     mongo_url = env.get("AZORA_MONGO_URL") or env.get("MONGO_URI") or None
     if mongo_url and not mongo_url.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError(
-            f"AZORA_MONGO_URL must start with mongodb:// or mongodb+srv://, got {mask_url(mongo_url)}",
+            "AZORA_MONGO_URL must start with mongodb:// or mongodb+srv://, "
+            f"got {mask_url(mongo_url)}",
             setting="AZORA_MONGO_URL",
         )
     mongo = MongoSettings(

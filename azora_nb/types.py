@@ -129,7 +129,7 @@ class TimestampTZ(TypeDecorator[datetime]):
         return parse_ts(value)
 
 
-def Timestamp(precision: int | None = 3) -> TimestampTZ:  # noqa: N802 - reads like a type
+def Timestamp(precision: int | None = 3) -> TimestampTZ:
     """Prisma's ``TIMESTAMP(3)``: no zone on PostgreSQL; values are UTC by convention."""
     return TimestampTZ(timezone=False, precision=precision)
 
@@ -217,7 +217,7 @@ class Inet(TypeDecorator[str]):
         return None if value is None else str(value)
 
 
-def Numeric(precision: int | None = None, scale: int | None = None) -> sa.Numeric[float]:  # noqa: N802
+def Numeric(precision: int | None = None, scale: int | None = None) -> sa.Numeric[float]:
     """NUMERIC(p, s), read as float64 on both backends (the dtype policy)."""
     return sa.Numeric(precision, scale, asdecimal=False)
 

@@ -201,11 +201,12 @@ class Workspace:
                 kinds: dict[str, frames.Kind | None] = dict(
                     _result_kinds(result, columns, declared, engine))
                 for rows in result.partitions(chunk_rows):
-                    frame = frames.rows_to_frame(columns, rows, kinds)
-                    for name in columns:
-                        if kinds.get(name) is None and frame[name].notna().any():
-                            kinds[name] = frames.infer_kind(frame[name].tolist())
-                    yield frame
+                    # Kinds stick from the first chunk that says something, so every
+                    # chunk of one column has the same dtype.
+                    for index, name in enumerate(columns):
+                        if kinds.get(name) is None:
+                            kinds[name] = frames.infer_kind(row[index] for row in rows)
+                    yield frames.rows_to_frame(columns, rows, kinds)
             except sa_exc.DBAPIError as exc:
                 raise self._translate(source, exc) from None
 
@@ -340,7 +341,7 @@ def _create_engine(url: str, limits: Any) -> Engine:
         max_overflow=max(limits.pool_size, 1),
         pool_pre_ping=True,
         connect_args={
-            "connect_timeout": max(int(round(limits.connect_timeout)), 1),
+            "connect_timeout": max(round(limits.connect_timeout), 1),
             "options": options,
             "application_name": "azora-nb",
         },

@@ -26,7 +26,8 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:
-        frame = report.to_frame().fillna("")
+        raw = report.to_frame().astype(object)
+        frame = raw.where(raw.notna(), "")
         click.echo(frame.to_string(index=False))
         click.echo(f"\noverall: {report.overall}")
     sys.exit(report.exit_code)
@@ -64,5 +65,7 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         return frame.to_json(orient="records", date_format="iso", indent=2) or "[]"
     if frame.empty:
-        return "(no rows)" if len(frame.columns) == 0 else frame.to_string(index=False) + "\n(0 rows)"
+        if len(frame.columns) == 0:
+            return "(no rows)"
+        return frame.to_string(index=False) + "\n(0 rows)"
     return frame.to_string(index=False, max_rows=200)
