@@ -87,3 +87,23 @@ class SchemaError(AzoraError):
         super().__init__(message)
         self.source = source
         self.revision = revision
+
+
+class ReportFailed(AzoraError):
+    """A cell of a report notebook raised; the executed notebook was kept for reading."""
+
+    def __init__(self, *, report: str, cell_index: int, execution_count: int | None,
+                 first_line: str, ename: str, evalue: str, notebook: object) -> None:
+        where = f"cell {cell_index}" + (f" (In [{execution_count}])" if execution_count else "")
+        super().__init__(
+            f"report {report!r} failed in {where}, which starts {first_line!r}: "
+            f"{ename}: {evalue}. The executed notebook, with the traceback, is kept at "
+            f"{notebook}"
+        )
+        self.report = report
+        self.cell_index = cell_index
+        self.execution_count = execution_count
+        self.first_line = first_line
+        self.ename = ename
+        self.evalue = evalue
+        self.notebook = notebook
