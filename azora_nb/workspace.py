@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     import pymongo.database
     import redis
 
+    from azora_nb.cache import QueryCache
+
 log = logging.getLogger("azora_nb")
 
 Query = str | sa.sql.ClauseElement
@@ -48,6 +50,7 @@ class Workspace:
         self._engines: dict[str, Engine] = {}
         self._redis: redis.Redis | None = None
         self._mongo: pymongo.MongoClient[Any] | None = None
+        self._cache: QueryCache | None = None
         self._lock = threading.Lock()
         self._closed = False
 
@@ -61,6 +64,9 @@ class Workspace:
     def close(self) -> None:
         """Dispose of every engine and client this workspace opened."""
         with self._lock:
+            if self._cache is not None:
+                self._cache.close()
+                self._cache = None
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
@@ -121,6 +127,20 @@ class Workspace:
             return self._redis
 
     @property
+    def cache(self) -> QueryCache:
+        """The query-result cache (:mod:`azora_nb.cache`), opened on first use."""
+        if self._cache is None:
+            from azora_nb.cache import open_cache
+
+            built = open_cache(self)  # outside the lock: it may open ws.redis
+            with self._lock:
+                if self._cache is None:
+                    self._cache = built
+                else:
+                    built.close()
+        return self._cache
+
+    @property
     def mongo_client(self) -> pymongo.MongoClient[Any]:
         url = self.settings.mongo.url
         if url is None:
@@ -150,7 +170,8 @@ class Workspace:
 
     # -- queries ---------------------------------------------------------------
     def sql(self, query: Query, params: Mapping[str, Any] | None = None,
-            source: str = "core") -> pd.DataFrame:
+            source: str = "core", *, cache: bool = False, ttl: float | None = None,
+            refresh: bool = False, tables: list[str] | None = None) -> pd.DataFrame:
         """Run a query on ``source`` and return a DataFrame that follows the dtype policy
         (see :mod:`azora_nb.frames`).
 
@@ -158,7 +179,16 @@ class Workspace:
         statement. Values in ``params`` are bound, never formatted into the SQL.
 
         >>> ws.sql("select * from alerts where severity = :s", {"s": "critical"})  # doctest: +SKIP
+
+        With ``cache=True`` the result comes from, or goes to, the query cache
+        (:mod:`azora_nb.cache`) for ``ttl`` seconds; ``refresh=True`` re-runs and
+        overwrites; ``tables`` declares what the query reads when it cannot be parsed.
         """
+        if cache or refresh:
+            from azora_nb.cache import cached_sql
+
+            return cached_sql(self, query, params, source, ttl=ttl, refresh=refresh,
+                              tables=tables, run=lambda: self.sql(query, params, source))
         stmt = _statement(query)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)

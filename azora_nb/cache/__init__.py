@@ -1,0 +1,31 @@
+"""The query-result cache: Redis or local disk, Arrow IPC entries, invalidation by table,
+single flight across kernels, provenance and stats.
+
+>>> import azora_nb as az
+>>> ws = az.connect()                                             # doctest: +SKIP
+>>> df = ws.sql("select * from treasury_ledger", cache=True)      # doctest: +SKIP
+>>> str(az.provenance(df))                                        # doctest: +SKIP
+'cached 3 min ago from core'
+>>> az.cache.invalidate(ws, "core", ["treasury_ledger"])          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from azora_nb.cache.api import cached, cached_sql, clear, invalidate, open_cache, stats
+from azora_nb.cache.core import CacheStats, Lookup, QueryCache, SourceStats
+from azora_nb.cache.provenance import Provenance, provenance
+
+__all__ = [
+    "CacheStats",
+    "Lookup",
+    "Provenance",
+    "QueryCache",
+    "SourceStats",
+    "cached",
+    "cached_sql",
+    "clear",
+    "invalidate",
+    "open_cache",
+    "provenance",
+    "stats",
+]

@@ -1,0 +1,219 @@
+"""The query cache: look up, single-flight, run, store, count.
+
+:class:`QueryCache` works on :class:`Lookup` descriptions and a callable that
+produces the frame; :mod:`azora_nb.cache.api` builds both from ``ws.sql``
+arguments or from a decorated function's call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from azora_nb.cache import serialise
+from azora_nb.cache.backends import Backend, NullBackend
+from azora_nb.cache.keys import entry_key
+from azora_nb.cache.provenance import Provenance, attach
+from azora_nb.settings import CacheSettings
+
+log = logging.getLogger("azora_nb")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One cacheable computation.
+
+    ``label`` is the source name stats are kept under; ``scope`` identifies the
+    database(s) without credentials; ``text`` and ``params`` the normalised query
+    and its typed parameters; ``versioned`` the table version names it depends on,
+    or ``None`` when unknown (TTL only).
+    """
+
+    label: str
+    scope: str
+    text: str
+    params: str
+    versioned: tuple[str, ...] | None
+    namespace: str = "sql"
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    source: str
+    hits: int
+    misses: int
+    stores: int
+    skipped: int
+    entries: int
+    bytes: int
+    saved_seconds: float
+
+    @property
+    def hit_rate(self) -> float | None:
+        asked = self.hits + self.misses
+        return self.hits / asked if asked else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "hits": self.hits, "misses": self.misses,
+                "hit_rate": self.hit_rate, "entries": self.entries, "bytes": self.bytes,
+                "saved_seconds": round(self.saved_seconds, 3), "stores": self.stores,
+                "skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Counters per source and in total, shared by every kernel using the same backend."""
+
+    backend: str
+    location: str
+    sources: tuple[SourceStats, ...]
+
+    @property
+    def total(self) -> SourceStats:
+        def add(name: str) -> Any:
+            return sum(getattr(s, name) for s in self.sources)
+
+        return SourceStats("total", add("hits"), add("misses"), add("stores"), add("skipped"),
+                           add("entries"), add("bytes"), add("saved_seconds"))
+
+    def source(self, name: str) -> SourceStats:
+        for stats in self.sources:
+            if stats.source == name:
+                return stats
+        return SourceStats(name, 0, 0, 0, 0, 0, 0, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "location": self.location,
+                "sources": [s.to_dict() for s in self.sources], "total": self.total.to_dict()}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([s.to_dict() for s in (*self.sources, self.total)])
+
+
+class QueryCache:
+    """Cached frames on one backend, with the limits of :class:`CacheSettings`.
+
+    >>> cache = QueryCache(NullBackend(), CacheSettings())
+    >>> cache.backend.name
+    'none'
+    """
+
+    def __init__(self, backend: Backend, settings: CacheSettings, *,
+                 compression: str | None = "zstd") -> None:
+        self.backend = backend
+        self.settings = settings
+        self.compression = compression
+
+    @property
+    def enabled(self) -> bool:
+        return not isinstance(self.backend, NullBackend)
+
+    def key(self, lookup: Lookup) -> str:
+        versions: list[tuple[str, str]] = []
+        if lookup.versioned:
+            tokens = self.backend.versions(lookup.versioned)
+            versions = list(zip(lookup.versioned, tokens, strict=True))
+        return entry_key(lookup.scope, lookup.text, lookup.params, versions, lookup.namespace)
+
+    def fetch(self, lookup: Lookup, run: Callable[[], pd.DataFrame], *,
+              ttl: float | None = None, refresh: bool = False) -> pd.DataFrame:
+        """The cached frame for ``lookup``, or ``run()``'s result, stored for ``ttl`` s.
+
+        ``refresh`` skips the lookup and overwrites the entry. When another kernel is
+        already computing the same entry, wait for it (at most ``lock_timeout`` s).
+        """
+        ttl = self.settings.ttl if ttl is None else float(ttl)
+        if not self.enabled or ttl <= 0:
+            return self._run(lookup, run)
+        key = self.key(lookup)
+        if not refresh and (hit := self._read(key, lookup)) is not None:
+            return hit
+        with self.backend.singleflight(key, self.settings.lock_timeout):
+            if not refresh and (hit := self._read(key, lookup)) is not None:
+                return hit
+            self.backend.add_stats(lookup.label, {"misses": 1})
+            frame = self._run(lookup, run)
+            self._store(key, lookup, frame, ttl)
+        return frame
+
+    def _run(self, lookup: Lookup, run: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        started = time.perf_counter()
+        frame = run()
+        elapsed = time.perf_counter() - started
+        if isinstance(frame, pd.DataFrame):
+            attach(frame, Provenance(source=lookup.label, cached=False, created_at=time.time(),
+                                     elapsed=elapsed, seconds=elapsed,
+                                     backend=self.backend.name,
+                                     ttl_only=lookup.versioned is None))
+        return frame
+
+    def _read(self, key: str, lookup: Lookup) -> pd.DataFrame | None:
+        started = time.perf_counter()
+        data = self.backend.get(key)
+        if data is None:
+            return None
+        try:
+            entry = serialise.loads(data)
+        except serialise.EntryCorrupt as exc:
+            log.warning("cache: dropped an unreadable entry for %s (%s)", lookup.label, exc)
+            self.backend.delete(key, lookup.label)
+            return None
+        seconds = time.perf_counter() - started
+        header = entry.header
+        elapsed = float(header.get("elapsed", 0.0))
+        self.backend.add_stats(lookup.label, {
+            "hits": 1, "saved_ms": max(int((elapsed - seconds) * 1000), 0)})
+        return attach(entry.frame, Provenance(
+            source=str(header.get("source", lookup.label)), cached=True,
+            created_at=float(header.get("created", 0.0)), elapsed=elapsed, seconds=seconds,
+            backend=self.backend.name, ttl_only=bool(header.get("ttl_only", False))))
+
+    def _store(self, key: str, lookup: Lookup, frame: pd.DataFrame, ttl: float) -> None:
+        info = frame.attrs.get("azora_nb.provenance", {}) if isinstance(frame, pd.DataFrame) \
+            else {}
+        header = {"source": lookup.label, "created": info.get("created_at", time.time()),
+                  "elapsed": info.get("elapsed", 0.0), "rows": len(frame) if hasattr(
+                      frame, "__len__") else 0, "ttl_only": lookup.versioned is None}
+        try:
+            data = serialise.dumps(frame, header, compression=self.compression)
+        except serialise.Uncacheable as exc:
+            log.info("cache: result from %s not cached: %s", lookup.label, exc)
+            self.backend.add_stats(lookup.label, {"skipped": 1})
+            return
+        if len(data) > self.settings.max_entry_bytes:
+            log.info("cache: result from %s not cached: %.1f MB is over the %.1f MB entry "
+                     "limit (AZORA_CACHE_MAX_ENTRY_MB)", lookup.label, len(data) / 2**20,
+                     self.settings.max_entry_bytes / 2**20)
+            self.backend.add_stats(lookup.label, {"skipped": 1})
+            return
+        if self.backend.set(key, data, ttl, lookup.label):
+            self.backend.add_stats(lookup.label, {"stores": 1})
+
+    def invalidate(self, versioned: Sequence[str]) -> None:
+        """Give each named table version a new token: entries that read them are unreachable."""
+        self.backend.bump(list(versioned))
+
+    def stats(self) -> CacheStats:
+        counters = self.backend.read_stats()
+        sizes = self.backend.entries()
+        rows = []
+        for source in sorted(set(counters) | set(sizes)):
+            c = counters.get(source, {})
+            count, size = sizes.get(source, (0, 0))
+            rows.append(SourceStats(source, c.get("hits", 0), c.get("misses", 0),
+                                    c.get("stores", 0), c.get("skipped", 0), count, size,
+                                    c.get("saved_ms", 0) / 1000))
+        return CacheStats(self.backend.name, self.backend.location, tuple(rows))
+
+    def clear(self, source: str | None = None) -> int:
+        """Delete the entries of ``source`` (all when ``None``); return how many."""
+        return self.backend.clear(source)
+
+    def close(self) -> None:
+        self.backend.close()
+
