@@ -262,7 +262,9 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     _record(ws, run_id, report, shown, "running", started)
     clock = time.perf_counter()
     failure: PapermillExecutionError | None = None
+    masking = _MaskingFilter(secrets)
     try:
+        masking.attach()
         papermill.execute_notebook(
             nb, str(nb_path), kernel_name=_KERNEL_NAME, progress_bar=progress_bar,
             cwd=str(Path.cwd()), kernel_manager_class=kernel_manager_for(env),
@@ -270,6 +272,7 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     except PapermillExecutionError as exc:
         failure = exc
     finally:
+        masking.detach()
         if nb_path.exists():
             _scrub_file(nb_path, secrets, shown)
     if nb_path.exists():
@@ -288,6 +291,30 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     _record(ws, run_id, report, shown, "succeeded", started, nb_path, html_path)
     log.info("report %s: done in %.1f s -> %s", report, seconds, html_path)
     return ReportResult(report, nb_path, html_path, shown, seconds, run_id)
+
+
+class _MaskingFilter(logging.Filter):
+    """Mask secrets in the records papermill and nbclient log (at debug level they log
+    every message a kernel sends)."""
+
+    LOGGERS = ("papermill", "nbclient", "traitlets", "azora_nb")
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_secrets(record.getMessage(), self.secrets)
+        record.args = None
+        return True
+
+    def attach(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+
+    def detach(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
 
 
 def _scrub_file(path: Path, secrets: Sequence[str], shown: Mapping[str, Any]) -> None:
