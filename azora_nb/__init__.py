@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from azora_nb.cache import cached, provenance
 from azora_nb.exceptions import AzoraError, ConfigError, QueryError, StoreUnavailable
 from azora_nb.settings import SOURCES, Settings
 from azora_nb.workspace import Workspace, connect
@@ -27,5 +28,7 @@ __all__ = [
     "StoreUnavailable",
     "Workspace",
     "__version__",
+    "cached",
     "connect",
+    "provenance",
 ]

@@ -1,0 +1,70 @@
+"""``azora-nb cache stats`` and ``azora-nb cache clear``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from azora_nb.cli.app import handle_errors, main
+from azora_nb.settings import SOURCES
+from azora_nb.workspace import connect
+
+
+@main.group()
+def cache() -> None:
+    """Inspect and clear the query-result cache (Redis, or the disk cache under AZORA_HOME)."""
+
+
+@cache.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the stats as JSON.")
+@handle_errors
+def stats(as_json: bool) -> None:
+    """Show hits, misses, hit rate, entries, bytes and time saved, per source and in total."""
+    from azora_nb.cache import stats as cache_stats
+
+    with connect() as ws:
+        report = cache_stats(ws)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    click.echo(f"backend: {report.backend} ({report.location})")
+    frame = report.to_frame()
+    frame["hit_rate"] = frame["hit_rate"].map(lambda r: "" if r != r or r is None
+                                              else f"{r:.0%}")
+    frame["bytes"] = frame["bytes"].map(_size)
+    click.echo(frame[["source", "hits", "misses", "hit_rate", "entries", "bytes",
+                      "saved_seconds"]].to_string(index=False))
+
+
+@cache.command()
+@click.option("--source", type=click.Choice(SOURCES), default=None,
+              help="Only this source (default: every source).")
+@click.option("--table", "tables", multiple=True, metavar="TABLE",
+              help="Invalidate results that read TABLE instead of deleting entries "
+                   "(repeatable).")
+@handle_errors
+def clear(source: str | None, tables: tuple[str, ...]) -> None:
+    """Delete cached results, or with --table invalidate those that read given tables.
+
+    Example: azora-nb cache clear --source core --table treasury_ledger
+    """
+    from azora_nb.cache import clear as cache_clear
+
+    with connect() as ws:
+        removed = cache_clear(ws, source, list(tables) if tables else None)
+    where = source or "every source"
+    if tables:
+        click.echo(f"invalidated {', '.join(tables)} in {where}")
+    else:
+        click.echo(f"deleted {removed} cached result{'s' if removed != 1 else ''} "
+                   f"from {where}")
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
