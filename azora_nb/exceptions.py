@@ -107,3 +107,28 @@ class ReportFailed(AzoraError):
         self.ename = ename
         self.evalue = evalue
         self.notebook = notebook
+
+
+class SyncError(AzoraError):
+    """A sync cannot run as asked."""
+
+    def __init__(self, message: str, *, sync: str | None = None) -> None:
+        super().__init__(message)
+        self.sync = sync
+
+
+class UnknownSync(SyncError):
+    """A sync name that no definition carries."""
+
+    def __init__(self, sync: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no sync named {sync!r}; known: {', '.join(known) or '(none)'}. "
+                         "See azora-nb sync list.", sync=sync)
+        self.known = known
+
+
+class SyncBusy(SyncError):
+    """Another run of the same sync holds its lock."""
+
+    def __init__(self, sync: str) -> None:
+        super().__init__(f"sync {sync!r} is already running elsewhere; wait for it to finish "
+                         f"or cancel it (azora-nb sync cancel {sync})", sync=sync)
