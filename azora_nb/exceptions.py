@@ -7,6 +7,8 @@ The CLI turns any :class:`AzoraError` into that message and a non-zero exit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class AzoraError(Exception):
     """Base class of every azora-nb error."""
@@ -87,6 +89,20 @@ class SchemaError(AzoraError):
         super().__init__(message)
         self.source = source
         self.revision = revision
+
+
+class SchemaMismatch(SchemaError):
+    """A database does not hold what a revision describes; ``differences`` says how."""
+
+    def __init__(self, source: str, revision: str, differences: Sequence[object]) -> None:
+        listing = "\n".join(f"  - {d}" for d in differences)
+        super().__init__(
+            f"the {source} database does not match revision {revision}, so it was not "
+            f"stamped ({len(differences)} difference(s)):\n{listing}\nFix the database, or "
+            "point the source at the right one.",
+            source=source, revision=revision,
+        )
+        self.differences = list(differences)
 
 
 class ReportFailed(AzoraError):

@@ -1,0 +1,368 @@
+"""Migrations: one Alembic history per source, driven through a workspace's engines.
+
+>>> import azora_nb as az
+>>> from azora_nb import migrate
+>>> with az.connect() as ws:                                 # doctest: +SKIP
+...     migrate.upgrade(ws, "core")
+...     migrate.check(ws, "core")                            # [] when models and DB agree
+[]
+
+The histories live in ``migrations/<source>/versions/`` at the repository root
+(found from this package: azora-nb is installed editable from its checkout); the
+shared ``migrations/env.py`` runs them on the connection passed in. Each source
+keeps its revision in its own table, ``alembic_version_<source>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from azora_nb.exceptions import AzoraError, SchemaError, SchemaMismatch
+from azora_nb.schema import metadata_for, service_tables, toolkit
+from azora_nb.schema.compare import (
+    Difference,
+    TypeComparator,
+    changed_tables,
+    shape_differences,
+    table_shapes,
+)
+from azora_nb.settings import SOURCES
+from azora_nb.workspace import Workspace
+
+log = logging.getLogger("azora_nb")
+
+IGNORED_TABLES = frozenset({"_prisma_migrations"})
+"""Tables the services' own tools keep, which are no part of the models."""
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """What an upgrade or downgrade did to one source."""
+
+    source: str
+    before: str | None
+    after: str | None
+    changed: tuple[str, ...]
+
+    def __str__(self) -> str:
+        if self.before == self.after:
+            return f"{self.source}: already at {self.after or 'base'}"
+        return f"{self.source}: {self.before or 'base'} -> {self.after or 'base'}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    revision: str
+    down_revision: str | None
+    message: str
+    is_head: bool
+
+
+def version_table(source: str) -> str:
+    return f"alembic_version_{source}"
+
+
+def migrations_dir() -> Path:
+    """The repository's ``migrations/`` directory, found next to this package."""
+    path = Path(__file__).resolve().parent.parent / "migrations"
+    if not (path / "env.py").is_file():
+        raise SchemaError(
+            f"the migrations directory was not found at {path}. Migrations ship with the "
+            "source checkout: install azora-nb from it with `pip install -e .`."
+        )
+    return path
+
+
+def alembic_config(source: str, connection: Connection | None = None) -> Config:
+    """An Alembic config for ``source``'s history, running on ``connection``."""
+    _check_source(source)
+    root = migrations_dir()
+    versions = root / source / "versions"
+    if not versions.is_dir():
+        raise SchemaError(f"no migration history for {source!r} at {versions}", source=source)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(root))
+    cfg.set_main_option("version_locations", str(versions))
+    cfg.set_main_option("prepend_sys_path", str(root))
+    cfg.set_main_option("path_separator", "os")
+    cfg.attributes["source"] = source
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def context_options(source: str) -> dict[str, Any]:
+    """The ``context.configure`` options every run of ``source``'s history uses."""
+    return {
+        "target_metadata": metadata_for(source),
+        "version_table": version_table(source),
+        "compare_type": TypeComparator(),
+        "compare_server_default": False,
+        "include_name": _include_name,
+    }
+
+
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    if type_ == "table":
+        return not (name in IGNORED_TABLES or str(name).startswith("alembic_version"))
+    return True
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        from azora_nb.exceptions import UnknownSource
+
+        raise UnknownSource(source, SOURCES)
+
+
+def _script(source: str) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(source))
+
+
+# -- reading -----------------------------------------------------------------------
+
+def heads(source: str) -> tuple[str, ...]:
+    """The head revision(s) of ``source``'s history (one, unless someone branched it)."""
+    return tuple(_script(source).get_heads())
+
+
+def base_revision(source: str) -> str:
+    """The first revision: the production schema, which :func:`adopt` stamps."""
+    bases = _script(source).get_bases()
+    if len(bases) != 1:
+        raise SchemaError(f"{source} has {len(bases)} base revisions, expected one",
+                          source=source)
+    return str(bases[0])
+
+
+def history(source: str) -> list[Revision]:
+    """Every revision of ``source``, newest first."""
+    script = _script(source)
+    head_set = set(script.get_heads())
+    return [
+        Revision(str(s.revision), _first(s.down_revision), (s.doc or "").strip(),
+                 s.revision in head_set)
+        for s in script.walk_revisions()
+    ]
+
+
+def _first(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return ", ".join(value)
+
+
+def current(ws: Workspace, source: str) -> str | None:
+    """The revision ``source``'s database is at; ``None`` when it is not managed."""
+    with ws.engine(source).connect() as conn:
+        return _current(conn, source)
+
+
+def _current(conn: Connection, source: str) -> str | None:
+    context = MigrationContext.configure(conn, opts={"version_table": version_table(source)})
+    found = context.get_current_heads()
+    return ", ".join(found) if found else None
+
+
+def _is_managed(conn: Connection, source: str) -> bool:
+    return sa.inspect(conn).has_table(version_table(source))
+
+
+def _user_tables(conn: Connection) -> list[str]:
+    inspector = sa.inspect(conn)
+    names = list(inspector.get_table_names()) + list(inspector.get_view_names())
+    return sorted(n for n in names if not n.startswith("alembic_version"))
+
+
+# -- changing ------------------------------------------------------------------------
+
+@contextmanager
+def _transaction(ws: Workspace, source: str) -> Iterator[Connection]:
+    """One transaction around a whole migration run, on both backends."""
+    with ws.engine(source).connect() as conn, conn.begin():
+        if conn.dialect.name == "sqlite":
+            # pysqlite opens transactions only before DML; begin one so that DDL is
+            # atomic too and a failed revision leaves nothing half-built.
+            conn.exec_driver_sql("BEGIN")
+        yield conn
+
+
+def upgrade(ws: Workspace, source: str, to: str = "head") -> MigrationResult:
+    """Upgrade ``source``'s database to revision ``to`` (default: the head).
+
+    Refuses a database that holds tables but is not under management: that is a
+    database the services made, which :func:`adopt` takes over.
+    """
+    cfg = alembic_config(source)
+    with _transaction(ws, source) as conn:
+        if not _is_managed(conn, source):
+            existing = _user_tables(conn)
+            if existing:
+                shown = ", ".join(existing[:6]) + (", ..." if len(existing) > 6 else "")
+                raise SchemaError(
+                    f"the {source} database is not empty ({shown}) but has no "
+                    f"{version_table(source)} table, so azora-nb did not build it. Run "
+                    f"`azora-nb db adopt --source {source}` to check it against the models "
+                    "and take it over.",
+                    source=source,
+                )
+        result = _run(cfg, conn, source, lambda c: command.upgrade(c, to))
+    _invalidate(ws, source, result.changed)
+    return result
+
+
+def downgrade(ws: Workspace, source: str, to: str) -> MigrationResult:
+    """Downgrade ``source``'s database to revision ``to`` (``base`` removes everything)."""
+    cfg = alembic_config(source)
+    with _transaction(ws, source) as conn:
+        if not _is_managed(conn, source):
+            raise SchemaError(f"the {source} database is not under management; nothing to "
+                              "downgrade", source=source)
+        result = _run(cfg, conn, source, lambda c: command.downgrade(c, to))
+    _invalidate(ws, source, result.changed)
+    return result
+
+
+def _run(cfg: Config, conn: Connection, source: str, action: Any) -> MigrationResult:
+    cfg.attributes["connection"] = conn
+    before_rev = _current(conn, source)
+    before = table_shapes(conn)
+    try:
+        action(cfg)
+    except AzoraError:
+        raise
+    except Exception as exc:  # alembic's CommandError, database errors: say which source
+        raise SchemaError(f"migrating {source} failed: {exc}", source=source) from exc
+    after_rev = _current(conn, source)
+    changed = changed_tables(before, table_shapes(conn))
+    log.info("migrated %s from %s to %s; changed %s", source, before_rev, after_rev, changed)
+    return MigrationResult(source, before_rev, after_rev, tuple(changed))
+
+
+def _invalidate(ws: Workspace, source: str, tables: tuple[str, ...]) -> None:
+    """Cached query results that read a changed table must not be served again."""
+    if not tables:
+        return
+    from azora_nb import cache
+
+    try:
+        cache.invalidate(ws, source, list(tables))
+    except AzoraError as exc:
+        log.warning("migrated %s, but could not invalidate cached results: %s", source, exc)
+
+
+# -- drift and adoption --------------------------------------------------------------
+
+def check(ws: Workspace, source: str) -> list[Difference]:
+    """How ``source``'s live database differs from the models; empty when they agree."""
+    _check_source(source)
+    with ws.engine(source).connect() as conn:
+        if not _is_managed(conn, source) and not _user_tables(conn):
+            return [Difference("not built", "*", None,
+                               f"run azora-nb db upgrade --source {source}")]
+        context = MigrationContext.configure(conn, opts=context_options(source))
+        diffs = compare_metadata(context, metadata_for(source))
+    return [_difference(d) for d in _flatten(diffs)]
+
+
+def _flatten(diffs: list[Any]) -> Iterator[tuple[Any, ...]]:
+    for diff in diffs:
+        if isinstance(diff, list):
+            yield from diff
+        else:
+            yield diff
+
+
+def _difference(diff: tuple[Any, ...]) -> Difference:
+    kind = str(diff[0])
+    if kind in ("add_table", "remove_table"):
+        table = diff[1]
+        text = "missing table" if kind == "add_table" else "extra table"
+        return Difference(text, table.name)
+    if kind in ("add_column", "remove_column"):
+        text = "missing column" if kind == "add_column" else "extra column"
+        return Difference(text, diff[2], diff[3].name)
+    if kind.startswith("modify_"):
+        _, _, table, column, _, old, new = diff
+        what = kind.removeprefix("modify_")
+        return Difference(what, table, column, f"database has {old}, models have {new}")
+    if kind in ("add_index", "remove_index"):
+        index = diff[1]
+        text = "missing index" if kind == "add_index" else "extra index"
+        cols = ", ".join(c.name for c in index.columns)
+        return Difference(text, index.table.name, None, f"{index.name} on ({cols})")
+    if kind in ("add_constraint", "remove_constraint", "add_fk", "remove_fk"):
+        constraint = diff[1]
+        text = ("missing " if kind.startswith("add") else "extra ") + (
+            "foreign key" if kind.endswith("fk") else "constraint")
+        return Difference(text, constraint.table.name, None, str(constraint.name))
+    if kind in ("add_table_comment", "remove_table_comment"):
+        return Difference("table comment", diff[1].name, None, repr(diff[1].comment))
+    return Difference(kind, "?", None, repr(diff[1:]))
+
+
+def adopt(ws: Workspace, source: str) -> str:
+    """Take over a database the services built: check that it holds every table and
+    column of the production-schema revision with the right types, then stamp it.
+
+    Never creates or alters a table. Returns the stamped revision; run
+    :func:`upgrade` afterwards to add the toolkit's own tables. Raises
+    :class:`SchemaMismatch`, listing the differences, when the database does not match.
+    """
+    cfg = alembic_config(source)
+    base = base_revision(source)
+    with _transaction(ws, source) as conn:
+        if _is_managed(conn, source):
+            raise SchemaError(f"the {source} database is already managed (at "
+                              f"{_current(conn, source) or 'base'}); nothing to adopt",
+                              source=source)
+        if not _user_tables(conn):
+            raise SchemaError(f"the {source} database is empty; build it with "
+                              f"`azora-nb db upgrade --source {source}` instead", source=source)
+        differences = shape_differences(conn, service_tables(source))
+        target = base
+        tool_tables = [t for t in metadata_for(source).sorted_tables
+                       if toolkit.is_toolkit_table(t.name)]
+        tool_diffs = shape_differences(conn, tool_tables)
+        absent = [d for d in tool_diffs if d.kind == "missing table"]
+        if not tool_diffs:
+            target = "heads"  # a database that already holds the toolkit's tables too
+        elif len(absent) < len(tool_tables):
+            differences += tool_diffs  # half a toolkit: neither revision describes it
+        if differences:
+            raise SchemaMismatch(source, base, differences)
+        cfg.attributes["connection"] = conn
+        command.stamp(cfg, target)
+        stamped = _current(conn, source) or base
+    log.info("adopted %s at %s", source, stamped)
+    return stamped
+
+
+__all__ = [
+    "Difference",
+    "MigrationResult",
+    "Revision",
+    "adopt",
+    "alembic_config",
+    "base_revision",
+    "check",
+    "current",
+    "downgrade",
+    "heads",
+    "history",
+    "migrations_dir",
+    "upgrade",
+    "version_table",
+]
