@@ -385,3 +385,30 @@ def _record(ws: Workspace, run_id: str, report: str, params: Mapping[str, Any], 
         log.warning("report %s: could not record the run in %s: %s", report,
                     report_runs.name, mask_secrets(str(exc).splitlines()[0]))
 
+
+
+FIGURE_STYLE: Mapping[str, Any] = {
+    "figure.figsize": (9.0, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.autolayout": True,
+}
+
+
+def notebook_style() -> None:
+    """Fix the figure size and style and pandas' display options for the curated notebooks,
+    so that their outputs are the same on every machine and backend."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    plt.style.use("default")
+    plt.rcParams.update(FIGURE_STYLE)
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.max_rows", 40)
+    pd.set_option("display.max_columns", 20)
+    pd.set_option("display.width", 120)
