@@ -30,7 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from azora_nb.exceptions import AzoraError, SchemaError, SchemaMismatch
+from azora_nb.exceptions import AzoraError, SchemaError, SchemaMismatch, StoreUnavailable
 from azora_nb.schema import metadata_for, service_tables, toolkit
 from azora_nb.schema.compare import (
     Difference,
@@ -39,7 +39,7 @@ from azora_nb.schema.compare import (
     shape_differences,
     table_shapes,
 )
-from azora_nb.settings import SOURCES
+from azora_nb.settings import SOURCES, mask_secrets
 from azora_nb.workspace import Workspace
 
 log = logging.getLogger("azora_nb")
@@ -166,7 +166,7 @@ def _first(value: Any) -> str | None:
 
 def current(ws: Workspace, source: str) -> str | None:
     """The revision ``source``'s database is at; ``None`` when it is not managed."""
-    with ws.engine(source).connect() as conn:
+    with _connect(ws, source) as conn:
         return _current(conn, source)
 
 
@@ -189,9 +189,23 @@ def _user_tables(conn: Connection) -> list[str]:
 # -- changing ------------------------------------------------------------------------
 
 @contextmanager
+def _connect(ws: Workspace, source: str) -> Iterator[Connection]:
+    """A connection to ``source``; an unreachable server is a :class:`StoreUnavailable`."""
+    try:
+        conn = ws.engine(source).connect()
+    except sa.exc.OperationalError as exc:
+        cfg = ws.settings.source(source)
+        detail = mask_secrets(str(exc.orig or exc).strip().splitlines()[0],
+                              ws.settings.secrets())
+        raise StoreUnavailable(source, cfg.setting, detail) from None
+    with conn:
+        yield conn
+
+
+@contextmanager
 def _transaction(ws: Workspace, source: str) -> Iterator[Connection]:
     """One transaction around a whole migration run, on both backends."""
-    with ws.engine(source).connect() as conn, conn.begin():
+    with _connect(ws, source) as conn, conn.begin():
         if conn.dialect.name == "sqlite":
             # pysqlite opens transactions only before DML; begin one so that DDL is
             # atomic too and a failed revision leaves nothing half-built.
@@ -268,7 +282,7 @@ def _invalidate(ws: Workspace, source: str, tables: tuple[str, ...]) -> None:
 def check(ws: Workspace, source: str) -> list[Difference]:
     """How ``source``'s live database differs from the models; empty when they agree."""
     _check_source(source)
-    with ws.engine(source).connect() as conn:
+    with _connect(ws, source) as conn:
         if not _is_managed(conn, source) and not _user_tables(conn):
             return [Difference("not built", "*", None,
                                f"run azora-nb db upgrade --source {source}")]

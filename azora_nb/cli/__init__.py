@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from azora_nb.cli.app import main
 from azora_nb.cli import basic  # noqa: F401  (registers status, sql)
+from azora_nb.cli import db  # noqa: F401  (registers the db group)
 from azora_nb.cli import cache  # noqa: F401  (registers cache stats, cache clear)
 from azora_nb.cli import report  # noqa: F401  (registers report)
 
