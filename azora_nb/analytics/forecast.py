@@ -1,0 +1,105 @@
+"""Forecasts with honest intervals.
+
+**Method.** Ordinary least squares of the monthly net supply change on time
+(``y_t = a + b·t``), with the classical *prediction* interval from Student's t
+distribution on ``n - 2`` degrees of freedom:
+
+    ŷ_{n+j} ± t_{(1+level)/2, n-2} · s · sqrt(1 + x_jᵀ (XᵀX)⁻¹ x_j)
+
+where ``s²`` is the residual variance. The supply forecast adds the predicted
+changes to the last observed supply; its interval uses the variance of that sum,
+``s² (k + c_kᵀ (XᵀX)⁻¹ c_k)`` with ``c_k = Σ_{j≤k} x_j``. The interval assumes
+independent, normally distributed residuals around a linear trend; with few
+months of history it is wide, as it should be. The confidence *level* (0.95 by
+default) is the probability the interval covers the future value under those
+assumptions; it is not derived from the data's dispersion.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from azora_nb.analytics import treasury
+
+if TYPE_CHECKING:
+    from azora_nb.workspace import Workspace
+
+METHOD = "OLS linear trend on monthly net supply, Student-t prediction interval"
+
+
+def linear_forecast(values: pd.Series, horizon: int, level: float = 0.95) -> pd.DataFrame:
+    """Forecast ``horizon`` steps of an evenly spaced series by an OLS trend.
+
+    Returns one row per step: ``step``, ``forecast``, ``lower``, ``upper`` for the
+    value itself, and ``cum_forecast``, ``cum_lower``, ``cum_upper`` for the sum of
+    the forecast values up to that step.
+
+    >>> linear_forecast(pd.Series([1.0, 2.0, 3.1, 3.9, 5.0]), 2)["forecast"].round(2).tolist()
+    [6.0, 7.0]
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level is a probability between 0 and 1, not {level}")
+    if horizon < 1:
+        raise ValueError("horizon must be at least 1")
+    y = values.astype("float64").to_numpy()
+    n = len(y)
+    if n < 3:
+        raise ValueError(f"an OLS trend with an interval needs at least 3 points, got {n}")
+    x = np.column_stack([np.ones(n), np.arange(n, dtype="float64")])
+    xtx_inv = np.linalg.inv(x.T @ x)
+    coef = xtx_inv @ x.T @ y
+    residuals = y - x @ coef
+    s2 = float(residuals @ residuals) / (n - 2)
+    t = float(stats.t.ppf((1.0 + level) / 2.0, n - 2))
+    future = np.column_stack([np.ones(horizon), np.arange(n, n + horizon, dtype="float64")])
+    point = future @ coef
+    spread = np.sqrt(s2 * (1.0 + np.einsum("ij,jk,ik->i", future, xtx_inv, future)))
+    cum_x = np.cumsum(future, axis=0)
+    steps = np.arange(1, horizon + 1, dtype="float64")
+    cum_spread = np.sqrt(s2 * (steps + np.einsum("ij,jk,ik->i", cum_x, xtx_inv, cum_x)))
+    cum_point = np.cumsum(point)
+    return pd.DataFrame({
+        "step": pd.array(np.arange(1, horizon + 1), dtype="Int64"),
+        "forecast": point, "lower": point - t * spread, "upper": point + t * spread,
+        "cum_forecast": cum_point, "cum_lower": cum_point - t * cum_spread,
+        "cum_upper": cum_point + t * cum_spread,
+    })
+
+
+def net_supply(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,
+               horizon: int = 3, level: float = 0.95, cache: bool = True) -> pd.DataFrame:
+    """History and forecast of monthly net supply change and of supply, with a
+    ``level`` prediction interval (see the module docstring for the method).
+
+    The month of ``as_of`` is left out of the fit when ``as_of`` falls inside it,
+    since a partial month would pull the trend down.
+
+    >>> fc = forecast.net_supply(ws, as_of="2026-10-31", months=12, horizon=3)  # doctest: +SKIP
+    >>> fc[fc.kind == "forecast"]  # doctest: +SKIP
+    """
+    history = treasury.net_supply(ws, as_of=as_of, months=months, cache=cache)
+    end = history["month"].iloc[-1] if len(history) else None
+    as_of_ts = pd.Timestamp(treasury.q.as_timestamp(as_of))
+    if end is not None and as_of_ts > end:
+        history = history.iloc[:-1]
+    fit = linear_forecast(history["net_azr"], horizon, level)
+    last = history["month"].iloc[-1]
+    months_ahead = pd.date_range(last, periods=horizon + 1, freq="MS")[1:]
+    supply = float(history["supply_azr"].iloc[-1])
+    actual = pd.DataFrame({
+        "month": history["month"], "kind": "actual", "net_azr": history["net_azr"],
+        "net_lower": np.nan, "net_upper": np.nan, "supply_azr": history["supply_azr"],
+        "supply_lower": np.nan, "supply_upper": np.nan})
+    ahead = pd.DataFrame({
+        "month": months_ahead.astype("datetime64[ns, UTC]"), "kind": "forecast",
+        "net_azr": fit["forecast"], "net_lower": fit["lower"], "net_upper": fit["upper"],
+        "supply_azr": supply + fit["cum_forecast"], "supply_lower": supply + fit["cum_lower"],
+        "supply_upper": supply + fit["cum_upper"]})
+    frame = pd.concat([actual, ahead], ignore_index=True).astype({"kind": "str"})
+    frame.attrs.update(method=METHOD, level=level)
+    return frame

@@ -1,0 +1,199 @@
+"""Dated snapshots of the headline metrics, kept in ``azora_nb_metric_snapshots``.
+
+A snapshot is one row per metric for one ``as_of``: taking a snapshot again for
+the same ``as_of`` replaces it. :func:`history` reads them back for trends;
+:func:`prune` applies retention (keep the newest N per metric, drop those older
+than a cutoff, or both). Snapshots live in the ``core`` database.
+
+Every headline metric is a single aggregate query computed in the database.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from azora_nb.analytics import _sql as q
+from azora_nb.schema import core, gateway, mint, toolkit
+
+if TYPE_CHECKING:
+    from azora_nb.workspace import Workspace
+
+SOURCE = "core"
+_snap = toolkit.metric_snapshots
+
+
+def _scalar(ws: Workspace, stmt: Any, source: str) -> float:
+    value: Any = q.run(ws, stmt, source, cache=False).iloc[0, 0]
+    return float("nan") if pd.isna(value) else float(value)
+
+
+def _supply(ws: Workspace, as_of: datetime) -> float:
+    t = core.treasury_ledger.c
+    signed = sa.case((t.transaction_type == "mint", t.amount_azr),
+                     (t.transaction_type == "burn", -t.amount_azr), else_=0)
+    return _scalar(ws, sa.select(q.fsum(signed)).where(
+        t.blockchain_status == "confirmed", t.created_at < q.ts_param(None, as_of)), "core")
+
+
+def _minted_30d(ws: Workspace, as_of: datetime) -> float:
+    t = core.treasury_ledger.c
+    return _scalar(ws, sa.select(q.fsum(t.amount_azr)).where(
+        t.transaction_type == "mint", t.blockchain_status == "confirmed",
+        q.within(t.created_at, as_of - timedelta(days=30), as_of)), "core")
+
+
+def _rewards_paid_30d(ws: Workspace, as_of: datetime) -> float:
+    r = mint.knowledge_rewards.c
+    return _scalar(ws, sa.select(q.fsum(r.rewardAmount)).where(
+        r.status == "PAID", q.within(r.createdAt, as_of - timedelta(days=30), as_of)), "mint")
+
+
+def _rewards_pending(ws: Workspace, as_of: datetime) -> float:
+    r = mint.knowledge_rewards.c
+    return _scalar(ws, sa.select(sa.func.count()).where(
+        r.status == "PENDING", r.createdAt < q.ts_param(None, as_of)), "mint")
+
+
+def _hashrate_7d(ws: Workspace, as_of: datetime) -> float:
+    s = core.mining_sessions.c
+    return _scalar(ws, sa.select(q.favg(s.total_hashrate_mhs)).where(
+        q.within(s.start_time, as_of - timedelta(days=7), as_of)), "core")
+
+
+def _earnings_30d(ws: Workspace, as_of: datetime) -> float:
+    s = core.mining_sessions.c
+    return _scalar(ws, sa.select(q.fsum(s.total_earnings_usd)).where(
+        q.within(s.start_time, as_of - timedelta(days=30), as_of)), "core")
+
+
+def _api_error_rate_7d(ws: Workspace, as_of: datetime) -> float:
+    c = gateway.api_calls.c
+    return _scalar(ws, sa.select(q.ratio(q.count_if(c.statusCode >= 500), sa.func.count()))
+                   .where(q.within(c.timestamp, as_of - timedelta(days=7), as_of)), "gateway")
+
+
+def _open_alerts(ws: Workspace, as_of: datetime) -> float:
+    a = core.alerts.c
+    unresolved = sa.not_(sa.func.coalesce(a.resolved, sa.false()))
+    return _scalar(ws, sa.select(sa.func.count()).where(
+        a.created_at < q.ts_param(None, as_of),
+        sa.or_(unresolved, a.resolved_at >= q.ts_param(None, as_of))), "core")
+
+
+HEADLINES: dict[str, Callable[[Workspace, datetime], float]] = {
+    "treasury.supply_azr": _supply,
+    "treasury.minted_30d_azr": _minted_30d,
+    "rewards.paid_30d_azr": _rewards_paid_30d,
+    "rewards.pending": _rewards_pending,
+    "mining.avg_hashrate_7d_mhs": _hashrate_7d,
+    "mining.earnings_30d_usd": _earnings_30d,
+    "health.api_error_rate_7d": _api_error_rate_7d,
+    "health.open_alerts": _open_alerts,
+}
+"""The headline metrics by name, each computed at an ``as_of``."""
+
+
+def _names(metrics: Sequence[str] | None) -> list[str]:
+    names = list(HEADLINES) if metrics is None else list(metrics)
+    unknown = sorted(set(names) - set(HEADLINES))
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}: choose from {sorted(HEADLINES)}")
+    return names
+
+
+def headline_metrics(ws: Workspace, *, as_of: datetime | str | None = None,
+                     metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    """The headline metrics at ``as_of``: one row per metric (``metric``, ``value``).
+
+    >>> snapshots.headline_metrics(ws, as_of="2026-10-31")  # doctest: +SKIP
+    """
+    clock = q.as_timestamp(as_of)
+    names = _names(metrics)
+    return pd.DataFrame({"metric": pd.Series(names, dtype="str"),
+                         "value": [HEADLINES[name](ws, clock) for name in names]})
+
+
+def take(ws: Workspace, *, as_of: datetime | str | None = None,
+         metrics: Sequence[str] | None = None, keep: int | None = None) -> pd.DataFrame:
+    """Compute the headline metrics at ``as_of`` and store them, replacing any snapshot
+    already stored for that ``as_of``; with ``keep``, then prune to the newest ``keep``
+    snapshots per metric. Returns the metrics stored.
+
+    >>> snapshots.take(ws, as_of="2026-10-31", keep=400)  # doctest: +SKIP
+    """
+    clock = q.as_timestamp(as_of)
+    values = headline_metrics(ws, as_of=clock, metrics=metrics)
+    names = values["metric"].tolist()
+    rows = [{"as_of": clock, "metric": m, "dims": None,
+             "value": None if pd.isna(v) else float(v)}
+            for m, v in zip(names, values["value"], strict=True)]
+    with ws.engine(SOURCE).begin() as conn:
+        conn.execute(sa.delete(_snap).where(_snap.c.as_of == q.ts_param(None, clock),
+                                            _snap.c.metric.in_(names)))
+        conn.execute(sa.insert(_snap), rows)
+    _invalidate(ws)
+    if keep is not None:
+        prune(ws, keep=keep)
+    return values.assign(as_of=pd.Timestamp(clock).as_unit("ns"))
+
+
+def history(ws: Workspace, *, metrics: Sequence[str] | None = None,
+            since: datetime | str | None = None, until: datetime | str | None = None,
+            cache: bool = False) -> pd.DataFrame:
+    """Stored snapshots, oldest first: ``as_of``, ``metric``, ``value``, ``taken_at``.
+
+    >>> h = snapshots.history(ws, metrics=["treasury.supply_azr"])  # doctest: +SKIP
+    >>> h.pivot(index="as_of", columns="metric", values="value")  # doctest: +SKIP
+    """
+    s = _snap.c
+    stmt = sa.select(s.as_of, s.metric, s.value, s.taken_at)
+    if metrics is not None:
+        stmt = stmt.where(s.metric.in_(list(metrics)))
+    if since is not None:
+        stmt = stmt.where(s.as_of >= q.ts_param(None, q.as_timestamp(since)))
+    if until is not None:
+        stmt = stmt.where(s.as_of <= q.ts_param(None, q.as_timestamp(until)))
+    return q.run(ws, stmt.order_by(s.as_of, s.metric, s.id), SOURCE, cache=cache)
+
+
+def prune(ws: Workspace, *, keep: int | None = None,
+          before: datetime | str | None = None) -> int:
+    """Apply retention: keep the newest ``keep`` snapshots of each metric and/or drop
+    those whose ``as_of`` is before ``before``. Returns the rows deleted.
+
+    >>> snapshots.prune(ws, keep=365)  # doctest: +SKIP
+    """
+    if keep is None and before is None:
+        raise ValueError("say what to keep: pass keep=N, before=<date>, or both")
+    s = _snap.c
+    deleted = 0
+    with ws.engine(SOURCE).begin() as conn:
+        if before is not None:
+            cutoff = q.ts_param(None, q.as_timestamp(before))
+            deleted += conn.execute(sa.delete(_snap).where(s.as_of < cutoff)).rowcount or 0
+        if keep is not None:
+            if keep < 0:
+                raise ValueError("keep must be 0 or more")
+            rank = sa.func.row_number().over(partition_by=s.metric,
+                                             order_by=(s.as_of.desc(), s.id.desc()))
+            ranked = sa.select(s.id, rank.label("rank")).subquery("ranked")
+            stale = sa.select(ranked.c.id).where(ranked.c.rank > keep)
+            deleted += conn.execute(sa.delete(_snap).where(s.id.in_(stale))).rowcount or 0
+    if deleted:
+        _invalidate(ws)
+    return int(deleted)
+
+
+def _invalidate(ws: Workspace) -> None:
+    """Tell the query cache, when there is one, that the snapshot table changed."""
+    try:
+        cache: Any = importlib.import_module("azora_nb.cache")
+    except ImportError:
+        return
+    cache.invalidate(ws, SOURCE, [_snap.name])
