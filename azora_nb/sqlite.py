@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,20 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.close()
 
 
-def create_sqlite_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
-    """An engine on a SQLite file, its directory created if needed."""
+def _attacher(attach: Mapping[str, Path]) -> Any:
+    def on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        for alias, path in attach.items():
+            dbapi_conn.execute("ATTACH DATABASE ? AS " + alias, (str(path),))
+            dbapi_conn.execute(f"PRAGMA {alias}.journal_mode=WAL")
+
+    return on_connect
+
+
+def create_sqlite_engine(url: str, *, busy_timeout: float = 30.0,
+                         attach: Mapping[str, Path] | None = None) -> Engine:
+    """An engine on a SQLite file, its directory created if needed. ``attach`` maps
+    schema names to further files attached on every connection (core gets
+    ``analysis``, the sync engine's consolidation area)."""
     register_converters()
     parsed = sa.engine.make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -119,4 +132,6 @@ def create_sqlite_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         connect_args={"detect_types": sqlite3.PARSE_DECLTYPES, "timeout": busy_timeout},
     )
     sa.event.listen(engine, "connect", _on_connect)
+    if attach:
+        sa.event.listen(engine, "connect", _attacher(attach))
     return engine

@@ -101,7 +101,10 @@ class Workspace:
             engine = self._engines.get(source)
             if engine is None:
                 self._closed = False
-                engine = _create_engine(cfg.sqlalchemy_url(self.settings.home), cfg.limits)
+                attach = ({"analysis": self.settings.home / "analysis.sqlite"}
+                          if source == "core" and cfg.embedded else None)
+                engine = _create_engine(cfg.sqlalchemy_url(self.settings.home), cfg.limits,
+                                        attach)
                 self._engines[source] = engine
             return engine
 
@@ -357,9 +360,10 @@ def connect(settings: Settings | None = None, **overrides: str) -> Workspace:
 
 # -- helpers -----------------------------------------------------------------
 
-def _create_engine(url: str, limits: Any) -> Engine:
+def _create_engine(url: str, limits: Any, attach: Mapping[str, Path] | None = None) -> Engine:
     if url.startswith("sqlite"):
-        return create_sqlite_engine(url, busy_timeout=max(limits.connect_timeout, 30.0))
+        return create_sqlite_engine(url, busy_timeout=max(limits.connect_timeout, 30.0),
+                                    attach=attach)
     if not url.startswith("postgresql"):
         raise ConfigError(f"unsupported database URL {mask_url(url)}: use PostgreSQL or SQLite")
     options = "-c TimeZone=UTC"
