@@ -39,7 +39,7 @@ api_calls = sa.Table(
     sa.Column("ipAddress", sa.Text, nullable=False),
     sa.Column("userAgent", sa.Text),
     sa.Column("statusCode", sa.Integer, nullable=False),
-    sa.Column("responseTime", sa.Integer, nullable=False, comment="milliseconds"),
+    sa.Column("responseTime", sa.Integer, nullable=False),  # milliseconds
     sa.Column("requestSize", sa.Integer),
     sa.Column("responseSize", sa.Integer),
     sa.Column("timestamp", Timestamp(3), nullable=False, server_default=prisma_now()),

@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("ipAddress", sa.Text, nullable=False),
         sa.Column("userAgent", sa.Text),
         sa.Column("statusCode", sa.Integer, nullable=False),
-        sa.Column("responseTime", sa.Integer, nullable=False, comment="milliseconds"),
+        sa.Column("responseTime", sa.Integer, nullable=False),  # milliseconds
         sa.Column("requestSize", sa.Integer),
         sa.Column("responseSize", sa.Integer),
         _ts3("timestamp", default=True),
