@@ -1,0 +1,323 @@
+"""Readers: pages of rows in (cursor, key) order, by keyset pagination.
+
+Each page is one query: ``WHERE (cursor, key...) > (last cursor, last key...)
+ORDER BY cursor, key... LIMIT n``, so a run holds no long transaction on the
+source and memory stays at one page. Rows are tuples in :attr:`columns` order.
+
+Phases of a run: rows with ``cursor >= lower`` (all non-NULL cursors when
+``lower`` is None), then, when asked, the rows whose cursor is NULL, ordered
+by key. A definition without a cursor has one phase over every row, by key.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from azora_nb.exceptions import ConfigError, SchemaError
+from azora_nb.sync import convert
+from azora_nb.sync.definitions import MongoSource, SqlSource, SyncDefinition
+from azora_nb.workspace import Workspace
+
+Row = tuple[Any, ...]
+
+
+class SqlReader:
+    """A table or query of a SQL source."""
+
+    def __init__(self, ws: Workspace, definition: SyncDefinition) -> None:
+        assert isinstance(definition.source, SqlSource)
+        self.ws = ws
+        self.definition = definition
+        self.spec: SqlSource = definition.source
+        self.engine = ws.engine(self.spec.source)
+        self.relation, self.types, self.kinds = self._relation()
+        mapping = dict(definition.columns or {c.key: c.key for c in self.relation.c})
+        missing = [src for src in mapping.values() if src not in self.relation.c]
+        if missing:
+            raise ConfigError(f"sync {definition.name}: {self.spec.describe()} has no column "
+                              f"{', '.join(map(repr, missing))}")
+        self.columns: list[str] = list(mapping)
+        self._source_col = {target: self.relation.c[src] for target, src in mapping.items()}
+        for name in (*definition.key, *([definition.cursor] if definition.cursor else [])):
+            if name not in self._source_col:
+                raise ConfigError(f"sync {definition.name}: key or cursor {name!r} is not "
+                                  f"one of the columns {', '.join(self.columns)}")
+        self.types = {t: self.types[s] for t, s in mapping.items() if s in self.types}
+        self.kinds = {t: self.kinds[s] for t, s in mapping.items()}
+        for column, kind in definition.types.items():
+            self.kinds[column] = kind
+            self.types[column] = convert.sa_type(kind)
+
+    # -- shape ---------------------------------------------------------------
+    def _relation(self) -> tuple[sa.FromClause, dict[str, Any], dict[str, str | None]]:
+        if self.spec.table is not None:
+            return self._reflect(self.spec.table, self.spec.schema)
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(f"SELECT * FROM ({self.spec.query}) AS q LIMIT 0"))
+            names = list(result.keys())
+        types = {n: convert.sa_type(k) for n, k in self.definition.types.items() if n in names}
+        query = sa.text(self.spec.query or "").columns(
+            *[sa.column(n, types.get(n, sa.types.NULLTYPE)) for n in names])
+        kinds: dict[str, str | None] = {n: self.definition.types.get(n) for n in names}
+        return query.subquery("q"), types, kinds
+
+    def _reflect(self, table: str, schema: str | None
+                 ) -> tuple[sa.Table, dict[str, Any], dict[str, str | None]]:
+        inspector = sa.inspect(self.engine)
+        if not inspector.has_table(table, schema=schema):
+            raise SchemaError(f"sync {self.definition.name}: table {table!r} does not exist in "
+                              f"{self.spec.source}; create or seed it first "
+                              "(azora-nb db upgrade, azora-nb demo)", source=self.spec.source)
+        types: dict[str, Any] = {}
+        kinds: dict[str, str | None] = {}
+        if self.engine.dialect.name == "sqlite":
+            prefix = f'"{schema}".' if schema else ""
+            with self.engine.connect() as conn:
+                info = conn.exec_driver_sql(f'PRAGMA {prefix}table_info("{table}")').fetchall()
+            for row in info:
+                types[row[1]], kinds[row[1]] = convert.portable_from_sqlite(row[2] or "")
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sa.exc.SAWarning)  # unknown domain types
+                for col in inspector.get_columns(table, schema=schema):
+                    types[col["name"]], kinds[col["name"]] = convert.portable_from_pg(col["type"])
+        relation = sa.Table(table, sa.MetaData(), *[sa.Column(n, t) for n, t in types.items()],
+                            schema=schema)
+        return relation, types, kinds
+
+    # -- reading -------------------------------------------------------------
+    def _col(self, name: str) -> sa.ColumnElement[Any]:
+        return self._source_col[name]
+
+    def _bind(self, name: str, value: Any) -> sa.BindParameter[Any]:
+        type_ = self.types.get(name)
+        if type_ is None:  # an undeclared column of a query: type the value by what it is
+            type_ = convert.sa_type(convert.infer_kind([value]))
+        return sa.literal(value, type_=type_)
+
+    def _select(self) -> sa.Select[Any]:
+        return sa.select(*[self._source_col[c].label(c) for c in self.columns])
+
+    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
+        """Yield pages of ``phase`` (``cursor``, ``null`` or ``all``)."""
+        d = self.definition
+        order = [*([d.cursor] if phase == "cursor" and d.cursor else []), *d.key]
+        base = self._select()
+        if phase == "cursor":
+            assert d.cursor is not None
+            base = base.where(self._col(d.cursor).is_not(None))
+            if lower is not None:
+                base = base.where(self._col(d.cursor) >= self._bind(d.cursor, lower))
+        elif phase == "null":
+            assert d.cursor is not None
+            base = base.where(self._col(d.cursor).is_(None))
+        base = base.order_by(*[self._col(c) for c in order]).limit(batch_rows)
+        positions = [self.columns.index(c) for c in order]
+        last: Row | None = None
+        with self.engine.connect() as conn:
+            while True:
+                stmt = base
+                if last is not None:
+                    stmt = stmt.where(sa.tuple_(*[self._col(c) for c in order])
+                                      > sa.tuple_(*[self._bind(c, v) for c, v in
+                                                    zip(order, last, strict=True)]))
+                rows = [tuple(r) for r in conn.execute(stmt)]
+                conn.rollback()
+                if not rows:
+                    return
+                yield rows
+                if len(rows) < batch_rows:
+                    return
+                last = tuple(rows[-1][i] for i in positions)
+
+    def by_keys(self, keys: Sequence[Row]) -> list[Row]:
+        """The current rows with these keys (for replaying dead letters)."""
+        if not keys:
+            return []
+        cols = [self._col(c) for c in self.definition.key]
+        if len(cols) == 1:
+            cond = cols[0].in_([k[0] for k in keys])
+        else:
+            cond = sa.tuple_(*cols).in_([tuple(k) for k in keys])
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(self._select().where(cond))]
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
+        """(key..., cursor) of every source row with ``lo <= key <= hi``, for reconciling."""
+        d = self.definition
+        names = [*d.key, *([d.cursor] if d.cursor else [])]
+        cols = [self._col(c) for c in d.key]
+        stmt = sa.select(*[self._col(c) for c in names]).where(
+            sa.tuple_(*cols) >= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, lo,
+                                                                              strict=True)]),
+            sa.tuple_(*cols) <= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, hi,
+                                                                              strict=True)]))
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=50_000).execute(stmt):
+                yield tuple(row)
+
+
+class MongoReader:
+    """A collection, flattened to rows (see :mod:`azora_nb.sync.definitions`)."""
+
+    def __init__(self, ws: Workspace, definition: SyncDefinition) -> None:
+        assert isinstance(definition.source, MongoSource)
+        self.definition = definition
+        self.spec: MongoSource = definition.source
+        self.collection = ws.mongo[self.spec.collection]
+        self.paths: dict[str, str] = dict(definition.columns or {})
+        self.discovered = not self.paths
+        self.kinds: dict[str, str | None] = {c: definition.types.get(c) for c in self.paths}
+        self.columns: list[str] = list(self.paths)
+
+    def path(self, column: str) -> str:
+        if column in self.paths:
+            return self.paths[column]
+        return "_id" if column == "id" else column
+
+    def _flatten(self, doc: dict[str, Any], depth: int, prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field, value in doc.items():
+            name = "id" if not prefix and field == "_id" else prefix + field
+            if isinstance(value, dict) and depth > 0:
+                out.update(self._flatten(value, depth - 1, name + "_"))
+            else:
+                out[name] = value
+        return out
+
+    def discover(self, docs: list[dict[str, Any]]) -> None:
+        """Fix the columns from the first page when the definition lists none."""
+        if not self.discovered or self.columns:
+            return
+        flat = [self._flatten(d, self.spec.flatten_depth) for d in docs]
+        names: list[str] = []
+        for row in flat:
+            names.extend(n for n in row if n not in names)
+        for name in self.definition.key:
+            if name not in names:
+                names.insert(0, name)
+        self.columns = [*names, "extra"]
+        for name in names:
+            kind = self.definition.types.get(name) or convert.infer_kind([r.get(name)
+                                                                          for r in flat])
+            self.kinds[name] = kind if name not in self.definition.key or kind != "json" \
+                else "text"
+        self.kinds["extra"] = "json"
+
+    def shape(self, doc: dict[str, Any]) -> Row:
+        if self.discovered:
+            flat = self._flatten(doc, self.spec.flatten_depth)
+            known = self.columns[:-1]
+            extra = {k: v for k, v in flat.items() if k not in known}
+            return (*[flat.get(c) for c in known], extra or None)
+        return tuple(_get_path(doc, self.paths[c]) for c in self.columns)
+
+    def _query(self) -> dict[str, Any]:
+        return dict(self.spec.filter)
+
+    def _projection(self) -> dict[str, int] | None:
+        if self.spec.projection is None:
+            return None
+        fields = set(self.spec.projection) | {self.path(c) for c in self.definition.key}
+        if self.definition.cursor:
+            fields.add(self.path(self.definition.cursor))
+        return {f: 1 for f in fields}
+
+    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
+        d = self.definition
+        key_paths = [self.path(k) for k in d.key]
+        order = ([self.path(d.cursor)] if phase == "cursor" and d.cursor else []) + key_paths
+        conds: list[dict[str, Any]] = [self._query()]
+        if phase == "cursor":
+            assert d.cursor is not None
+            cpath = self.path(d.cursor)
+            bound = convert.floor_ms(lower) if hasattr(lower, "tzinfo") else lower
+            conds.append({cpath: {"$gte": bound}} if lower is not None else
+                         {cpath: {"$ne": None}})
+        elif phase == "null":
+            assert d.cursor is not None
+            conds.append({self.path(d.cursor): None})
+        last: list[Any] | None = None
+        while True:
+            query = {"$and": [*conds, _after(order, last)]} if last is not None \
+                else {"$and": conds}
+            docs = list(self.collection.find(query, self._projection())
+                        .sort([(p, 1) for p in order]).limit(batch_rows))
+            if not docs:
+                return
+            self.discover(docs)
+            yield [self.shape(doc) for doc in docs]
+            if len(docs) < batch_rows:
+                return
+            last = [_get_path(docs[-1], p) for p in order]
+
+    def by_keys(self, keys: Sequence[Row]) -> list[Row]:
+        if not keys:
+            return []
+        paths = [self.path(k) for k in self.definition.key]
+        query = {"$or": [dict(zip(paths, [_maybe_object_id(v) for v in k], strict=True))
+                         for k in keys]}
+        docs = list(self.collection.find(query, self._projection()))
+        if docs:
+            self.discover(docs)
+        return [self.shape(doc) for doc in docs]
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
+        d = self.definition
+        paths = [self.path(c) for c in (*d.key, *([d.cursor] if d.cursor else []))]
+        if len(d.key) == 1:
+            query: dict[str, Any] = {paths[0]: {"$gte": lo[0], "$lte": hi[0]}}
+        else:
+            query = {}
+        query = {"$and": [self._query(), query]}
+        for doc in self.collection.find(query, {p: 1 for p in paths}):
+            row = tuple(_get_path(doc, p) for p in paths)
+            if lo <= row[:len(d.key)] <= hi:
+                yield row
+
+
+def _after(order: list[str], last: list[Any]) -> dict[str, Any]:
+    """The keyset condition ``(order...) > (last...)`` as a Mongo query."""
+    branches = []
+    for i, path in enumerate(order):
+        branch = {p: v for p, v in zip(order[:i], last[:i], strict=True)}
+        branch[path] = {"$gt": last[i]}
+        branches.append(branch)
+    return {"$or": branches}
+
+
+def _maybe_object_id(value: Any) -> Any:
+    """Dead-letter keys are stored as JSON text, where an ObjectId became its hex."""
+    from bson import ObjectId
+
+    if isinstance(value, str) and ObjectId.is_valid(value) and len(value) == 24:
+        return {"$in": [value, ObjectId(value)]}
+    return value
+
+
+def _get_path(doc: dict[str, Any], path: str) -> Any:
+    if path in doc:
+        return doc[path]
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def make_reader(ws: Workspace, definition: SyncDefinition) -> SqlReader | MongoReader:
+    if isinstance(definition.source, SqlSource):
+        return SqlReader(ws, definition)
+    return MongoReader(ws, definition)
+
+
+def record(columns: list[str], row: Row) -> dict[str, Any]:
+    """A row as the JSON-safe record kept in the dead-letter table."""
+    return dict(json.loads(json.dumps(dict(zip(columns, row, strict=False)),
+                                      default=convert._json_default)))

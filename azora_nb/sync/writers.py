@@ -1,0 +1,268 @@
+"""Writers: idempotent merges of a page of rows into the target.
+
+- PostgreSQL: ``COPY`` into a temporary staging table, then one
+  ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE (row) IS DISTINCT FROM``,
+  so that only rows whose values differ are touched and a re-run writes nothing.
+- SQLite: the same ``INSERT … ON CONFLICT DO UPDATE … WHERE`` upsert, executemany.
+- MongoDB: ``bulk_write`` of ``UpdateOne(upsert=True)`` for the records whose content
+  hash differs from the stored ``syncHash``; each such write sets ``syncedAt`` and
+  increments ``version``, so unchanged records keep both.
+
+The SQL writers take the caller's connection: the caller commits the page and the
+watermark together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from azora_nb.exceptions import SchemaError
+from azora_nb.sync import convert
+from azora_nb.sync.definitions import MongoTarget, SqlTarget, SyncDefinition
+from azora_nb.workspace import Workspace
+
+Row = tuple[Any, ...]
+
+
+class SqlWriter:
+    """Merge pages into a table of a SQL source, creating it on first use."""
+
+    def __init__(self, ws: Workspace, definition: SyncDefinition, columns: list[str],
+                 types: Mapping[str, Any]) -> None:
+        assert isinstance(definition.target, SqlTarget)
+        self.definition = definition
+        self.spec: SqlTarget = definition.target
+        self.engine = ws.engine(self.spec.source)
+        self.dialect = self.engine.dialect.name
+        self.columns = columns
+        schema = self.spec.schema
+        if self.dialect == "sqlite" and schema is not None and schema != "analysis":
+            raise SchemaError(f"sync {definition.name}: on SQLite the only target schema is "
+                              "'analysis' (attached to core); use schema = \"analysis\" or none")
+        self.table = sa.Table(
+            self.spec.table, sa.MetaData(),
+            *[sa.Column(c, types[c], primary_key=c in definition.key) for c in columns],
+            schema=schema)
+        self._json = [i for i, c in enumerate(columns)
+                      if isinstance(self.table.c[c].type, convert.az_types.JSONB)]
+
+    @property
+    def name(self) -> str:
+        return f"{self.spec.schema}.{self.spec.table}" if self.spec.schema else self.spec.table
+
+    @property
+    def commits_with_state(self) -> bool:
+        """Whether target rows and the sync state can share one transaction. Not for an
+        attached SQLite file: in WAL mode a commit over several files is atomic per file
+        only, so the rows are committed first and the watermark after them."""
+        return not (self.dialect == "sqlite" and self.spec.schema is not None)
+
+    def ensure_table(self) -> None:
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql" and self.spec.schema:
+                conn.execute(sa.schema.CreateSchema(self.spec.schema, if_not_exists=True))
+            inspector = sa.inspect(conn)
+            if not inspector.has_table(self.spec.table, schema=self.spec.schema):
+                self.table.create(conn)
+                return
+            present = {c["name"] for c in inspector.get_columns(self.spec.table,
+                                                                  schema=self.spec.schema)}
+        missing = [c for c in self.columns if c not in present]
+        if missing:
+            raise SchemaError(
+                f"sync {self.definition.name}: target {self.name} has no column "
+                f"{', '.join(missing)}; add it, or drop the table to let the sync recreate it",
+                source=self.spec.source)
+
+    def write(self, conn: sa.Connection, rows: list[Row]) -> int:
+        """Merge ``rows`` (one per key) and return how many were inserted or changed."""
+        if not rows:
+            return 0
+        if self.dialect == "postgresql":
+            return self._write_pg(conn, rows)
+        return self._write_sqlite(conn, rows)
+
+    def _changed(self, excluded: Any) -> sa.ColumnElement[bool]:
+        others = [c for c in self.columns if c not in self.definition.key]
+        if not others:
+            return sa.false()
+        return sa.or_(*[self.table.c[c].is_distinct_from(excluded[c]) for c in others])
+
+    def _upsert(self, insert: Any) -> Any:
+        others = [c for c in self.columns if c not in self.definition.key]
+        if not others:
+            return insert.on_conflict_do_nothing(index_elements=list(self.definition.key))
+        return insert.on_conflict_do_update(
+            index_elements=list(self.definition.key),
+            set_={c: insert.excluded[c] for c in others},
+            where=self._changed(insert.excluded))
+
+    def _write_sqlite(self, conn: sa.Connection, rows: list[Row]) -> int:
+        stmt = self._upsert(sqlite.insert(self.table))
+        result = conn.execute(stmt, [dict(zip(self.columns, r, strict=True)) for r in rows])
+        return int(result.rowcount or 0)
+
+    def _write_pg(self, conn: sa.Connection, rows: list[Row]) -> int:
+        from psycopg.types.json import Jsonb
+
+        prep = self.engine.dialect.identifier_preparer
+        staging = "azora_nb_stage_" + hashlib.blake2b(
+            f"{self.name}:{self.columns}".encode(), digest_size=6).hexdigest()
+        cols = ", ".join(prep.quote(c) for c in self.columns)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(staging)} "
+                        f"(LIKE {prep.format_table(self.table)}) ON COMMIT DELETE ROWS")
+            with cur.copy(f"COPY {prep.quote(staging)} ({cols}) FROM STDIN") as copy:
+                if self._json:
+                    for row in rows:
+                        values = list(row)
+                        for i in self._json:
+                            if values[i] is not None:
+                                values[i] = Jsonb(values[i])
+                        copy.write_row(values)
+                else:
+                    for row in rows:
+                        copy.write_row(row)
+        stage = sa.table(staging, *[sa.column(c) for c in self.columns])
+        insert = postgresql.insert(self.table).from_select(
+            self.columns, sa.select(*[stage.c[c] for c in self.columns]))
+        result = conn.execute(self._upsert(insert).execution_options(preserve_rowcount=True))
+        return int(result.rowcount or 0)
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
+        d = self.definition
+        names = [*d.key, *([d.cursor] if d.cursor else [])]
+        cols = [self.table.c[k] for k in d.key]
+        stmt = sa.select(*[self.table.c[c] for c in names]).where(
+            sa.tuple_(*cols) >= sa.tuple_(*[sa.literal(v, c.type) for c, v in
+                                            zip(cols, lo, strict=True)]),
+            sa.tuple_(*cols) <= sa.tuple_(*[sa.literal(v, c.type) for c, v in
+                                            zip(cols, hi, strict=True)]))
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(stmt)]
+
+
+class MongoWriter:
+    """Upsert pages into a collection: ``_id`` is the key (a sub-document for
+    composite keys), fields are the columns, plus ``version``, ``syncedAt`` and
+    ``syncHash`` (the content hash that makes re-runs write nothing)."""
+
+    def __init__(self, ws: Workspace, definition: SyncDefinition, columns: list[str]) -> None:
+        assert isinstance(definition.target, MongoTarget)
+        self.definition = definition
+        self.spec: MongoTarget = definition.target
+        self.collection = ws.mongo[self.spec.collection]
+        self.columns = columns
+        self._key_idx = [columns.index(k) for k in definition.key]
+
+    @property
+    def name(self) -> str:
+        return self.spec.collection
+
+    def ensure_table(self) -> None:
+        """Nothing to create: ``_id`` is the key and always unique."""
+
+    def doc_id(self, row: Row) -> Any:
+        if len(self._key_idx) == 1:
+            return _bson_value(row[self._key_idx[0]], self.spec.decimals)
+        return {self.definition.key[n]: _bson_value(row[i], self.spec.decimals)
+                for n, i in enumerate(self._key_idx)}
+
+    def document(self, row: Row) -> dict[str, Any]:
+        return {c: _bson_value(v, self.spec.decimals) for c, v in zip(self.columns, row,
+                                                                       strict=True)}
+
+    def too_large(self, doc: dict[str, Any]) -> int | None:
+        """The BSON size of ``doc`` when over the limit, else None."""
+        import bson
+
+        size = len(bson.encode(doc))
+        return size if size > self.spec.max_document_bytes else None
+
+    def screen(self, rows: list[Row]) -> tuple[list[Row], list[tuple[Row, str]]]:
+        """Split off the rows whose document would exceed the size limit."""
+        good: list[Row] = []
+        bad: list[tuple[Row, str]] = []
+        for row in rows:
+            size = self.too_large(self.document(row))
+            if size is None:
+                good.append(row)
+            else:
+                bad.append((row, f"document too large: {size} bytes > "
+                                 f"{self.spec.max_document_bytes}"))
+        return good, bad
+
+    def write(self, rows: list[Row]) -> list[Any]:
+        """Upsert the rows whose content changed; return their ids."""
+        from pymongo import UpdateOne
+
+        if not rows:
+            return []
+        hashes = {}
+        for row in rows:
+            hashes[_id_key(self.doc_id(row))] = (row, content_hash(row))
+        ids = [self.doc_id(r) for r, _ in hashes.values()]
+        stored = {_id_key(d["_id"]): d.get("syncHash")
+                  for d in self.collection.find({"_id": {"$in": ids}}, {"syncHash": 1})}
+        now = convert.floor_ms(convert.utcnow())
+        ops = []
+        changed = []
+        for ident, (row, digest) in hashes.items():
+            if stored.get(ident) == digest:
+                continue
+            doc_id = self.doc_id(row)
+            fields = self.document(row)
+            fields.update(syncedAt=now, syncHash=digest)
+            ops.append(UpdateOne({"_id": doc_id}, {"$set": fields, "$inc": {"version": 1}},
+                                 upsert=True))
+            changed.append(doc_id)
+        if ops:
+            self.collection.bulk_write(ops, ordered=False)
+        return changed
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
+        d = self.definition
+        fields = [*d.key, *([d.cursor] if d.cursor else [])]
+        if len(d.key) == 1:
+            query: dict[str, Any] = {"_id": {"$gte": _bson_value(lo[0], "float"),
+                                             "$lte": _bson_value(hi[0], "float")}}
+        else:
+            query = {}
+        out = []
+        for doc in self.collection.find(query, {f: 1 for f in fields}):
+            row = tuple(doc.get(f) for f in fields)
+            if len(d.key) == 1 or lo <= row[:len(d.key)] <= hi:
+                out.append(row)
+        return out
+
+
+def content_hash(row: Row) -> str:
+    text = "\x1f".join(convert.canonical(v) for v in row)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _id_key(value: Any) -> Any:
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value
+
+
+def _bson_value(value: Any, decimals: str) -> Any:
+    if isinstance(value, Decimal):
+        if decimals == "float":
+            return float(value)
+        from bson.decimal128 import Decimal128
+
+        return Decimal128(value)
+    if isinstance(value, datetime):
+        return convert.floor_ms(value)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    return value
