@@ -98,7 +98,7 @@ def test_null_cursors_are_read_on_full_runs_or_when_included(
     assert result.rows_read == N_ROWS + 3
     assert result.watermark_after is not None
     assert len(target_rows(ws)) == N_ROWS + 3
-    assert sync.run(ws, included, progress=False).rows_read == 2 + 3  # rows tied at the watermark + NULLs
+    assert sync.run(ws, included, progress=False).rows_read == 2 + 3  # ties at the watermark, NULLs
 
 
 def test_definition_without_cursor_merges_by_key(ws: Workspace,
