@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from azora_nb.analytics import _sql as q
 from azora_nb.schema import compliance, core, gateway, mint, toolkit
+from azora_nb.types import TimestampTZ
 
 if TYPE_CHECKING:
     from azora_nb.workspace import Workspace
@@ -204,7 +205,7 @@ def alert_storms(ws: Workspace, *, as_of: datetime | str | None = None,
               .subquery("ranked"))
     span = q.seconds(ranked.c.created_at, ranked.c.later)
     anchors = q.run(ws, sa.select(ranked.c.component, ranked.c.created_at,
-                                  sa.cast(span, sa.Float).label("span"))
+                                  sa.type_coerce(ranked.c.later, TimestampTZ()).label("later"))
                     .where(ranked.c.later.is_not(None), span <= minutes * 60.0)
                     .order_by(ranked.c.component, ranked.c.created_at), "core", cache=cache)
     rows = []
@@ -222,10 +223,10 @@ def alert_storms(ws: Workspace, *, as_of: datetime | str | None = None,
 
 def _merge_windows(anchors: pd.DataFrame) -> list[tuple[str, datetime, datetime]]:
     windows: list[tuple[str, datetime, datetime]] = []
-    columns = (anchors[c].tolist() for c in ("component", "created_at", "span"))
-    for component, created_at, span in zip(*columns, strict=True):
+    columns = (anchors[c].tolist() for c in ("component", "created_at", "later"))
+    for component, created_at, later in zip(*columns, strict=True):
         start: datetime = created_at.to_pydatetime()
-        stop = start + timedelta(seconds=float(span))
+        stop: datetime = later.to_pydatetime()
         if windows and windows[-1][0] == component and start <= windows[-1][2]:
             windows[-1] = (component, windows[-1][1], max(stop, windows[-1][2]))
         else:
