@@ -4,8 +4,9 @@
 a million ledger rows; COPY in CSV parsed by pyarrow's multithreaded reader
 takes a fraction of that. The query is first described (``LIMIT 0``) to learn
 its column types, then wrapped in a projection that makes every column
-exactly parseable: timestamps as epoch microseconds, numerics as float8,
-json and arrays as JSON text. Anything this path cannot take (duplicate
+exactly parseable by pyarrow: intervals as epoch seconds, inet abbreviated,
+json and arrays as JSON text; numbers and timestamps (the session runs in
+UTC) are parsed from PostgreSQL's own text. Anything this path cannot take (duplicate
 column names, statements that are not a ``SELECT``...) returns ``None`` and
 the caller falls back to the DB-API path.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import select
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +33,7 @@ _ARROW_TYPES: dict[Kind, pa.DataType] = {
     "int": pa.int64(),
     "float": pa.float64(),
     "bool": pa.bool_(),
-    "timestamp": pa.int64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
     "text": pa.string(),
     "json": pa.string(),
@@ -41,10 +43,12 @@ _ARROW_TYPES: dict[Kind, pa.DataType] = {
 
 def _projection(name: str, oid: int, kind: Kind) -> str:
     ident = '"' + name.replace('"', '""') + '"'
-    if kind == "timestamp":
-        return f"(extract(epoch from {ident}) * 1000000)::int8"
-    if kind == "float":
-        return f"extract(epoch from {ident})::float8" if oid == 1186 else f"{ident}::float8"
+    if oid == 1186:  # interval: seconds
+        return f"extract(epoch from {ident})::float8"
+    if oid == 1114:  # timestamp without zone: UTC by convention, so read as UTC
+        return f"({ident} AT TIME ZONE 'UTC')"
+    if kind in ("timestamp", "float"):
+        return ident
     if kind == "json":
         return f"to_json({ident})::text"
     if kind in ("int", "bool", "date"):
@@ -87,13 +91,68 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
             kinds.append(kind)
         projection = ", ".join(_projection(n, d.type_code, k)
                                for n, d, k in zip(names, description, kinds, strict=True))
-        buffer = io.BytesIO()
         copy_sql = (f"COPY (SELECT {projection or 'NULL'} FROM ({literal}) AS _azq) "
                     "TO STDOUT (FORMAT csv)")
-        with cur.copy(copy_sql) as copy:
-            for block in copy:
-                buffer.write(block)
-    return _parse(buffer.getvalue(), names, kinds)
+        data = _copy_out(raw, copy_sql)
+    try:
+        return _parse(data, names, kinds)
+    except pa.ArrowInvalid as exc:  # infinity timestamps, odd numerics: the slow path copes
+        log.debug("fast read path could not parse the result (%s); falling back", exc)
+        return None
+
+
+def _copy_out(raw: Any, copy_sql: str) -> bytes:
+    """Run a ``COPY ... TO STDOUT`` and return all its bytes.
+
+    PostgreSQL sends one message per row; psycopg's ``Copy`` iterator costs
+    about 2 µs of Python per message, which dominated the whole read. This
+    loop drives libpq directly and halves the time on a million rows.
+    """
+    import psycopg
+    from psycopg import pq
+
+    pgconn = raw.pgconn
+    pgconn.send_query(copy_sql.encode())
+    result = pgconn.get_result()
+    if result is None or result.status != pq.ExecStatus.COPY_OUT:
+        _drain(pgconn)
+        raise psycopg.DatabaseError(_error_text(result))
+    parts: list[Any] = []
+    append, get_copy_data, fd = parts.append, pgconn.get_copy_data, pgconn.socket
+    while True:
+        size, block = get_copy_data(1)
+        if size > 0:
+            append(block)
+        elif size == 0:
+            select.select([fd], [], [])
+            pgconn.consume_input()
+        else:
+            break
+    error = _drain(pgconn)
+    if error is not None:
+        raise error
+    return b"".join(parts)
+
+
+def _drain(pgconn: Any) -> Exception | None:
+    """Consume the results left after a COPY; return the server's error, if any."""
+    import psycopg
+    from psycopg import pq
+
+    error: Exception | None = None
+    while (result := pgconn.get_result()) is not None:
+        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.COPY_OUT):
+            sqlstate = (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
+            cls = psycopg.errors.lookup(sqlstate) if sqlstate else psycopg.DatabaseError
+            error = cls(_error_text(result))
+    return error
+
+
+def _error_text(result: Any) -> str:
+    if result is None:
+        return "COPY did not start"
+    message: bytes = result.error_message or b"COPY did not start"
+    return message.decode(errors="replace").strip()
 
 
 def _parse(data: bytes, names: list[str], kinds: list[Kind]) -> pd.DataFrame:
@@ -105,7 +164,9 @@ def _parse(data: bytes, names: list[str], kinds: list[Kind]) -> pd.DataFrame:
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=positional, block_size=16 << 20),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            # COPY quotes a value only when it holds a quote, comma, line break or is
+            # empty; with no quote anywhere the faster newline-free splitter is exact.
+            parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data),
             convert_options=pacsv.ConvertOptions(
                 column_types={p: _ARROW_TYPES[k] for p, k in zip(positional, kinds, strict=True)},
                 null_values=[""],
@@ -131,8 +192,7 @@ def _to_series(chunked: pa.ChunkedArray, kind: Kind) -> pd.Series:
     if kind == "bool":
         return chunked.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
     if kind == "timestamp":
-        stamps = chunked.cast(pa.timestamp("us", tz="UTC"))
-        return stamps.to_pandas().astype("datetime64[ns, UTC]")
+        return chunked.to_pandas().astype("datetime64[ns, UTC]")
     if kind == "date":
         return chunked.cast(pa.timestamp("us")).to_pandas().astype("datetime64[ns]")
     if kind == "float":

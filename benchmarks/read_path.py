@@ -1,0 +1,154 @@
+"""Read path: ``ws.sql`` against ``pandas.read_sql`` on the same ledger-like rows.
+
+Builds a throwaway PostgreSQL database and a SQLite file holding the same
+rows (the columns and types of ``treasury_ledger``), then times both readers
+at 100k and 1M rows and checks that ``ws.sql`` gives the same dtypes on both
+backends. Run: ``.venv/bin/python benchmarks/read_path.py [--rows 100000 1000000]``.
+
+Environment: AZORA_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
+used to create and drop the throwaway database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+import azora_nb as az
+from azora_nb import types as t
+from azora_nb.settings import Settings
+
+ADMIN_URL = os.environ.get("AZORA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+meta = sa.MetaData()
+ledger = sa.Table(
+    "ledger", meta,
+    sa.Column("id", t.UUID, primary_key=True),
+    sa.Column("tx_hash", sa.String(255)),
+    sa.Column("transaction_type", sa.String(50)),
+    sa.Column("amount_azr", t.Numeric(30, 8)),
+    sa.Column("amount_usd", t.Numeric(20, 8)),
+    sa.Column("treasury_allocation", t.Numeric(5, 4)),
+    sa.Column("gas_used", sa.BigInteger),
+    sa.Column("blockchain_status", sa.String(50)),
+    sa.Column("created_at", t.TimestampTZ()),
+    sa.Column("confirmed_at", t.TimestampTZ()),
+)
+
+
+def make_rows(n: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2025-11-01", tz="UTC") + pd.to_timedelta(
+        np.sort(rng.integers(0, 365 * 86400 * 10**6, n)), unit="us")
+    amount = np.round(rng.lognormal(5, 1.5, n), 8)
+    confirmed = created + pd.to_timedelta(rng.integers(5, 900, n), unit="s")
+    status = rng.choice(np.array(["confirmed", "pending", "failed"]), n, p=[0.9, 0.07, 0.03])
+    confirmed = pd.Series(confirmed).where(status == "confirmed")
+    raw = rng.bytes(16 * n)
+    ids = [str(uuid.UUID(bytes=raw[i * 16:(i + 1) * 16], version=4)) for i in range(n)]
+    return pd.DataFrame({
+        "id": ids,
+        "tx_hash": [f"0x{i:064x}" for i in range(n)],
+        "transaction_type": rng.choice(np.array(["mint", "burn", "transfer", "deposit",
+                                                 "withdrawal"]), n),
+        "amount_azr": amount,
+        "amount_usd": amount,
+        "treasury_allocation": np.full(n, 0.7),
+        "gas_used": rng.integers(21000, 300000, n),
+        "blockchain_status": status,
+        "created_at": created,
+        "confirmed_at": confirmed,
+    })
+
+
+def load_postgres(engine: sa.Engine, rows: pd.DataFrame) -> None:
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    buffer = io.StringIO()
+    rows.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f+00")
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur, cur.copy("COPY ledger FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def load_sqlite(engine: sa.Engine, rows: pd.DataFrame) -> None:
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    records = rows.astype(object).where(rows.notna(), None)
+    for col in ("created_at", "confirmed_at"):
+        records[col] = [None if v is None else v.strftime(t.SQLITE_TS_FORMAT)
+                        for v in records[col]]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO ledger VALUES ({','.join('?' * len(rows.columns))})",
+            list(records.itertuples(index=False, name=None)))
+
+
+def best_of(func, repeat: int) -> tuple[float, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result  # type: ignore[return-value]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"azbench_read_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    pg_url = admin.url.set(database=name).render_as_string(hide_password=False)
+    home = Path(tempfile.mkdtemp(prefix="azbench-"))
+    results = []
+    try:
+        pg_ws = az.Workspace(Settings.load(env={"AZORA_HOME": str(home),
+                                                "AZORA_CORE_URL": pg_url}, cwd=home))
+        lite_ws = az.Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home))
+        query = "select * from ledger"
+        for n in args.rows:
+            rows = make_rows(n)
+            load_postgres(pg_ws.engine("core"), rows)
+            load_sqlite(lite_ws.engine("core"), rows)
+            dtypes = {}
+            for backend, ws in (("postgresql", pg_ws), ("sqlite", lite_ws)):
+                engine = ws.engine("core")
+                ours, frame = best_of(lambda ws=ws: ws.sql(query), args.repeat)
+                plain, _ = best_of(lambda engine=engine: pd.read_sql(query, engine), args.repeat)
+                dtypes[backend] = {c: str(d) for c, d in frame.dtypes.items()}
+                results.append((backend, n, ours, plain, plain / ours))
+            same = "same" if dtypes["postgresql"] == dtypes["sqlite"] else "DIFFERENT"
+            print(f"{n:>9,} rows: dtypes on PostgreSQL and SQLite are {same}")
+        pg_ws.close()
+        lite_ws.close()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    print()
+    print(f"{'backend':<11} {'rows':>10} {'ws.sql s':>10} {'read_sql s':>11} {'speed-up':>9}")
+    for backend, n, ours, plain, ratio in results:
+        print(f"{backend:<11} {n:>10,} {ours:>10.2f} {plain:>11.2f} {ratio:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
