@@ -35,7 +35,8 @@ log = logging.getLogger("azora_nb")
 Row = tuple[Any, ...]
 Hook = Callable[[str, int], None]
 """Test hook: called as ``hook(stage, page)`` with stage ``written`` (page merged, not
-yet committed) and ``committed``; raising in it simulates a crash at that point."""
+yet committed), ``data-committed`` (rows committed, watermark not yet: only where they
+commit apart) and ``committed``; raising in it simulates a crash at that point."""
 
 
 @dataclass
@@ -169,7 +170,8 @@ class _Run:
             return
         with conn.begin():
             r.rows_written += self.writer.write(conn, page.good)
-        self._call("written")
+            self._call("written")
+        self._call("data-committed")
         with conn.begin():
             self._save(conn, page, wm_json)
 
@@ -228,8 +230,8 @@ class _Run:
                             watermark = _later(watermark, rows[-1][cursor_idx])
                         self._commit_page(conn, page, watermark if phase == "cursor" else None)
                         self._track(page)
-                        r.pages += 1
                         self._call("committed")
+                        r.pages += 1
                         bar.update(len(rows))
                         cancelled = state.cancel_requested(conn, r.run_id)
                         conn.rollback()
