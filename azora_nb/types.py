@@ -103,9 +103,9 @@ class TimestampTZ(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(
-                postgresql.TIMESTAMP(timezone=self.timezone, precision=self.precision)
-            )
+            # Not through type_descriptor: psycopg's adapted timestamp type has no
+            # precision, so TIMESTAMP(3) would be created as plain TIMESTAMP.
+            return postgresql.TIMESTAMP(timezone=self.timezone, precision=self.precision)
         return dialect.type_descriptor(
             _SQLiteNamed("TIMESTAMPTZ" if self.timezone else "TIMESTAMP")
         )
