@@ -100,6 +100,7 @@ def test_a_run_invalidates_the_cache_of_the_tables_it_wrote(
                     cache=True, tables=["analysis.rewards"])
     assert first["n"].iloc[0] == N_ROWS
     assert second["n"].iloc[0] == 1
+    assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS
     with ws.engine("core").begin() as conn:
         conn.exec_driver_sql("delete from analysis.rewards where id = 'r00002'")
     # nothing told the cache about this delete, so the stale count is served ...
