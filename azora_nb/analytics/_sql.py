@@ -9,7 +9,7 @@ element               PostgreSQL                         SQLite
 ====================  =================================  ===================================
 ``month(ts)``         ``date_trunc('month', ts)``        ``strftime('%Y-%m-01 00:00:00…', ts)``
 ``day(ts)``           ``date_trunc('day', ts)``          ``strftime('%Y-%m-%d 00:00:00…', ts)``
-``seconds(a, b)``     ``extract(epoch from b - a)``      ``(julianday(b) - julianday(a)) * 86400``
+``seconds(a, b)``     ``extract(epoch from b - a)``      ``strftime('%s', b)`` - … + fractions
 ``percentile(x, q)``  ``percentile_cont(q) within group`` the ``percentile(x, q)`` aggregate
 ====================  =================================  ===================================
 
@@ -92,8 +92,15 @@ def _seconds_pg(element: seconds, compiler: Any, **kw: Any) -> str:
 
 @compiles(seconds, "sqlite")
 def _seconds_sqlite(element: seconds, compiler: Any, **kw: Any) -> str:
+    # julianday() is a float of about 2.46e6 days: its differences are off by up to a
+    # millisecond. Whole seconds from strftime('%s') plus the stored fraction
+    # (characters 20- of the storage format) are exact to the microsecond.
     start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+    def epoch(ts: str) -> str:
+        return (f"(CAST(strftime('%s', {ts}) AS INTEGER) "
+                f"+ CAST(substr({ts}, 20) AS REAL))")
+    return f"({epoch(end)} - {epoch(start)})"
 
 
 class percentile(FunctionElement[float]):

@@ -14,6 +14,7 @@ import pytest
 
 from azora_nb.settings import SOURCES, Settings
 from azora_nb.workspace import Workspace
+
 from . import handmade
 
 BACKENDS = ("sqlite", "postgres")

@@ -92,7 +92,8 @@ def core_rows() -> dict[str, list[dict[str, Any]]]:
                               "shares_accepted": 100 + rig, "shares_rejected": rig % 4})
     prices = [{"id": _id(f"price{d}-{h}-{sym}"), "symbol": sym, "price_usd": p + d,
                "timestamp": ago(days=d, hours=h)}
-              for d in range(12) for h in (3, 15) for sym, p in (("BTC", 60_000.0), ("ETH", 3000.0))]
+              for d in range(12) for h in (3, 15)
+              for sym, p in (("BTC", 60_000.0), ("ETH", 3000.0))]
     comp = [{"id": _id(f"comp{m}"), "founder_name": "Founder A", "amount_azr": 100.0 + m,
              "amount_usd": 100.0 + m, "month": date(2026, m, 1), "status": "paid"}
             for m in range(1, 11)]
@@ -193,7 +194,8 @@ def gateway_rows() -> dict[str, list[dict[str, Any]]]:
                           "ipAddress": "10.0.0.1",
                           "statusCode": 500 if i % 10 == 0 else (404 if i % 10 == 1 else 200),
                           "responseTime": (recent if is_recent else base) + i % 7,
-                          "timestamp": ago(days=0.1 + i * 0.3 if is_recent else 8 + (i - 20) * 0.7)})
+                          "timestamp": ago(days=0.1 + i * 0.3 if is_recent
+                                           else 8 + (i - 20) * 0.7)})
     breakers = [{"id": "cb1", "serviceName": "mint", "failureCount": 7, "state": "open",
                  "lastFailure": ago(hours=1), "createdAt": t0, "updatedAt": t0},
                 {"id": "cb2", "serviceName": "core", "failureCount": 0, "state": "closed",
