@@ -1,0 +1,233 @@
+"""Writing generated chunks into a source's database, fast.
+
+PostgreSQL: each table is written with ``COPY ... FROM STDIN (FORMAT csv)`` in
+one transaction; pyarrow's CSV writer formats a whole chunk in C, and the
+server parses it. SQLite: ``executemany`` batches in one transaction, with
+``synchronous=OFF`` for the load. Foreign keys stay on in both, so a load is
+also a check of the data.
+
+Legacy rows (which break the constitutional CHECKs) go into the ledger itself
+when the database has no such CHECKs, as production databases built without
+the final ALTERs; otherwise into ``treasury_ledger_legacy``, a copy of the
+ledger's columns without the CHECKs, which the treasury analytics also read.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from azora_nb.exceptions import SchemaError
+from azora_nb.schema import metadata_for, service_tables
+
+LEGACY_SUFFIX = "_legacy"
+CONSTITUTIONAL_CHECKS = ("constitutional_valuation_check", "treasury_allocation_check")
+_CSV = pacsv.WriteOptions(include_header=False, batch_size=8192)
+
+
+def _pg_array(values: list[str] | None) -> str | None:
+    if values is None:
+        return None
+    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def for_postgres(table: pa.Table) -> pa.Table:
+    """Columns as PostgreSQL's CSV input reads them (arrays as ``{...}`` literals)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type):
+            literal = pa.array([_pg_array(x) for x in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, field.name, literal)
+    return table
+
+
+def for_sqlite(table: pa.Table) -> list[list[Any]]:
+    """Columns as Python lists in the storage formats of :mod:`azora_nb.types`."""
+    columns = []
+    for i, field in enumerate(table.schema):
+        col = table.column(i)
+        if pa.types.is_timestamp(field.type):
+            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+        elif pa.types.is_date(field.type):
+            col = col.cast(pa.string())
+        elif pa.types.is_boolean(field.type):
+            col = col.cast(pa.int8())
+        elif pa.types.is_list(field.type):
+            columns.append([None if x is None else json.dumps(x) for x in col.to_pylist()])
+            continue
+        columns.append(col.to_pylist())
+    return columns
+
+
+class Writer:
+    """Loads tables of one source; use as a context manager."""
+
+    def __init__(self, engine: Engine, source: str) -> None:
+        self.engine = engine
+        self.source = source
+        self.postgres = engine.dialect.name == "postgresql"
+        self.metadata = metadata_for(source)
+        self._conn: sa.Connection | None = None
+
+    def __enter__(self) -> Writer:
+        self._conn = self.engine.connect()
+        if not self.postgres:
+            self._raw().execute("PRAGMA synchronous=OFF")
+            self._raw().execute("PRAGMA cache_size=-131072")
+            self._raw().execute("PRAGMA temp_store=MEMORY")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            if not self.postgres:
+                self._raw().execute("PRAGMA synchronous=NORMAL")
+            self._conn.close()
+            self._conn = None
+
+    def _raw(self) -> Any:
+        assert self._conn is not None, "use Writer as a context manager"
+        return self._conn.connection.driver_connection
+
+    # -- schema ----------------------------------------------------------------------
+    def require_tables(self, names: Iterable[str]) -> None:
+        present = set(sa.inspect(self.engine).get_table_names())
+        missing = sorted(set(names) - present)
+        if missing:
+            raise SchemaError(
+                f"{self.source} has no table {', '.join(missing)}: run "
+                f"`azora-nb db upgrade --source {self.source}` before seeding",
+                source=self.source,
+            )
+
+    def has_constitutional_checks(self, table: str = "treasury_ledger") -> bool:
+        raw = self._raw()
+        if self.postgres:
+            with raw.cursor() as cur:
+                cur.execute(
+                    "select count(*) from pg_constraint where conrelid = %s::regclass"
+                    " and conname = any(%s)",
+                    (table, list(CONSTITUTIONAL_CHECKS)),
+                )
+                found = bool(cur.fetchone()[0])
+            raw.commit()
+            return found
+        row = raw.execute(
+            "select sql from sqlite_master where type = 'table' and name = ?", (table,)
+        ).fetchone()
+        return row is not None and any(name in row[0] for name in CONSTITUTIONAL_CHECKS)
+
+    def legacy_table(self, name: str) -> str:
+        """Create (if needed) the CHECK-free copy of ``name`` and return its name."""
+        source = self.metadata.tables[name]
+        copy = sa.Table(
+            name + LEGACY_SUFFIX,
+            sa.MetaData(),
+            *(
+                sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+                for c in source.columns
+            ),
+            comment=f"Rows of {name} that break its constitutional CHECKs (demo legacy flavour).",
+        )
+        assert self._conn is not None
+        copy.create(self._conn, checkfirst=True)
+        self._conn.commit()
+        return copy.name
+
+    def demo_tables(self) -> list[str]:
+        """The service tables, in dependency order, plus any legacy copy present."""
+        names = [t.name for t in service_tables(self.source)]
+        present = set(sa.inspect(self.engine).get_table_names())
+        return names + sorted(
+            n for n in present if n.endswith(LEGACY_SUFFIX) and n[: -len(LEGACY_SUFFIX)] in names
+        )
+
+    # -- rows ----------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        raw = self._raw()
+        if self.postgres:
+            from psycopg import sql
+
+            with raw.cursor() as cur:
+                cur.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(table)))
+                n = int(cur.fetchone()[0])
+            raw.commit()
+            return n
+        return int(raw.execute(f'select count(*) from "{table}"').fetchone()[0])
+
+    def truncate(self, tables: list[str]) -> None:
+        present = set(sa.inspect(self.engine).get_table_names())
+        tables = [t for t in tables if t in present]
+        if not tables:
+            return
+        raw = self._raw()
+        if self.postgres:
+            from psycopg import sql
+
+            with raw.cursor() as cur:
+                cur.execute(
+                    sql.SQL("TRUNCATE {}").format(
+                        sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+                    )
+                )
+            raw.commit()
+            return
+        for name in reversed(tables):
+            raw.execute(f'DELETE FROM "{name}"')  # names come from the models, not users
+        raw.commit()
+
+    def write(self, table: str, chunks: Iterable[pa.Table], on_rows: Any = None) -> int:
+        """Write every chunk into ``table`` in one transaction; returns the row count."""
+        known = self.metadata.tables.get(table.removesuffix(LEGACY_SUFFIX))
+        total = 0
+        with self._transaction():
+            for chunk in chunks:
+                if known is not None:
+                    unknown = [c for c in chunk.column_names if c not in known.c]
+                    if unknown:
+                        raise SchemaError(
+                            f"{self.source}.{table} has no column {unknown}", source=self.source
+                        )
+                if self.postgres:
+                    self._copy(table, chunk)
+                else:
+                    self._insert(table, chunk)
+                total += len(chunk)
+                if on_rows is not None:
+                    on_rows(len(chunk))
+        return total
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        raw = self._raw()
+        try:
+            yield
+        except BaseException:
+            raw.rollback()
+            raise
+        raw.commit()
+
+    def _copy(self, table: str, chunk: pa.Table) -> None:
+        from psycopg import sql
+
+        buffer = io.BytesIO()
+        pacsv.write_csv(for_postgres(chunk), buffer, _CSV)
+        stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in chunk.column_names)
+        )
+        with self._raw().cursor() as cur, cur.copy(stmt) as copy:
+            copy.write(buffer.getbuffer())
+
+    def _insert(self, table: str, chunk: pa.Table) -> None:
+        names = ", ".join(f'"{c}"' for c in chunk.column_names)
+        marks = ", ".join("?" for _ in chunk.column_names)
+        rows = zip(*for_sqlite(chunk), strict=True)
+        self._raw().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)

@@ -1,0 +1,195 @@
+"""``seed()``: generate the demo data and load it into the four sources."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from tqdm.auto import tqdm
+
+from azora_nb.demo.generate import (
+    TableSpec,
+    compliance,
+    core,
+    gateway,
+    health,
+    ledger,
+    mining,
+    mint,
+)
+from azora_nb.demo.load import LEGACY_SUFFIX, Writer
+from azora_nb.demo.manifest import Anomaly, Manifest, manifest_path, read_manifest
+from azora_nb.demo.plan import (
+    DEFAULT_AS_OF,
+    DEFAULT_SCALE,
+    DEFAULT_SEED,
+    AnomalyRates,
+    Plan,
+)
+from azora_nb.exceptions import AzoraError, SeedConflict
+from azora_nb.settings import SOURCES
+from azora_nb.types import to_utc
+from azora_nb.workspace import Workspace
+
+log = logging.getLogger("azora_nb")
+
+PRESEEDED = {("mint", "pool_statistics")}
+"""Tables the migrations fill with reference rows (pool_statistics: one row per pool
+at 0, as the service's schema.sql does); seeding replaces those rows."""
+
+
+def table_specs(plan: Plan, sources: Iterable[str] = SOURCES) -> list[TableSpec]:
+    """Every table's generator for ``sources``, parents before children."""
+    wanted = set(sources)
+    specs = (
+        core.specs(plan)[:1]
+        + ledger.specs(plan)
+        + mining.specs(plan)
+        + health.specs(plan)
+        + core.specs(plan)[1:]
+        + mint.specs(plan)
+        + gateway.specs(plan)
+        + compliance.specs(plan)
+    )
+    return [s for s in specs if s.source in wanted]
+
+
+def seed(
+    ws: Workspace,
+    scale: int = DEFAULT_SCALE,
+    seed: int = DEFAULT_SEED,
+    as_of: datetime = DEFAULT_AS_OF,
+    sources: Iterable[str] | None = None,
+    reset: bool = False,
+    flavour: str = "standard",
+    *,
+    rates: AnomalyRates | None = None,
+    progress: bool = True,
+) -> Manifest:
+    """Fill the sources with deterministic demo data and write the manifest.
+
+    The same ``(scale, seed, as_of, flavour)`` gives the same rows on SQLite and
+    PostgreSQL. A source that already holds this very run is left alone; one
+    that holds anything else makes it refuse (:class:`SeedConflict`) unless
+    ``reset`` clears the service tables first. A source still empty is filled,
+    which tops up a partial seed.
+
+    >>> manifest = seed(ws, scale=5_000)                      # doctest: +SKIP
+    >>> manifest.of_kind("reward_stuck_pending")[0].keys      # doctest: +SKIP
+    {'reward_id': '...'}
+    """
+    chosen = tuple(sources) if sources is not None else SOURCES
+    for source in chosen:
+        ws.settings.source(source)  # raises UnknownSource
+    plan = Plan(
+        scale=scale, seed=seed, as_of=to_utc(as_of), flavour=flavour, rates=rates or AnomalyRates()
+    )
+    previous = read_manifest(ws.home)
+    manifest = Manifest(plan.scale, plan.seed, plan.as_of, plan.flavour)
+    if previous is not None and not manifest.same_run(previous):
+        stale = [s for s in previous.counts if s not in chosen]
+        if stale:
+            # Sources of two different runs would not reconcile (rewards vs ledger).
+            raise SeedConflict(stale[0], f"of another demo run (scale {previous.scale}, seed "
+                               f"{previous.seed}, as_of {previous.as_of.date()}); seed every "
+                               "source of that run again, or use the same parameters")
+    if previous is not None and manifest.same_run(previous) and not reset:
+        manifest.counts = {s: c for s, c in previous.counts.items() if s not in chosen}
+        manifest.anomalies = [a for a in previous.anomalies if a.source not in chosen]
+    specs = table_specs(plan, chosen)
+    bar = tqdm(
+        total=sum(s.rows for s in specs),
+        unit="rows",
+        unit_scale=True,
+        desc="demo seed",
+        disable=not progress,
+    )
+    outcome: dict[str, str] = {}
+    try:
+        for source in chosen:
+            mine = [s for s in specs if s.source == source]
+            outcome[source] = _seed_source(ws, plan, source, mine, previous, manifest, reset, bar)
+    finally:
+        bar.close()
+    manifest.anomalies.sort(key=lambda a: (a.kind, a.source, json.dumps(a.keys, sort_keys=True)))
+    manifest.write(manifest_path(ws.home))
+    manifest.outcome = outcome
+    return manifest
+
+
+def _seed_source(
+    ws: Workspace,
+    plan: Plan,
+    source: str,
+    specs: list[TableSpec],
+    previous: Manifest | None,
+    manifest: Manifest,
+    reset: bool,
+    bar: tqdm,
+) -> str:
+    engine = ws.engine(source)
+    with Writer(engine, source) as writer:
+        names = [t for t in dict.fromkeys(s.name for s in specs)]
+        writer.require_tables(names)
+        tables = writer.demo_tables()
+        if reset:
+            writer.truncate(tables)
+        else:
+            filled = {
+                t: n for t in tables if (source, t) not in PRESEEDED and (n := writer.count(t))
+            }
+            if filled:
+                if (
+                    previous is not None
+                    and manifest.same_run(previous)
+                    and _without_preseeded(source, previous.counts.get(source)) == filled
+                ):
+                    manifest.counts[source] = previous.counts[source]
+                    manifest.anomalies += [a for a in previous.anomalies if a.source == source]
+                    bar.update(sum(s.rows for s in specs))
+                    log.info("%s already holds this demo run; left as it is", source)
+                    return "already seeded"
+                detail = (
+                    "from another demo run"
+                    if previous is not None and source in previous.counts
+                    else "not seeded by this toolkit"
+                )
+                raise SeedConflict(source, f"({sum(filled.values()):,} rows {detail})")
+        writer.truncate([t for t in tables if (source, t) in PRESEEDED])
+        counts: dict[str, int] = defaultdict(int)
+        for spec in specs:
+            target = spec.name
+            if spec.legacy and writer.has_constitutional_checks(spec.name):
+                target = writer.legacy_table(spec.name)
+            counts[target] += writer.write(target, spec.chunks(), bar.update)
+            manifest.anomalies += [_placed(a, target) for a in spec.anomalies()]
+        manifest.counts[source] = dict(counts)
+    _invalidate(ws, source, sorted(counts))
+    log.info("seeded %s: %s rows", source, f"{sum(counts.values()):,}")
+    return "reset and seeded" if reset else "seeded"
+
+
+def _without_preseeded(source: str, counts: dict[str, int] | None) -> dict[str, int] | None:
+    if counts is None:
+        return None
+    return {t: n for t, n in counts.items() if (source, t) not in PRESEEDED}
+
+
+def _placed(anomaly: Anomaly, table: str) -> Anomaly:
+    if anomaly.table + LEGACY_SUFFIX == table:
+        return Anomaly(anomaly.kind, anomaly.source, table, anomaly.keys)
+    return anomaly
+
+
+def _invalidate(ws: Workspace, source: str, tables: list[str]) -> None:
+    try:
+        from azora_nb import cache
+    except ImportError:  # pragma: no cover - the cache is part of the package
+        return
+    try:
+        cache.invalidate(ws, source, tables)
+    except AzoraError as exc:
+        log.warning("seeded %s, but could not invalidate cached results: %s", source, exc)
