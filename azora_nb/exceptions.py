@@ -148,3 +148,12 @@ class SyncBusy(SyncError):
     def __init__(self, sync: str) -> None:
         super().__init__(f"sync {sync!r} is already running elsewhere; wait for it to finish "
                          f"or cancel it (azora-nb sync cancel {sync})", sync=sync)
+
+
+class SeedConflict(AzoraError):
+    """Demo data is already in a source, from another run (or of unknown origin)."""
+
+    def __init__(self, source: str, detail: str) -> None:
+        super().__init__(f"{source} already holds data {detail}; nothing was written. "
+                         "Rerun with --reset (reset=True) to replace it.")
+        self.source = source
