@@ -98,33 +98,32 @@ def kinds_from_statement(stmt: Any) -> dict[str, Kind]:
     return out
 
 
+def _kind_of_type(cls: type) -> Kind:
+    if issubclass(cls, bool | np.bool_):
+        return "bool"
+    if issubclass(cls, int | np.integer):
+        return "int"
+    if issubclass(cls, float | Decimal | np.floating | timedelta):
+        return "float"
+    if issubclass(cls, datetime):
+        return "timestamp"
+    if issubclass(cls, date):
+        return "date"
+    if issubclass(cls, dict | list):
+        return "json"
+    if issubclass(cls, bytes | memoryview):
+        return "bytes"
+    return "text"
+
+
 def infer_kind(values: Iterable[Any]) -> Kind | None:
     """Infer a kind from Python values; ``None`` when every value is NULL."""
-    seen: set[Kind] = set()
-    strings: list[str] = []
-    for value in values:
-        if value is None:
-            continue
-        if isinstance(value, bool | np.bool_):
-            seen.add("bool")
-        elif isinstance(value, int | np.integer):
-            seen.add("int")
-        elif isinstance(value, float | Decimal | np.floating | timedelta):
-            seen.add("float")
-        elif isinstance(value, datetime):
-            seen.add("timestamp")
-        elif isinstance(value, date):
-            seen.add("date")
-        elif isinstance(value, dict | list):
-            seen.add("json")
-        elif isinstance(value, bytes | memoryview):
-            seen.add("bytes")
-        else:
-            seen.add("text")
-            if isinstance(value, str) and len(strings) < 2048:
-                strings.append(value)
+    values = values if isinstance(values, list | tuple) else list(values)
+    # The set of types is built at C speed; only its few members are classified.
+    seen: set[Kind] = {_kind_of_type(cls) for cls in set(map(type, values)) - {type(None)}}
     if not seen:
         return None
+    strings = [v for v in values[:4096] if isinstance(v, str)] if seen == {"text"} else []
     if seen <= {"int", "float", "bool"} and len(seen) > 1:
         return "float" if "float" in seen else "int"
     if len(seen) == 1:
@@ -142,21 +141,31 @@ def column_to_series(name: str, values: Sequence[Any], kind: Kind | None) -> pd.
     if kind is None:
         return pd.Series(list(values), dtype=object, name=name)
     if kind == "int":
-        return pd.Series(pd.array([None if v is None else int(v) for v in values], dtype="Int64"),
-                         name=name)
+        try:
+            return pd.Series(pd.array(values, dtype="Int64"), name=name)
+        except (TypeError, ValueError):
+            return pd.Series(pd.array([None if v is None else int(v) for v in values],
+                                      dtype="Int64"), name=name)
     if kind == "float":
-        return pd.Series(np.array([_to_float(v) for v in values], dtype="float64"), name=name)
+        try:
+            return pd.Series(np.array(values, dtype="float64"), name=name)
+        except (TypeError, ValueError):
+            return pd.Series(np.array([_to_float(v) for v in values], dtype="float64"), name=name)
     if kind == "bool":
         return pd.Series(pd.array([None if v is None else bool(v) for v in values],
                                   dtype="boolean"), name=name)
     if kind == "timestamp":
-        converted = [None if v is None else (v if isinstance(v, datetime) else az_types.parse_ts(v))
-                     for v in values]
-        ts: list[Any] = [None if v is None else az_types.to_utc(v) for v in converted]
-        return pd.Series(pd.to_datetime(ts, utc=True), name=name).astype("datetime64[ns, UTC]")
+        if any(isinstance(v, str) for v in values):
+            values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+            stamps = pd.to_datetime(values, utc=True, format="ISO8601")
+        else:
+            stamps = pd.to_datetime(values, utc=True)
+        return pd.Series(stamps, name=name).astype("datetime64[ns, UTC]")
     if kind == "date":
-        dates: list[Any] = [None if v is None else (v if isinstance(v, date) else date.fromisoformat(str(v)))
-                 for v in values]
+        dates: list[Any] = [
+            None if v is None else (v if isinstance(v, date) else date.fromisoformat(str(v)))
+            for v in values
+        ]
         return pd.Series(pd.to_datetime(dates), name=name).astype("datetime64[ns]")
     if kind == "json":
         return pd.Series([json.loads(v) if isinstance(v, str | bytes) else v for v in values],
@@ -182,8 +191,9 @@ def rows_to_frame(columns: Sequence[str], rows: Sequence[Sequence[Any]],
     """
     kinds = kinds or {}
     series = []
-    for index, name in enumerate(columns):
-        values = [row[index] for row in rows]
+    transposed = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    for name, column in zip(columns, transposed, strict=True):
+        values = list(column)
         kind = kinds.get(name) or infer_kind(values)
         series.append(column_to_series(name, values, kind))
     if not series:

@@ -22,10 +22,6 @@ from sqlalchemy.engine import Engine
 from azora_nb.types import parse_ts
 
 
-def _to_float(raw: bytes) -> float:
-    return float(raw)
-
-
 def _to_bool(raw: bytes) -> bool:
     return raw not in (b"0", b"0.0", b"", b"false", b"f")
 
@@ -40,8 +36,8 @@ _CONVERTERS = {
     "DATE": _to_date,
     "JSONB": json.loads,
     "TEXTARRAY": json.loads,
-    "NUMERIC": _to_float,
-    "DECIMAL": _to_float,
+    "NUMERIC": float,
+    "DECIMAL": float,
     "BOOLEAN": _to_bool,
 }
 

@@ -66,6 +66,9 @@ def format_sqlite_ts(value: datetime) -> str:
 def parse_ts(value: str | bytes) -> datetime:
     """Parse the SQLite storage text (or any ISO 8601 text) to an aware UTC datetime."""
     text = value.decode() if isinstance(value, bytes) else value
+    if len(text) == 26:  # the storage format itself: UTC without a zone suffix
+        # Appending the offset is several times faster than .replace(tzinfo=UTC).
+        return datetime.fromisoformat(text + "+00:00")
     return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
