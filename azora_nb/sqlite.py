@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ def _to_date(raw: bytes) -> date:
     return date.fromisoformat(raw.decode()[:10])
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[bytes], Any]] = {
     "TIMESTAMPTZ": parse_ts,
     "TIMESTAMP": parse_ts,
     "DATE": _to_date,
