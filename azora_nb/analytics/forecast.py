@@ -40,7 +40,7 @@ def linear_forecast(values: pd.Series, horizon: int, level: float = 0.95) -> pd.
     the forecast values up to that step.
 
     >>> linear_forecast(pd.Series([1.0, 2.0, 3.1, 3.9, 5.0]), 2)["forecast"].round(2).tolist()
-    [6.0, 7.0]
+    [5.97, 6.96]
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level is a probability between 0 and 1, not {level}")

@@ -42,7 +42,11 @@ _legacy = _ledger.to_metadata(sa.MetaData(), name=LEGACY_TABLE)
 
 
 def month_start(as_of: datetime, months: int) -> datetime:
-    """The first instant of the month ``months - 1`` months before ``as_of``'s month."""
+    """The first instant of the month ``months - 1`` months before ``as_of``'s month.
+
+    >>> month_start(datetime(2026, 10, 31, tzinfo=UTC), 12).isoformat()
+    '2025-11-01T00:00:00+00:00'
+    """
     if months < 1:
         raise ValueError("months must be at least 1")
     index = as_of.year * 12 + as_of.month - 1 - (months - 1)
@@ -135,7 +139,11 @@ def allocation_split(ws: Workspace, *, as_of: datetime | str | None = None, mont
 
 
 def ledger_tables(ws: Workspace) -> list[sa.Table]:
-    """The ledger tables present: ``treasury_ledger`` and, if there, the legacy copy."""
+    """The ledger tables present: ``treasury_ledger`` and, if there, the legacy copy.
+
+    >>> [t.name for t in treasury.ledger_tables(ws)]  # doctest: +SKIP
+    ['treasury_ledger', 'treasury_ledger_legacy']
+    """
     tables = [_ledger]
     if q.has_table(ws, "core", LEGACY_TABLE):
         tables.append(_legacy)
