@@ -170,6 +170,12 @@ def current(ws: Workspace, source: str) -> str | None:
         return _current(conn, source)
 
 
+def is_managed(ws: Workspace, source: str) -> bool:
+    """Whether ``source``'s database has its version table (at base, it is empty)."""
+    with _connect(ws, source) as conn:
+        return _is_managed(conn, source)
+
+
 def _current(conn: Connection, source: str) -> str | None:
     context = MigrationContext.configure(conn, opts={"version_table": version_table(source)})
     found = context.get_current_heads()
@@ -376,6 +382,7 @@ __all__ = [
     "downgrade",
     "heads",
     "history",
+    "is_managed",
     "migrations_dir",
     "upgrade",
     "version_table",

@@ -79,7 +79,9 @@ def current(source: str | None, all_sources: bool) -> None:
         for name in chosen(source, all_sources):
             rev = migrate.current(ws, name)
             heads = migrate.heads(name)
-            if rev is None:
+            if rev is None and migrate.is_managed(ws, name):
+                state = "base (empty; run azora-nb db upgrade)"
+            elif rev is None:
                 state = "not managed (run azora-nb db upgrade, or db adopt)"
             elif rev in heads:
                 state = f"{rev} (head)"
