@@ -9,8 +9,10 @@ source (for stats and ``cache clear --source``), without ever scanning keys.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -45,6 +47,11 @@ class Backend(Protocol):
     def clear(self, source: str | None) -> int: ...
     def probe(self) -> str: ...
     def close(self) -> None: ...
+
+
+def unmatchable(count: int) -> list[str]:
+    """Versions for when the store cannot say: random, so they never match a real entry."""
+    return [f"unavailable-{uuid.uuid4().hex}" for _ in range(count)]
 
 
 class NullBackend:
@@ -209,8 +216,7 @@ class RedisBackend:
                 found = self.client.mget(keys)
             return [_text(v) for v in found]
 
-        # Unknown versions must never match a real one: a random token per call.
-        return self._call(read, [f"unavailable-{uuid.uuid4().hex}" for _ in names])
+        return self._call(read, unmatchable(len(names)))
 
     def bump(self, names: Sequence[str]) -> None:
         if not names:
@@ -236,12 +242,13 @@ class RedisBackend:
         delay = 0.005
         held = False
         while True:
-            acquired = self._call(lambda: self.client.set(lock_key, token, nx=True, px=ttl_ms),
-                                  None)
+            # True: ours; False: another kernel holds it; None: Redis failed, go ahead.
+            acquired = self._call(
+                lambda: self.client.set(lock_key, token, nx=True, px=ttl_ms) is True, None)
             if acquired:
                 held = True
                 break
-            if acquired is None and not self.available:
+            if acquired is None:
                 break
             if time.monotonic() >= deadline:
                 log.info("cache: waited %.0f s for another kernel to fill an entry; "
@@ -332,6 +339,29 @@ class _BytesOnlyDisk:
         return BytesOnlyDisk
 
 
+def _disk_guard(fallback: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A disk that is full, read-only or locked for too long makes the cache miss, with a
+    warning, never fail the query."""
+
+    def wrap(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def guarded(self: DiskBackend, *args: Any, **kwargs: Any) -> T:
+            import diskcache
+
+            try:
+                return method(self, *args, **kwargs)
+            except (OSError, sqlite3.Error, diskcache.Timeout) as exc:
+                if type(exc) not in self._warned:
+                    self._warned.add(type(exc))
+                    log.warning("cache: the disk cache at %s failed (%s); continuing uncached",
+                                self.location, exc)
+                return fallback(*args) if callable(fallback) else fallback
+
+        return guarded
+
+    return wrap
+
+
 class DiskBackend:
     """Entries in a diskcache directory under ``AZORA_HOME``, shared by every kernel on the
     machine; bounded to ``size_limit`` bytes (least recently stored go first)."""
@@ -350,11 +380,14 @@ class DiskBackend:
         self._stripes = stripes
         self._locks: dict[int, filelock.FileLock] = {}
         self._guard = threading.Lock()
+        self._warned: set[type[BaseException]] = set()
 
+    @_disk_guard(None)
     def get(self, key: str) -> bytes | None:
         value = self.cache.get(f"e:{key}")
         return value if isinstance(value, bytes) else None
 
+    @_disk_guard(False)
     def set(self, key: str, value: bytes, ttl: float, source: str) -> bool:
         meta = json.dumps({"source": source, "size": len(value)})
         with self.cache.transact():
@@ -362,11 +395,13 @@ class DiskBackend:
             self.cache.set(f"m:{key}", meta, expire=ttl)
         return True
 
+    @_disk_guard(None)
     def delete(self, key: str, source: str) -> None:
         with self.cache.transact():
             self.cache.delete(f"e:{key}")
             self.cache.delete(f"m:{key}")
 
+    @_disk_guard(lambda names: unmatchable(len(names)))
     def versions(self, names: Sequence[str]) -> list[str]:
         out = []
         for name in names:
@@ -374,6 +409,7 @@ class DiskBackend:
             out.append(str(self.cache.get(f"v:{name}")))
         return out
 
+    @_disk_guard(None)
     def bump(self, names: Sequence[str]) -> None:
         with self.cache.transact():
             for name in names:
@@ -401,12 +437,14 @@ class DiskBackend:
         finally:
             lock.release()
 
+    @_disk_guard(None)
     def add_stats(self, source: str, counts: dict[str, int]) -> None:
         with self.cache.transact():
             for field, amount in counts.items():
                 if amount:
                     self.cache.incr(f"stat:{source}|{field}", int(amount))
 
+    @_disk_guard(dict)
     def read_stats(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for key in self._keys("stat:"):
@@ -431,6 +469,7 @@ class DiskBackend:
             except (ValueError, KeyError, TypeError):
                 continue
 
+    @_disk_guard(dict)
     def entries(self) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
         for _, source, size in self._live():

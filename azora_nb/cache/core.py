@@ -22,6 +22,7 @@ from azora_nb.cache.provenance import Provenance, attach
 from azora_nb.settings import CacheSettings
 
 log = logging.getLogger("azora_nb")
+_COMPRESS_ABOVE = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ class QueryCache:
                   "elapsed": info.get("elapsed", 0.0), "rows": len(frame) if hasattr(
                       frame, "__len__") else 0, "ttl_only": lookup.versioned is None}
         try:
-            data = serialise.dumps(frame, header, compression=self.compression)
+            # Small entries are read faster than they would be decompressed.
+            small = frame.memory_usage(index=False).sum() < _COMPRESS_ABOVE
+            data = serialise.dumps(frame, header, compression=None if small else self.compression)
         except serialise.Uncacheable as exc:
             log.info("cache: result from %s not cached: %s", lookup.label, exc)
             self.backend.add_stats(lookup.label, {"skipped": 1})

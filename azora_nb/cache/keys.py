@@ -10,6 +10,7 @@ looked up again and simply expire.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -60,6 +61,7 @@ def normalise_table(name: str) -> str:
     return lowered
 
 
+@functools.lru_cache(maxsize=1024)
 def normalise_sql(sql: str, dialect: str) -> str:
     """Canonical text of ``sql``: comments and layout removed, keywords in one case.
 

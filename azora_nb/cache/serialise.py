@@ -49,8 +49,8 @@ class Entry:
     header: dict[str, Any]
 
 
-def dumps(frame: pd.DataFrame, header: dict[str, Any], *, compression: str | None = "zstd"
-          ) -> bytes:
+def dumps(frame: pd.DataFrame, header: dict[str, Any], *,
+          compression: str | pa.Codec | None = "zstd") -> bytes:
     """Encode ``frame`` and ``header`` (JSON-serialisable) as one cache entry."""
     if not isinstance(frame, pd.DataFrame):
         raise Uncacheable(f"only DataFrames are cached, not {type(frame).__name__}")
@@ -68,7 +68,8 @@ def dumps(frame: pd.DataFrame, header: dict[str, Any], *, compression: str | Non
     options = pa.ipc.IpcWriteOptions(compression=compression)
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
         writer.write_table(table)
-    head = json.dumps({**header, "codec": compression or "none"}).encode()
+    codec = compression.name if isinstance(compression, pa.Codec) else compression
+    head = json.dumps({**header, "codec": codec or "none"}).encode()
     return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(head)) + head + sink.getvalue().to_pybytes()
 
 

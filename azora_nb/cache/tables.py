@@ -7,6 +7,7 @@ TTL-only caching and says so. Statements that write are never cached.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,7 @@ def tables_read(stmt: Any, dialect: str) -> frozenset[str] | None:
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=1024)
 def _tables_in_text(sql: str, dialect: str) -> frozenset[str] | None:
     try:
         statements = sqlglot.parse(sql, read=_sqlglot_dialect(dialect))
