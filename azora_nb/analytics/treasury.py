@@ -246,8 +246,9 @@ def gas_spend(ws: Workspace, *, as_of: datetime | str | None = None, months: int
     bucket = q.month(t.created_at).label("month")
     stmt = (sa.select(bucket, sa.func.count(t.gas_used).label("transactions"),
                       sa.cast(sa.func.sum(t.gas_used), sa.BigInteger).label("gas_used"),
-                      sa.cast(sa.func.sum(t.gas_used * t.gas_price_wei) / 1e18, sa.Float)
-                      .label("gas_cost_eth"))
+                      # In floating point: wei totals overflow SQLite's 64-bit integers.
+                      sa.cast(sa.func.sum(sa.cast(t.gas_used, sa.Float) * t.gas_price_wei)
+                              / 1e18, sa.Float).label("gas_cost_eth"))
             .where(q.within(t.created_at, month_start(end, months), end))
             .group_by(bucket).order_by(bucket))
     return q.run(ws, stmt, "core", cache=cache)
