@@ -90,3 +90,24 @@ def test_entries_over_the_size_limit_are_not_cached(
     assert az.cache.stats(ws).source("core").skipped == 2
     ws.sql("select count(*) as c from nums", cache=True)
     assert az.provenance(ws.sql("select count(*) as c from nums", cache=True)).cached
+
+
+def test_disk_cache_stays_within_its_size_limit(home: Path) -> None:
+    import numpy as np
+
+    from azora_nb.settings import Settings
+
+    env = {"AZORA_HOME": str(home), "AZORA_CACHE_DISK_LIMIT_MB": "2"}
+    with Workspace(Settings.load(env=env, cwd=home)) as ws:
+        backend = ws.cache.backend
+        assert isinstance(backend, DiskBackend)
+
+        @az.cached(ws, tables=["noise"])
+        def noise(seed: int) -> pd.DataFrame:
+            return pd.DataFrame({"x": np.random.default_rng(seed).random(40_000)})  # ~300 kB
+
+        for seed in range(20):
+            noise(seed)
+        assert backend.cache.volume() < 3 * 2**20
+        assert az.provenance(noise(19)).cached, "the newest entries are kept"
+        assert not az.provenance(noise(0)).cached, "the oldest were evicted"
