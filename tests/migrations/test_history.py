@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from azora_nb import migrate
-from azora_nb.exceptions import UnknownSource
+from azora_nb.exceptions import SchemaError, UnknownSource
 from azora_nb.settings import SOURCES
 
 
@@ -48,3 +48,10 @@ def test_the_base_revision_is_the_production_schema() -> None:
 def test_unknown_source_is_refused() -> None:
     with pytest.raises(UnknownSource):
         migrate.heads("billing")
+
+
+def test_a_missing_migrations_directory_is_explained(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path) -> None:
+    monkeypatch.setattr(migrate, "__file__", str(tmp_path / "azora_nb" / "migrate.py"))
+    with pytest.raises(SchemaError, match=r"pip install -e"):
+        migrate.heads("core")
