@@ -61,9 +61,9 @@ def invalidate(ws: Workspace, source: str, tables: Iterable[str]) -> None:
 
     >>> invalidate(ws, "core", ["treasury_ledger"])   # doctest: +SKIP
     """
-    names = list(tables)
     if isinstance(tables, str):
         raise TypeError("tables must be a list of table names, not one string")
+    names = list(tables)
     if names:
         ws.cache.invalidate(version_names(ws, source, names))
 
@@ -79,9 +79,9 @@ def cached_sql(ws: Workspace, query: str | sa.sql.ClauseElement,
     dialect = ws.engine(source).dialect
     try:
         found = tables_read(stmt, dialect.name)
-        _, bound = compile_statement(stmt, dialect, params)
-        text = normalise_sql(stmt.text, dialect.name) if isinstance(stmt, sa.TextClause) \
-            else compile_statement(stmt, dialect, None)[0]
+        text, bound = compile_statement(stmt, dialect, params)
+        if isinstance(stmt, sa.TextClause):
+            text = normalise_sql(stmt.text, dialect.name)
         encoded = encode_params(bound)
     except NotCacheable:
         return run()
