@@ -100,65 +100,57 @@ def seed(
         manifest.counts = {s: c for s, c in previous.counts.items() if s not in chosen}
         manifest.anomalies = [a for a in previous.anomalies if a.source not in chosen]
     specs = table_specs(plan, chosen)
-    bar = tqdm(
-        total=sum(s.rows for s in specs),
-        unit="rows",
-        unit_scale=True,
-        desc="demo seed",
-        disable=not progress,
-    )
-    outcome: dict[str, str] = {}
+    path = manifest_path(ws.home)
+    # Decide for every source before writing to any, so a refusal leaves nothing half done.
+    todo = [src for src in chosen if _prepare(ws, src, specs, previous, manifest, reset)]
+    bar = tqdm(total=sum(s.rows for s in specs if s.source in todo), unit="rows",
+               unit_scale=True, desc="demo seed", disable=not progress)
     try:
-        for source in chosen:
-            mine = [s for s in specs if s.source == source]
-            outcome[source] = _seed_source(ws, plan, source, mine, previous, manifest, reset, bar)
+        for source in todo:
+            _load(ws, source, [s for s in specs if s.source == source], manifest, reset, bar)
+            _sorted(manifest).write(path)  # after each source: a killed run says what is there
     finally:
         bar.close()
-    manifest.anomalies.sort(key=lambda a: (a.kind, a.source, json.dumps(a.keys, sort_keys=True)))
-    manifest.write(manifest_path(ws.home))
-    manifest.outcome = outcome
+    _sorted(manifest).write(path)
+    manifest.outcome = {
+        src: ("reset and seeded" if reset else "seeded") if src in todo else "already seeded"
+        for src in chosen}
     return manifest
 
 
-def _seed_source(
-    ws: Workspace,
-    plan: Plan,
-    source: str,
-    specs: list[TableSpec],
-    previous: Manifest | None,
-    manifest: Manifest,
-    reset: bool,
-    bar: tqdm,
-) -> str:
-    engine = ws.engine(source)
-    with Writer(engine, source) as writer:
-        names = [t for t in dict.fromkeys(s.name for s in specs)]
-        writer.require_tables(names)
-        tables = writer.demo_tables()
+def _sorted(manifest: Manifest) -> Manifest:
+    manifest.anomalies.sort(key=lambda a: (a.kind, a.source, json.dumps(a.keys, sort_keys=True)))
+    return manifest
+
+
+def _prepare(ws: Workspace, source: str, specs: list[TableSpec], previous: Manifest | None,
+             manifest: Manifest, reset: bool) -> bool:
+    """Check ``source`` and say whether to load it: False when it already holds this
+    run; raises :class:`SeedConflict` when it holds anything else (without reset)."""
+    with Writer(ws.engine(source), source) as writer:
+        writer.require_tables(dict.fromkeys(s.name for s in specs if s.source == source))
         if reset:
-            writer.truncate(tables)
-        else:
-            filled = {
-                t: n for t in tables if (source, t) not in PRESEEDED and (n := writer.count(t))
-            }
-            if filled:
-                if (
-                    previous is not None
-                    and manifest.same_run(previous)
-                    and _without_preseeded(source, previous.counts.get(source)) == filled
-                ):
-                    manifest.counts[source] = previous.counts[source]
-                    manifest.anomalies += [a for a in previous.anomalies if a.source == source]
-                    bar.update(sum(s.rows for s in specs))
-                    log.info("%s already holds this demo run; left as it is", source)
-                    return "already seeded"
-                detail = (
-                    "from another demo run"
-                    if previous is not None and source in previous.counts
-                    else "not seeded by this toolkit"
-                )
-                raise SeedConflict(source, f"({sum(filled.values()):,} rows {detail})")
-        writer.truncate([t for t in tables if (source, t) in PRESEEDED])
+            return True
+        filled = {t: n for t in writer.demo_tables()
+                  if (source, t) not in PRESEEDED and (n := writer.count(t))}
+    if not filled:
+        return True
+    if (previous is not None and manifest.same_run(previous)
+            and _without_preseeded(source, previous.counts.get(source)) == filled):
+        manifest.counts[source] = previous.counts[source]
+        manifest.anomalies += [a for a in previous.anomalies if a.source == source]
+        log.info("%s already holds this demo run; left as it is", source)
+        return False
+    detail = ("from another demo run" if previous is not None and source in previous.counts
+              else "not seeded by this toolkit")
+    raise SeedConflict(source, f"({sum(filled.values()):,} rows {detail})")
+
+
+def _load(ws: Workspace, source: str, specs: list[TableSpec], manifest: Manifest, reset: bool,
+          bar: tqdm) -> None:
+    with Writer(ws.engine(source), source) as writer:
+        tables = writer.demo_tables()
+        writer.truncate(tables if reset else [t for t in tables if (source, t) in PRESEEDED])
         counts: dict[str, int] = defaultdict(int)
         for spec in specs:
             target = spec.name
@@ -169,7 +161,6 @@ def _seed_source(
         manifest.counts[source] = dict(counts)
     _invalidate(ws, source, sorted(counts))
     log.info("seeded %s: %s rows", source, f"{sum(counts.values()):,}")
-    return "reset and seeded" if reset else "seeded"
 
 
 def _without_preseeded(source: str, counts: dict[str, int] | None) -> dict[str, int] | None:

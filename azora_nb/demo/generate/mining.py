@@ -101,7 +101,7 @@ def rigs(plan: Plan) -> Rigs:
         pick = [r for r in planted[k:] if algorithm[r] == a][:1]
         if a < k:
             slow[pick] = True
-    base = np.where(slow, base * rng.uniform(0.2, 0.35, n), base)
+    base = np.where(slow, base * rng.uniform(0.08, 0.15, n), base)
     temperature = np.where(hot, rng.uniform(88, 94, n), rng.uniform(56, 71, n))
     return Rigs(owners, algorithm, pool, base, temperature, wear, fail, hot, slow)
 
