@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from azora_nb.analytics import _sql as q
-from azora_nb.schema import compliance, core, gateway, mint, toolkit
+from azora_nb.schema import compliance, core, gateway, mint
 from azora_nb.types import TimestampTZ
 
 if TYPE_CHECKING:
@@ -314,32 +314,31 @@ def cache_stats(ws: Workspace) -> pd.DataFrame:
                              "note": pd.Series([NOT_AVAILABLE], dtype="str")})
 
 
-def sync_lag(ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = False
-             ) -> pd.DataFrame:
-    """Per sync: its last run, last success and the lag since that success (hours),
-    from the toolkit's ``azora_nb_sync_runs``; "not available" when no sync has run.
+def sync_lag(ws: Workspace, *, as_of: datetime | str | None = None) -> pd.DataFrame:
+    """Per sync (``azora_nb.sync.status``): direction, last run's status and end, hours
+    since it ended, open dead letters; "not available" when no sync is defined.
 
     >>> health.sync_lag(ws)  # doctest: +SKIP
     """
     clock = q.as_timestamp(as_of)
-    s = toolkit.sync_runs.c
-    succeeded = sa.case((s.status == "succeeded", s.finished_at))
-    stmt = (sa.select(s.sync_name, sa.func.count().label("runs"),
-                      sa.func.max(s.started_at).label("last_started"),
-                      sa.func.max(succeeded).label("last_success"),
-                      q.count_if(s.status == "failed").label("failed_runs"),
-                      sa.cast(sa.func.sum(s.rows_dead), sa.BigInteger).label("rows_dead"))
-            .group_by(s.sync_name).order_by(s.sync_name))
     try:
-        frame = q.run(ws, stmt, "core", cache=cache)
-    except Exception:  # the toolkit tables are not there yet: nothing has synced
-        frame = pd.DataFrame()
-    if frame.empty:
+        sync: Any = importlib.import_module("azora_nb.sync")
+        rows = sync.status(ws)
+    except (ImportError, AttributeError):
+        rows = []
+    if not rows:
         return pd.DataFrame({"sync_name": pd.Series(["all"], dtype="str"),
                              "note": pd.Series([NOT_AVAILABLE], dtype="str")})
-    frame["last_success"] = pd.to_datetime(frame["last_success"], utc=True)
-    frame["lag_hours"] = (pd.Timestamp(clock) - frame["last_success"]).dt.total_seconds() / 3600
-    return frame
+    frame = pd.DataFrame([{"sync_name": r["name"], "direction": r.get("direction"),
+                           "last_status": r.get("last_status"),
+                           "last_finished": r.get("last_finished"),
+                           "rows_written": r.get("rows_written"),
+                           "dead_letters": r.get("dead_letters"), "note": r.get("error")}
+                          for r in rows])
+    frame["last_finished"] = pd.to_datetime(frame["last_finished"], utc=True)
+    frame["lag_hours"] = (pd.Timestamp(clock) - frame["last_finished"]).dt.total_seconds() / 3600
+    return frame.astype({"sync_name": "str", "direction": "str", "last_status": "str",
+                         "rows_written": "Int64", "dead_letters": "Int64", "note": "str"})
 
 
 def anomalies(ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
