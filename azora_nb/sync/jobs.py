@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from azora_nb.sync import convert, state
-from azora_nb.sync.definitions import MongoTarget, SqlSource, SyncDefinition
+from azora_nb.sync.definitions import MongoTarget, SqlSource, SqlTarget, SyncDefinition
 from azora_nb.sync.notices import Notifier
 from azora_nb.sync.reconcile import reconcile
 from azora_nb.sync.sources import MongoReader, SqlReader, make_reader, record
@@ -83,9 +83,26 @@ class _Run:
         self.converters: list[tuple[int, convert.Converter]] = []
         self.src_range: list[Row] = []
         self.tgt_range: list[Row] = []
+        self._adopt_target_columns()
         self.notifier = (Notifier(ws, definition.target.channel_type, definition.name,
                                   self.result.run_id)
                          if isinstance(definition.target, MongoTarget) else None)
+
+    def _adopt_target_columns(self) -> None:
+        """A Mongo source without declared columns keeps the columns of the table its
+        first run created; what is new since goes to ``extra``."""
+        reader = self.reader
+        target = self.d.target
+        if not (isinstance(reader, MongoReader) and reader.discovered
+                and isinstance(target, SqlTarget)):
+            return
+        engine = self.ws.engine(target.source)
+        inspector = sa.inspect(engine)
+        if not inspector.has_table(target.table, schema=target.schema):
+            return
+        reflected = SqlReader.reflect_types(engine, target.table, target.schema)
+        reader.columns = list(reflected)
+        reader.kinds = {c: kind for c, (_, kind) in reflected.items()}
 
     # -- setup, once the first page has fixed the columns -------------------------------
     def _prepare(self) -> None:

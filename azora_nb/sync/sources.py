@@ -73,22 +73,30 @@ class SqlReader:
             raise SchemaError(f"sync {self.definition.name}: table {table!r} does not exist in "
                               f"{self.spec.source}; create or seed it first "
                               "(azora-nb db upgrade, azora-nb demo)", source=self.spec.source)
-        types: dict[str, Any] = {}
-        kinds: dict[str, str | None] = {}
-        if self.engine.dialect.name == "sqlite":
-            prefix = f'"{schema}".' if schema else ""
-            with self.engine.connect() as conn:
-                info = conn.exec_driver_sql(f'PRAGMA {prefix}table_info("{table}")').fetchall()
-            for row in info:
-                types[row[1]], kinds[row[1]] = convert.portable_from_sqlite(row[2] or "")
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", sa.exc.SAWarning)  # unknown domain types
-                for col in inspector.get_columns(table, schema=schema):
-                    types[col["name"]], kinds[col["name"]] = convert.portable_from_pg(col["type"])
+        reflected = self.reflect_types(self.engine, table, schema)
+        types: dict[str, Any] = {c: t for c, (t, _) in reflected.items()}
+        kinds: dict[str, str | None] = {c: k for c, (_, k) in reflected.items()}
         relation = sa.Table(table, sa.MetaData(), *[sa.Column(n, t) for n, t in types.items()],
                             schema=schema)
         return relation, types, kinds
+
+    @staticmethod
+    def reflect_types(engine: sa.Engine, table: str, schema: str | None
+                      ) -> dict[str, tuple[Any, str]]:
+        """Portable type and kind of each column of an existing table, in order."""
+        out: dict[str, tuple[Any, str]] = {}
+        if engine.dialect.name == "sqlite":
+            prefix = f'"{schema}".' if schema else ""
+            with engine.connect() as conn:
+                info = conn.exec_driver_sql(f'PRAGMA {prefix}table_info("{table}")').fetchall()
+            for row in info:
+                out[row[1]] = convert.portable_from_sqlite(row[2] or "")
+            return out
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sa.exc.SAWarning)  # unknown domain types
+            for col in sa.inspect(engine).get_columns(table, schema=schema):
+                out[col["name"]] = convert.portable_from_pg(col["type"])
+        return out
 
     # -- reading -------------------------------------------------------------
     def _col(self, name: str) -> sa.ColumnElement[Any]:
@@ -212,9 +220,8 @@ class MongoReader:
     def shape(self, doc: dict[str, Any]) -> Row:
         if self.discovered:
             flat = self._flatten(doc, self.spec.flatten_depth)
-            known = self.columns[:-1]
-            extra = {k: v for k, v in flat.items() if k not in known}
-            return (*[flat.get(c) for c in known], extra or None)
+            extra = {k: v for k, v in flat.items() if k not in self.columns} or None
+            return tuple(extra if c == "extra" else flat.get(c) for c in self.columns)
         return tuple(_get_path(doc, self.paths[c]) for c in self.columns)
 
     def _query(self) -> dict[str, Any]:

@@ -58,13 +58,37 @@ def _prepare(ws: Workspace) -> Workspace:
     return ws
 
 
+@pytest.fixture(scope="session")
+def pg_pair(pg_database: Callable[[str], str]) -> dict[str, str]:
+    """Two PostgreSQL databases, core and mint, for the whole session: creating and
+    dropping databases is slow, so each test empties them instead."""
+    return {"AZORA_CORE_URL": pg_database("synccore"), "AZORA_MINT_URL": pg_database("syncmint")}
+
+
+@pytest.fixture
+def pg_sync_env(pg_pair: dict[str, str], home: Path, redis_url: str) -> dict[str, str]:
+    """Emptied core and mint databases (the sync tests use no other source; the others
+    stay embedded), Redis for the cache, with a prefix of its own."""
+    for url in pg_pair.values():
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA IF EXISTS analysis CASCADE")
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+        finally:
+            engine.dispose()
+    return {"AZORA_HOME": str(home), "AZORA_REDIS_URL": redis_url,
+            "AZORA_CACHE_PREFIX": f"azt-sync-{uuid.uuid4().hex[:8]}", **pg_pair}
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def ws(request: pytest.FixtureRequest, home: Path) -> Iterator[Workspace]:
     """A workspace on SQLite files or on fresh PostgreSQL databases, with ``mint.rewards``."""
     if request.param == "sqlite":
         settings = Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)
     else:
-        settings = request.getfixturevalue("pg_settings")
+        settings = Settings.load(env=request.getfixturevalue("pg_sync_env"), cwd=home)
     with Workspace(settings) as workspace:
         yield _prepare(workspace)
 
@@ -135,11 +159,8 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.kill()  # a throwaway data directory: nothing to shut down cleanly
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
