@@ -324,10 +324,14 @@ def _scrub_file(path: Path, secrets: Sequence[str], shown: Mapping[str, Any]) ->
     nbformat.write(nb, path)
 
 
-def scrub(nb: nbformat.NotebookNode, secrets: Sequence[str]) -> None:
-    """Mask URL passwords and each of ``secrets`` in every output of ``nb``, in place."""
+def scrub(nb: nbformat.NotebookNode, secrets: Sequence[str],
+          replace: Mapping[str, str] | None = None) -> None:
+    """Mask URL passwords and each of ``secrets`` in every output of ``nb``, in place;
+    also swap each key of ``replace`` for its value."""
     def clean(value: Any) -> Any:
         if isinstance(value, str):
+            for old, new in (replace or {}).items():
+                value = value.replace(old, new)
             return mask_secrets(value, tuple(secrets))
         if isinstance(value, list):
             return [clean(v) for v in value]
@@ -407,8 +411,21 @@ def notebook_style() -> None:
     import pandas as pd
 
     plt.style.use("default")
-    plt.rcParams.update(FIGURE_STYLE)
-    pd.set_option("display.precision", 3)
+    params: Any = plt.rcParams  # typed with literal keys only
+    params.update(FIGURE_STYLE)
+    pd.set_option("display.float_format", _number)
     pd.set_option("display.max_rows", 40)
+    pd.set_option("display.max_colwidth", 120)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 120)
+
+
+def _number(value: float) -> str:
+    """Amounts with two decimals and thousands separators; rates and ratios to four
+    significant digits. Rounding this way also hides the last-bit differences between
+    SQLite's and PostgreSQL's floating-point sums."""
+    if value != value:  # NaN
+        return "NaN"
+    if abs(value) >= 100:
+        return f"{value:,.2f}"
+    return f"{value:.4g}"

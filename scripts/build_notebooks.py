@@ -90,10 +90,10 @@ flows.pivot_table(index="month", columns="transaction_type", values="amount_azr"
                   aggfunc="sum", fill_value=0.0)
 """),
         code("""
-ax = (flows.pivot_table(index="month", columns="transaction_type", values="amount_usd",
+usd = flows.pivot_table(index="month", columns="transaction_type", values="amount_usd",
                         aggfunc="sum", fill_value=0.0)
-      .plot.bar(stacked=True))
-ax.set_xticklabels([m.strftime("%Y-%m") for m in flows["month"].drop_duplicates()], rotation=45)
+usd.index = usd.index.strftime("%Y-%m")
+ax = usd.plot.bar(stacked=True, rot=45)
 ax.set(title="Ledger flows per month (USD)", xlabel="", ylabel="USD")
 plt.show()
 """),
@@ -128,8 +128,7 @@ split
         code("""
 founder = treasury.founder_compensation(ws, as_of=as_of, months=months)
 fig, (left, right) = plt.subplots(1, 2)
-shares = split.iloc[0][list(treasury.ALLOCATIONS)].astype(float)
-left.pie(shares, labels=shares.index, autopct="%1.1f%%", startangle=90)
+left.pie(split["amount_azr"], labels=split["allocation"], autopct="%1.1f%%", startangle=90)
 left.set_title("Confirmed mints by allocation")
 right.plot(founder["month"], founder["founder_share_azr"], marker="o", label="11% allocation")
 right.plot(founder["month"], founder["paid_azr"], marker="s", label="paid to founder")
@@ -149,7 +148,7 @@ fig, (left, right) = plt.subplots(1, 2)
 left.bar([m.strftime("%Y-%m") for m in gas["month"]], gas["gas_cost_eth"])
 left.set_title("Gas cost per month (ETH)")
 left.tick_params(axis="x", rotation=60)
-right.barh(caps["user_type"], caps["percent_used"])
+right.barh(caps["category"], caps["percent_used"])
 right.set(title="Allocation caps used (%)", xlim=(0, 100))
 plt.show()
 caps
@@ -199,7 +198,7 @@ fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
 for algorithm, part in daily.groupby("algorithm"):
     top.plot(part["day"], part["avg_hashrate_mhs"], label=algorithm)
     bottom.plot(part["day"], part["earnings_usd"], label=algorithm)
-top.set(title="Average hashrate per day (MH/s)")
+top.set(title="Average hashrate per day (MH/s, log scale)", yscale="log")
 bottom.set(title="Earnings per day (USD)")
 top.legend(ncol=3)
 plt.show()
@@ -219,27 +218,29 @@ outcomes
 """),
         code("""
 fig, (left, right) = plt.subplots(1, 2)
-left.bar(efficiency["algorithm"], efficiency["earnings_per_kwh"])
+left.bar(efficiency["algorithm"], efficiency["usd_per_kwh"])
 left.set_title("Earnings per kWh (USD)")
-by_pool = rejection.pivot_table(index="pool", columns="algorithm", values="rejection_rate")
-by_pool.plot.barh(ax=right)
-right.set_title("Share rejection rate")
+by_pool = rejection.assign(label=rejection["algorithm"] + " / " + rejection["pool"])
+right.barh(by_pool["label"], by_pool["rejection_rate"])
+right.set_title("Share rejection rate by pool")
 plt.show()
 """),
         md("## Earnings against crypto prices"),
         code("""
 prices = mining.earnings_vs_prices(ws, as_of=as_of, days=price_days)
-prices.groupby("symbol")[["price_usd", "earnings_usd"]].corr().xs("earnings_usd", level=1)
+correlation = prices.groupby("symbol")[["price_usd", "earnings_usd"]].corr()
+correlation.xs("earnings_usd", level=1)[["price_usd"]].rename(
+    columns={"price_usd": "correlation of daily price with earnings"})
 """),
         code("""
-fig, ax = plt.subplots()
+fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
 for symbol, part in prices.groupby("symbol"):
-    ax.plot(part["day"], part["price_usd"] / part["price_usd"].iloc[0], label=symbol)
-first = prices.drop_duplicates("day")
-ax.plot(first["day"], first["earnings_usd"] / first["earnings_usd"].iloc[0], color="black",
-        linewidth=2, label="mining earnings")
-ax.set(title="Prices and earnings, indexed to the window's first day", ylabel="index")
-ax.legend(ncol=3)
+    top.plot(part["day"], part["price_usd"] / part["price_usd"].iloc[0], label=symbol)
+top.set(title="Crypto prices, indexed to the window's first day", ylabel="index")
+top.legend(ncol=4)
+earned = prices.drop_duplicates("day")
+bottom.bar(earned["day"], earned["earnings_usd"].fillna(0.0), color="black")
+bottom.set(title="Mining earnings per day (USD)", ylabel="USD")
 plt.show()
 """),
         md("## Rigs that stand out"),
@@ -313,7 +314,8 @@ rewards.near_duplicates(ws, hours=duplicate_hours)
 """),
         md("## Balance roll-forward"),
         code("""
-rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
+roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
+roll_forward
 """),
         code("""
 mismatched = rewards.balance_mismatches(ws, tolerance=amount_tolerance)
@@ -334,12 +336,11 @@ plt.show()
 """),
         code("""
 fig, ax = plt.subplots()
-ax.scatter(mismatched["rewards_azr"], mismatched["balance_azr"])
-top = max(mismatched[["rewards_azr", "balance_azr"]].max().max(), 1.0)
-ax.plot([0, top], [0, top], color="grey", linestyle="--", label="balance = paid rewards")
-ax.set(title="Users whose AZR balance the paid rewards do not explain",
-       xlabel="paid rewards (AZR)", ylabel="balance (AZR)")
-ax.legend()
+totals = roll_forward.iloc[0][["balance_azr", "paid_rewards_azr", "difference_azr"]]
+ax.bar(["AZR balances", "paid AZR rewards", "difference"], totals.astype(float),
+       color=["#2e86ab", "#76b041", "#d1495b"])
+ax.set(title="Balance roll-forward: what users hold against what they were paid",
+       ylabel="AZR")
 plt.show()
 """),
         code("""
@@ -362,25 +363,27 @@ breakers, and the toolkit's own cache and sync.
 """),
         parameters("""
 as_of = "2026-10-31"        # the report date; windows end here
-days = 30                   # window for breaches, alerts and API latency
-recent_days = 7             # the recent window compared with the 30 days before it
-slow_route_factor = 3.0     # a route degrades when its recent p99 exceeds this × its baseline
+days = 7                    # window for health checks and API latency
+alert_days = 30             # window for the time-to-resolve of alerts
+storm_alerts = 20           # this many alerts for one component ...
+stuck_hours = 24            # critical in every check of this many hours: stuck
+slow_route_factor = 3.0     # recent p99 above this × the 30-day baseline: degraded
 core_url = ""               # empty: use the configured core database
 gateway_url = ""            # empty: use the configured gateway database
-compliance_url = ""         # empty: use the configured compliance database
 """),
-        setup("health", ("core", "gateway", "compliance")),
+        setup("health", ("core", "gateway")),
         md("## Stores and schemas"),
         code("""
 # NBVAL_IGNORE_OUTPUT
 # Latency and server versions differ on every run.
-ws.status().to_frame()
+health.stores(ws)
 """),
         code("""
-health.migration_state(ws)
+health.migrations(ws)
 """),
         code("""
-health.freshness(ws, as_of=as_of)
+freshness = health.freshness(ws, as_of=as_of)
+freshness
 """),
         md("## Components and alerts"),
         code("""
@@ -388,46 +391,57 @@ breaches = health.breaches(ws, as_of=as_of, days=days)
 breaches
 """),
         code("""
-alerts = health.open_alerts(ws, as_of=as_of)
+alerts = health.open_alerts(ws, as_of=as_of, days=alert_days)
 alerts
 """),
         code("""
 fig, (left, right) = plt.subplots(1, 2)
-breaches.set_index("component")["breaches"].sort_values().plot.barh(ax=left)
-left.set_title(f"Health breaches, last {days} days")
-alerts.set_index("severity")["open_alerts"].plot.bar(ax=right)
+shown = breaches.set_index("component")[["warning", "critical", "offline"]]
+shown.sort_values("critical").plot.barh(stacked=True, ax=left,
+                                        color=["#f2c14e", "#d1495b", "#555555"])
+left.set(title=f"Health checks out of bounds, last {days} days", ylabel="")
+right.bar(alerts["severity"], alerts["open"], color="#d1495b")
 right.set_title("Open alerts by severity")
 plt.show()
 """),
         md("## API errors and latency"),
         code("""
 api = health.api_latency(ws, as_of=as_of, days=days)
-api.head(20)
+api.sort_values(["p99_ms", "route_id"], ascending=[False, True]).head(15)
 """),
         code("""
-fig, ax = plt.subplots()
-top = api.nlargest(12, "p99_ms").sort_values("p99_ms")
+fig, ax = plt.subplots(figsize=(9, 5))
+top = api.sort_values(["p99_ms", "route_id"], ascending=[False, True]).head(12)[::-1]
 labels = top["service"] + " " + top["route"]
 ax.barh(labels, top["p99_ms"], label="p99")
 ax.barh(labels, top["p95_ms"], label="p95")
 ax.barh(labels, top["p50_ms"], label="p50")
-ax.set(title="Slowest routes (ms)", xlabel="ms")
+ax.set(title=f"Slowest routes, last {days} days (ms)", xlabel="ms")
 ax.legend()
 plt.show()
 """),
         code("""
 health.circuit_breakers(ws)
 """),
-        md("## Cache and sync"),
+        md("## Cache and sync\n\nThe toolkit's own state: query-cache hit rate and how far "
+           "each sync lags. Both depend on what ran before this notebook, so they are not "
+           "compared between runs."),
         code("""
 # NBVAL_IGNORE_OUTPUT
-# Hit rates depend on what ran before this notebook.
-health.toolkit_state(ws)
+health.cache_stats(ws)
 """),
-        md("## Findings"),
         code("""
-findings = health.anomalies(ws, as_of=as_of, recent_days=recent_days,
-                            factor=slow_route_factor)
+# NBVAL_IGNORE_OUTPUT
+health.sync_lag(ws, as_of=as_of)
+"""),
+        md("## Findings\n\nAlert storms, components stuck in critical, and routes whose "
+           "recent p99 latency degraded, keyed as the demo manifest keys them."),
+        code("""
+findings = pd.concat([
+    health.alert_storms(ws, as_of=as_of, threshold=storm_alerts),
+    health.stuck_critical(ws, as_of=as_of, hours=stuck_hours),
+    health.route_degradation(ws, as_of=as_of, factor=slow_route_factor),
+], ignore_index=True)
 print(findings["kind"].value_counts().sort_index().to_string())
 findings
 """),
@@ -466,11 +480,15 @@ def execute(nb: nbformat.NotebookNode, home: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def strip_volatile(nb: nbformat.NotebookNode) -> None:
+def strip_volatile(nb: nbformat.NotebookNode, home: Path) -> None:
+    """Drop timings and kernel details; write the demo home as ``<AZORA_HOME>``."""
+    from azora_nb.reports import scrub
+
     nb.metadata.pop("widgets", None)
     nb.metadata["language_info"] = {"name": "python"}
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    scrub(nb, (), replace={str(home.resolve()): "<AZORA_HOME>"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -496,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_run:
                 print(f"executing {name}")
                 execute(nb, home)
-                strip_volatile(nb)
+                strip_volatile(nb, home)
             nbformat.write(nb, NOTEBOOKS / name)
     return 0
 

@@ -1,0 +1,128 @@
+"""Time and peak memory of each curated notebook, by ledger size and backend.
+
+    .venv/bin/python benchmarks/notebooks.py                      # 100k and 1M, SQLite + PG
+    .venv/bin/python benchmarks/notebooks.py --rows 100000 --backend sqlite
+
+For every (backend, rows) it seeds a fresh demo home (SQLite files, or four
+throwaway PostgreSQL databases on AZORA_BENCH_PG_URL, default the local server)
+so that ``treasury_ledger`` holds about ``rows`` rows, then executes each
+notebook in a fresh kernel with the query cache off and reports the wall time
+and the kernel's peak resident memory. Aggregation runs in the database, so
+peak memory should stay flat while the rows grow tenfold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import sqlalchemy as sa
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+PG_ADMIN = os.environ.get("AZORA_BENCH_PG_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PEAK_CELL = ("import resource, sys\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+
+
+@contextmanager
+def pg_databases(tag: str) -> Iterator[dict[str, str]]:
+    """Four fresh PostgreSQL databases, one per source, dropped afterwards."""
+    from azora_nb.settings import SOURCES
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    names = {s: f"azbench_{tag}_{s}_{uuid.uuid4().hex[:6]}" for s in SOURCES}
+    try:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield {f"AZORA_{s.upper()}_URL": admin.url.set(database=n).render_as_string(False)
+               for s, n in names.items()}
+    finally:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def seed(env: dict[str, str], rows: int) -> tuple[float, int]:
+    """Seed the demo at scale ``rows`` (the demo's scale is its ledger row count)."""
+    from azora_nb.mainjob import prepare
+    from azora_nb.schema import core
+    from azora_nb.settings import Settings
+    from azora_nb.workspace import Workspace
+
+    settings = Settings.load(env=env, cwd=Path(env["AZORA_HOME"]))
+    clock = time.perf_counter()
+    with Workspace(settings) as ws:
+        prepare(ws, scale=rows, echo=lambda _: None)
+        count = ws.sql(sa.select(sa.func.count().label("n")).select_from(core.treasury_ledger),
+                       cache=False)["n"].iloc[0]
+    return time.perf_counter() - clock, int(count)
+
+
+def run_notebook(path: Path, env: dict[str, str]) -> tuple[float, int]:
+    """Execute one notebook in a fresh kernel; (seconds, peak RSS in MiB)."""
+    from azora_nb.reports import kernel_env, kernel_manager_for
+    from azora_nb.settings import Settings
+
+    nb = copy.deepcopy(nbformat.read(path, 4))
+    nb.cells.append(new_code_cell(PEAK_CELL))
+    settings = Settings.load(env=env, cwd=Path(env["AZORA_HOME"]))
+    clock = time.perf_counter()
+    NotebookClient(nb, timeout=3600, kernel_name="python3",
+                   kernel_manager_class=kernel_manager_for(kernel_env(settings)),
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    seconds = time.perf_counter() - clock
+    return seconds, int(nb.cells[-1].outputs[0]["text"].strip())
+
+
+def bench(backend: str, rows: int) -> list[tuple[str, str, int, float, int]]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"AZORA_HOME": str(Path(tmp) / "home"), "AZORA_CACHE": "0"}
+        with (pg_databases(str(rows)) if backend == "postgresql" else _nothing()) as urls:
+            env.update(urls)
+            seconds, count = seed(env, rows)
+            print(f"# {backend}: seeded {count:,} ledger rows in {seconds:.0f} s", flush=True)
+            for path in sorted(NOTEBOOKS.glob("0*.ipynb")):
+                took, peak = run_notebook(path, env)
+                results.append((backend, path.stem, count, took, peak))
+                print(f"{backend:<11} {path.stem:<24} {count:>10,} {took:>8.1f} {peak:>9}",
+                      flush=True)
+    return results
+
+
+@contextmanager
+def _nothing() -> Iterator[dict[str, str]]:
+    yield {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append",
+                        help="ledger rows (repeatable; default 100000 and 1000000)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append",
+                        help="backend (repeatable; default both)")
+    args = parser.parse_args(argv)
+    print(f"{'backend':<11} {'notebook':<24} {'ledger':>10} {'seconds':>8} {'peak MiB':>9}")
+    for rows in args.rows or [100_000, 1_000_000]:
+        for backend in args.backend or ["sqlite", "postgresql"]:
+            bench(backend, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
