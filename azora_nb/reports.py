@@ -354,9 +354,25 @@ def render_html(nb_path: Path, html_path: Path) -> Path:
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+    # nbconvert gives every figure a generic alt text and warns about it on each run;
+    # the warning is not something a report reader can act on.
+    quiet = _DropMessage("Alternative text is missing")
+    exporter.log.addFilter(quiet)
+    try:
+        body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+    finally:
+        exporter.log.removeFilter(quiet)
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
 
 
 def _record(ws: Workspace, run_id: str, report: str, params: Mapping[str, Any], status: str,

@@ -1,0 +1,31 @@
+"""``azora-nb demo``, the main job, on a home the session already seeded: safe to
+repeat, four HTML reports with figures and no code, the headline findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from azora_nb.cli import main
+
+
+def test_demo_runs_the_main_job(demo_home: Path, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)],
+                                env={"AZORA_HOME": str(demo_home)})
+    assert result.exit_code == 0, result.output
+    assert "demo data in place" in result.output  # nothing re-seeded
+    assert "sync mint_knowledge_rewards: succeeded" in result.output
+    assert "reward audit: 24 findings" in result.output
+    for name in ("treasury", "mining", "rewards", "health"):
+        html = out / f"{name}.html"
+        assert str(html) in result.output
+        text = html.read_text()
+        assert text.count("<img") >= 2, name
+        assert "import azora_nb" not in text and "notebook_style()" not in text
+        assert "Findings" in text
+        assert (out / f"{name}.ipynb").exists()
