@@ -271,6 +271,10 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
         )
     except PapermillExecutionError as exc:
         failure = exc
+    except BaseException as exc:  # the kernel died, a timeout, Ctrl-C: the run is over
+        _record(ws, run_id, report, shown, "failed", started, nb_path, None,
+                mask_secrets(f"{type(exc).__name__}: {exc}", secrets))
+        raise
     finally:
         masking.detach()
         if nb_path.exists():
