@@ -151,7 +151,7 @@ class RedisBackend:
         if down_since is not None:
             with self._state:
                 self._down_since = None
-            log.warning("cache: Redis at %s is back; caching resumes", self.location)
+            log.info("cache: Redis at %s is back; caching resumes", self.location)
         return result
 
     @property

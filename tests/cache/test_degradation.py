@@ -51,7 +51,7 @@ def test_redis_killed_during_a_run(throwaway_redis: ThrowawayRedis, home: Path,
         throwaway_redis.start()
         time.sleep(0.35)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="azora_nb"):
+        with caplog.at_level(logging.INFO, logger="azora_nb"):
             first = ws.sql(QUERY, cache=True)
         assert "is back" in caplog.text
         assert first["n"][0] == 4 and not az.provenance(first).cached

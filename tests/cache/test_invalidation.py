@@ -117,10 +117,10 @@ def test_ttl_expires_entries(ledger: Workspace) -> None:
     import time
 
     ws = ledger
-    ws.sql(COUNT, cache=True, ttl=0.3)
-    assert az.provenance(ws.sql(COUNT, cache=True, ttl=0.3)).cached
-    time.sleep(0.5)
-    assert not az.provenance(ws.sql(COUNT, cache=True, ttl=0.3)).cached
+    ws.sql(COUNT, cache=True, ttl=1.0)
+    assert az.provenance(ws.sql(COUNT, cache=True, ttl=1.0)).cached
+    time.sleep(1.2)
+    assert not az.provenance(ws.sql(COUNT, cache=True, ttl=1.0)).cached
 
 
 def test_postgres_source_is_invalidated(make_ws, pg_core: str) -> None:
