@@ -113,7 +113,7 @@ class ReportFailed(AzoraError):
         where = f"cell {cell_index}" + (f" (In [{execution_count}])" if execution_count else "")
         super().__init__(
             f"report {report!r} failed in {where}, which starts {first_line!r}: "
-            f"{ename}: {evalue}. The executed notebook, with the traceback, is kept at "
+            f"{ename}: {evalue.rstrip('.')}. The executed notebook, with the traceback, is kept at "
             f"{notebook}"
         )
         self.report = report
