@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import chain
 
 from tqdm.auto import tqdm
 
@@ -151,13 +152,17 @@ def _load(ws: Workspace, source: str, specs: list[TableSpec], manifest: Manifest
     with Writer(ws.engine(source), source) as writer:
         tables = writer.demo_tables()
         writer.truncate(tables if reset else [t for t in tables if (source, t) in PRESEEDED])
-        counts: dict[str, int] = defaultdict(int)
+        targets: dict[str, list[TableSpec]] = defaultdict(list)
         for spec in specs:
-            target = spec.name
-            if spec.legacy and writer.has_constitutional_checks(spec.name):
-                target = writer.legacy_table(spec.name)
-            counts[target] += writer.write(target, spec.chunks(), bar.update)
-            manifest.anomalies += [_placed(a, target) for a in spec.anomalies()]
+            legacy = spec.legacy and writer.has_constitutional_checks(spec.name)
+            targets[writer.legacy_table(spec.name) if legacy else spec.name].append(spec)
+        counts: dict[str, int] = {}
+        for target, parts in targets.items():
+            # One write (one transaction) per table, whatever the number of generators.
+            chunks = chain.from_iterable(part.chunks() for part in parts)
+            counts[target] = writer.write(target, chunks, bar.update)
+            for part in parts:
+                manifest.anomalies += [_placed(a, target) for a in part.anomalies()]
         manifest.counts[source] = dict(counts)
     _invalidate(ws, source, sorted(counts))
     log.info("seeded %s: %s rows", source, f"{sum(counts.values()):,}")
