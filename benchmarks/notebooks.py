@@ -33,8 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PG_ADMIN = os.environ.get("AZORA_BENCH_PG_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PEAK_CELL = ("import resource, sys\n"
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a kernel would report
+# the peak of the process that launched it.
+PEAK_CELL = ("import re\n"
+             "status = open('/proc/self/status').read()\n"
+             "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) // 1024)")
 
 
 @contextmanager
