@@ -35,7 +35,7 @@ _SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    if not any(_is_notebook(item) for item in items):
+    if config.option.collectonly or not any(_is_notebook(item) for item in items):
         return
     from azora_nb.mainjob import prepare
     from azora_nb.reports import kernel_env
