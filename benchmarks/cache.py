@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 import azora_nb as az
 from azora_nb.cache import serialise
-from azora_nb.cache.backends import RedisBackend
+from azora_nb.cache.redis_store import RedisBackend
 from azora_nb.settings import Settings
 
 ADMIN_URL = os.environ.get("AZORA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

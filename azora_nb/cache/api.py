@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
-from azora_nb.cache.backends import DiskBackend, NullBackend, RedisBackend
+from azora_nb.cache.backends import NullBackend
 from azora_nb.cache.core import CacheStats, Lookup, QueryCache
+from azora_nb.cache.disk_store import DiskBackend
 from azora_nb.cache.keys import (
     compile_statement,
     encode_params,
@@ -24,6 +25,7 @@ from azora_nb.cache.keys import (
     normalise_table,
     source_identity,
 )
+from azora_nb.cache.redis_store import RedisBackend
 from azora_nb.cache.tables import NotCacheable, tables_read
 from azora_nb.settings import mask_url
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from azora_nb.cache.backends import DiskBackend, RedisBackend
+from azora_nb.cache.disk_store import DiskBackend
+from azora_nb.cache.redis_store import RedisBackend
 from azora_nb.settings import Settings
 from azora_nb.workspace import Workspace
 

@@ -11,7 +11,7 @@ import pytest
 
 import azora_nb as az
 from azora_nb.cache import invalidate
-from azora_nb.cache.backends import RedisBackend
+from azora_nb.cache.redis_store import RedisBackend
 from azora_nb.settings import Settings
 from azora_nb.workspace import Workspace
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import azora_nb as az
-from azora_nb.cache.backends import DiskBackend
+from azora_nb.cache.disk_store import DiskBackend
 from azora_nb.workspace import Workspace
 
 from .conftest import entry_keys
