@@ -114,13 +114,17 @@ def bench(backend: str, rows: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, databases(backend, str(rows)) as urls:
         home = Path(tmp) / "home"
         env = {"AZORA_HOME": str(home), "AZORA_CACHE": "0", **urls}
-        with Workspace(Settings.load(env=env, cwd=Path(tmp))) as ws:
+        settings = Settings.load(env=env, cwd=Path(tmp))
+        with Workspace(settings) as ws:
             clock = time.perf_counter()
             for source in ws.sources:
                 migrate.upgrade(ws, source)
             manifest = demo.seed(ws, scale=rows, progress=False)
             print(f"# {backend}: seeded {rows:,} ledger rows in "
                   f"{time.perf_counter() - clock:.0f} s", flush=True)
+        # A new workspace, as a notebook kernel opens after seeding: the seeding
+        # connections (and SQLite's write-ahead log) are closed by then.
+        with Workspace(settings) as ws:
             for name, call in calls(ws, manifest.as_of).items():
                 seconds, growth, n = measure(call)
                 print(f"{backend:<10} {rows:>10,} {name:<30} {seconds:>8.2f} {growth:>9.1f} "
