@@ -35,13 +35,14 @@ class RedisBackend:
 
     If Redis stops answering, lookups miss and stores are dropped, with one
     warning per outage; after ``retry_after`` seconds the next call tries
-    again, and the cache resumes once Redis is back.
+    again, and the cache resumes once Redis is back. The wait keeps a Redis
+    that times out (rather than refusing) from stalling every query.
     """
 
     name = "redis"
 
     def __init__(self, client: redis.Redis, prefix: str, *, location: str = "redis",
-                 retry_after: float = 5.0, poll: float = 0.05) -> None:
+                 retry_after: float = 15.0, poll: float = 0.05) -> None:
         if not prefix:
             raise ValueError("a Redis cache needs a non-empty key prefix")
         self.client = client
@@ -50,6 +51,7 @@ class RedisBackend:
         self.retry_after = retry_after
         self.poll = poll
         self._down_since: float | None = None
+        self._refusals: set[str] = set()
         self._state = threading.Lock()
         self._release = client.register_script(_RELEASE)
 
@@ -72,7 +74,12 @@ class RedisBackend:
                             "until it is back", self.location, exc)
             return fallback
         except redis_lib.RedisError as exc:
-            log.warning("cache: Redis refused a cache operation (%s); continuing uncached", exc)
+            # OOM, READONLY...: say it once per kind, not on every query.
+            kind = type(exc).__name__
+            if kind not in self._refusals:
+                self._refusals.add(kind)
+                log.warning("cache: Redis refused a cache operation (%s); continuing "
+                            "uncached", exc)
             return fallback
         if down_since is not None:
             with self._state:

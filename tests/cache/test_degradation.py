@@ -70,3 +70,26 @@ def test_unreachable_redis_from_the_start_is_not_an_error(
         assert ws.sql("select 1 as one", cache=True)["one"][0] == 1
         assert ws.sql("select 1 as one", cache=True)["one"][0] == 1
     assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_redis_refusing_writes_is_one_warning(throwaway_redis: ThrowawayRedis, home: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    import redis
+
+    admin = redis.Redis.from_url(throwaway_redis.url)
+    used = int(admin.info("memory")["used_memory"])
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", used + 256 * 1024)
+    admin.close()
+    env = {"AZORA_HOME": str(home), "AZORA_REDIS_URL": throwaway_redis.url}
+    with Workspace(Settings.load(env=env, cwd=home)) as ws, \
+            caplog.at_level(logging.WARNING, logger="azora_nb"):
+        ws.execute("create table big (x real)")
+        ws.execute("insert into big select random() from json_each(:a)",
+                   {"a": "[" + ",".join("0" * 60_000) + "]"})
+        for _ in range(3):
+            result = ws.sql("select x from big", cache=True)
+            assert len(result) == 60_000
+            assert not az.provenance(result).cached
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1 and "maxmemory" in refusals[0].getMessage()
