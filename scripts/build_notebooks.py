@@ -41,6 +41,14 @@ def parameters(source: str) -> Cell:
     return code(source, "parameters")
 
 
+def provenance(*frames: str) -> list[Cell]:
+    """A closing note: which results were computed now and which came from the cache."""
+    lines = "\n".join(f'print("{f}:", az.provenance({f}) or "not cached")' for f in frames)
+    return [md("### Where these numbers came from"),
+            code("# NBVAL_IGNORE_OUTPUT\n# Computed now or served from the query cache: "
+                 "this differs from run to run.\n" + lines)]
+
+
 def setup(modules: str, urls: tuple[str, ...]) -> Cell:
     overrides = ", ".join(f'"AZORA_{u.upper()}_URL": {u}_url' for u in urls)
     return code(f"""
@@ -163,6 +171,7 @@ violations = treasury.compliance_violations(ws)
 print(f"{len(violations)} ledger rows break a constitutional rule")
 violations.head(20)
 """),
+        *provenance("flows", "split", "gas"),
     ]
 
 
@@ -266,6 +275,7 @@ findings = mining.anomalies(ws, as_of=as_of)
 print(findings["kind"].value_counts().sort_index().to_string())
 findings
 """),
+        *provenance("daily", "efficiency", "scores"),
     ]
 
 
@@ -346,6 +356,7 @@ plt.show()
         code("""
 findings
 """),
+        *provenance("stuck", "roll_forward"),
     ]
 
 
@@ -445,6 +456,7 @@ findings = pd.concat([
 print(findings["kind"].value_counts().sort_index().to_string())
 findings
 """),
+        *provenance("freshness", "breaches", "api"),
     ]
 
 
