@@ -1,7 +1,7 @@
 """Workspaces loaded with the hand-built dataset, on SQLite and on PostgreSQL.
 
-The loaded workspaces are shared by a whole session (the tests only read them);
-tests that write get their own through ``fresh_ws``.
+The loaded workspaces are shared by a whole session: tests read them, and the
+snapshot tests clean up the one table they write.
 """
 
 from __future__ import annotations
@@ -70,11 +70,3 @@ def both(loaded: Callable[[str], Workspace]) -> tuple[Workspace, Workspace]:
     """The loaded SQLite and PostgreSQL workspaces, for parity tests."""
     return loaded("sqlite"), loaded("postgres")
 
-
-@pytest.fixture(params=BACKENDS)
-def fresh_ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
-    """A workspace of its own with the hand-built data, for tests that write."""
-    ws = _open(request, request.param, tmp_path / "home")
-    handmade.load(ws, legacy=False)
-    yield ws
-    ws.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from azora_nb import demo, migrate
+from azora_nb import demo, migrate, sync
 from azora_nb.analytics import health, mining, rewards, treasury
 from azora_nb.workspace import Workspace
 
@@ -94,6 +94,7 @@ def test_clean_ledger_has_no_constitutional_violations(
         demo_ws: tuple[Workspace, demo.Manifest]) -> None:
     ws, _ = demo_ws
     assert treasury.compliance_violations(ws).empty
+    assert set(treasury.compliance(ws)["table"]) == {"treasury_ledger"}   # no legacy copy
 
 
 def test_legacy_flavour_violations_match_the_manifest(seeded: Callable[..., Any]) -> None:
@@ -113,3 +114,13 @@ def test_same_frame_on_both_backends_for_the_same_seed(
     lite_frame, pg_frame = (_comparable(CALLS[name](ws)) for ws in (lite, pg))
     pd.testing.assert_frame_equal(lite_frame, pg_frame, check_exact=False, rtol=1e-9,
                                   atol=1e-9)
+
+
+def test_sync_lag_after_a_run(demo_ws: tuple[Workspace, demo.Manifest]) -> None:
+    ws, _ = demo_ws
+    sync.run(ws, "mint_users")
+    lag = health.sync_lag(ws, as_of=pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=2))
+    row = lag.set_index("sync_name").loc["mint_users"]
+    assert row["last_status"] == "succeeded"
+    assert row["rows_written"] > 0
+    assert 1.9 < row["lag_hours"] < 2.1

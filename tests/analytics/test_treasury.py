@@ -63,10 +63,6 @@ def test_compliance_checks_the_legacy_copy_too(ws: Workspace) -> None:
                      ("legacy_valuation", (("ledger_id", _id("legacy_val")),))}
 
 
-def test_without_a_legacy_copy_only_the_ledger_is_checked(fresh_ws: Workspace) -> None:
-    assert set(treasury.compliance(fresh_ws)["table"]) == {"treasury_ledger"}
-
-
 def test_confirmation_ageing(ws: Workspace) -> None:
     ageing = treasury.confirmation_ageing(ws, as_of=AS_OF)
     assert list(zip(ageing["blockchain_status"], ageing["age"], strict=True)) == [
