@@ -13,10 +13,14 @@ independent, normally distributed residuals around a linear trend; with few
 months of history it is wide, as it should be. The confidence *level* (0.95 by
 default) is the probability the interval covers the future value under those
 assumptions; it is not derived from the data's dispersion.
+
+:func:`trend` applies the same model to values over uneven times (metric
+snapshots), in days.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -32,6 +36,23 @@ if TYPE_CHECKING:
 METHOD = "OLS linear trend on monthly net supply, Student-t prediction interval"
 
 
+def _check(level: float, n: int) -> float:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level is a probability between 0 and 1, not {level}")
+    if n < 3:
+        raise ValueError(f"an OLS trend with an interval needs at least 3 points, got {n}")
+    return float(stats.t.ppf((1.0 + level) / 2.0, n - 2))
+
+
+def _fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """OLS of ``y`` on ``[1, x]``: (coefficients, (XᵀX)⁻¹, residual variance)."""
+    design = np.column_stack([np.ones(len(x)), x])
+    xtx_inv = np.linalg.inv(design.T @ design)
+    coef = xtx_inv @ design.T @ y
+    residuals = y - design @ coef
+    return coef, xtx_inv, float(residuals @ residuals) / (len(y) - 2)
+
+
 def linear_forecast(values: pd.Series, horizon: int, level: float = 0.95) -> pd.DataFrame:
     """Forecast ``horizon`` steps of an evenly spaced series by an OLS trend.
 
@@ -42,20 +63,12 @@ def linear_forecast(values: pd.Series, horizon: int, level: float = 0.95) -> pd.
     >>> linear_forecast(pd.Series([1.0, 2.0, 3.1, 3.9, 5.0]), 2)["forecast"].round(2).tolist()
     [5.97, 6.96]
     """
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level is a probability between 0 and 1, not {level}")
     if horizon < 1:
         raise ValueError("horizon must be at least 1")
     y = values.astype("float64").to_numpy()
     n = len(y)
-    if n < 3:
-        raise ValueError(f"an OLS trend with an interval needs at least 3 points, got {n}")
-    x = np.column_stack([np.ones(n), np.arange(n, dtype="float64")])
-    xtx_inv = np.linalg.inv(x.T @ x)
-    coef = xtx_inv @ x.T @ y
-    residuals = y - x @ coef
-    s2 = float(residuals @ residuals) / (n - 2)
-    t = float(stats.t.ppf((1.0 + level) / 2.0, n - 2))
+    t = _check(level, n)
+    coef, xtx_inv, s2 = _fit(np.arange(n, dtype="float64"), y)
     future = np.column_stack([np.ones(horizon), np.arange(n, n + horizon, dtype="float64")])
     point = future @ coef
     spread = np.sqrt(s2 * (1.0 + np.einsum("ij,jk,ik->i", future, xtx_inv, future)))
@@ -69,6 +82,32 @@ def linear_forecast(values: pd.Series, horizon: int, level: float = 0.95) -> pd.
         "cum_forecast": cum_point, "cum_lower": cum_point - t * cum_spread,
         "cum_upper": cum_point + t * cum_spread,
     })
+
+
+def trend(times: pd.Series, values: pd.Series, at: Sequence[datetime] | pd.Series,
+          level: float = 0.95) -> pd.DataFrame:
+    """OLS trend of ``values`` over (possibly uneven) ``times``, predicted at ``at`` with a
+    ``level`` Student-t prediction interval; also the slope per day.
+
+    >>> days = pd.Series(pd.date_range("2026-01-01", periods=4, freq="7D", tz="UTC"))
+    >>> fc = trend(days, pd.Series([1.0, 2.0, 2.9, 4.1]), [pd.Timestamp("2026-01-29", tz="UTC")])
+    >>> round(float(fc["forecast"].iloc[0]), 2)
+    5.05
+    """
+    stamps = pd.to_datetime(times, utc=True)
+    origin = stamps.min()
+    x = ((stamps - origin).dt.total_seconds() / 86400.0).to_numpy(dtype="float64")
+    y = values.astype("float64").to_numpy()
+    t = _check(level, len(y))
+    coef, xtx_inv, s2 = _fit(x, y)
+    targets = pd.Series(pd.to_datetime(list(at), utc=True))
+    x_new = ((targets - origin).dt.total_seconds() / 86400.0).to_numpy(dtype="float64")
+    design = np.column_stack([np.ones(len(x_new)), x_new])
+    point = design @ coef
+    spread = np.sqrt(s2 * (1.0 + np.einsum("ij,jk,ik->i", design, xtx_inv, design)))
+    return pd.DataFrame({"at": targets.astype("datetime64[ns, UTC]"), "forecast": point,
+                         "lower": point - t * spread, "upper": point + t * spread,
+                         "slope_per_day": float(coef[1])})
 
 
 def net_supply(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,

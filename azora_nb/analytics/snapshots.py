@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from azora_nb.analytics import _sql as q
+from azora_nb.analytics import forecast
 from azora_nb.schema import core, gateway, mint, toolkit
 
 if TYPE_CHECKING:
@@ -160,6 +161,26 @@ def history(ws: Workspace, *, metrics: Sequence[str] | None = None,
     if until is not None:
         stmt = stmt.where(s.as_of <= q.ts_param(None, q.as_timestamp(until)))
     return q.run(ws, stmt.order_by(s.as_of, s.metric, s.id), SOURCE, cache=cache)
+
+
+def trend(ws: Workspace, metric: str, *, as_of: datetime | str | None = None,
+          window_days: float = 90, ahead_days: float = 7, level: float = 0.95,
+          min_snapshots: int = 7) -> pd.DataFrame:
+    """Forecast ``metric`` ``ahead_days`` after ``as_of`` from its snapshots of the last
+    ``window_days``: an OLS trend over time with a ``level`` prediction interval (see
+    :func:`azora_nb.analytics.forecast.trend`). Needs ``min_snapshots`` snapshots.
+
+    >>> snapshots.trend(ws, "treasury.supply_azr", as_of="2026-10-31")  # doctest: +SKIP
+    """
+    clock = q.as_timestamp(as_of)
+    past = history(ws, metrics=[metric], since=clock - timedelta(days=window_days), until=clock)
+    past = past.dropna(subset=["value"])
+    if len(past) < max(min_snapshots, 3):
+        raise ValueError(f"{metric} has {len(past)} snapshots in the {window_days:g} days "
+                         f"before {clock:%Y-%m-%d}; a trend needs at least {min_snapshots}")
+    ahead = pd.Timestamp(clock + timedelta(days=ahead_days))
+    frame = forecast.trend(past["as_of"], past["value"], [ahead], level)
+    return frame.assign(metric=metric, snapshots=len(past))
 
 
 def prune(ws: Workspace, *, keep: int | None = None,

@@ -62,3 +62,15 @@ def test_net_supply_forecast(ws: Workspace) -> None:
     widths = (ahead["supply_upper"] - ahead["supply_lower"]).tolist()
     assert widths == sorted(widths)
     assert fc.attrs["level"] == 0.95 and "Student-t" in fc.attrs["method"]
+
+
+def test_trend_over_uneven_times_is_a_least_squares_fit_in_days() -> None:
+    times = pd.Series(pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-05", "2026-01-09"],
+                                     utc=True))
+    values = pd.Series([1.0, 1.4, 2.9, 5.2])
+    fit = forecast.trend(times, values, [pd.Timestamp("2026-01-11", tz="UTC")])
+    x = np.array([0.0, 1.0, 4.0, 8.0])
+    slope, intercept = np.polyfit(x, values, 1)
+    assert fit["slope_per_day"].iloc[0] == pytest.approx(slope)
+    assert fit["forecast"].iloc[0] == pytest.approx(intercept + slope * 10)
+    assert fit["lower"].iloc[0] < fit["forecast"].iloc[0] < fit["upper"].iloc[0]

@@ -60,3 +60,15 @@ def test_bad_arguments(ws: Workspace) -> None:
         snapshots.take(ws, as_of=AS_OF, metrics=["no.such"])
     with pytest.raises(ValueError, match="say what to keep"):
         snapshots.prune(ws)
+
+
+def test_trend_forecasts_from_history(ws: Workspace) -> None:
+    days = [AS_OF - pd.Timedelta(days=d) for d in (9, 7, 6, 4, 3, 1, 0)]
+    for day in days:
+        snapshots.take(ws, as_of=day, metrics=["rewards.pending"])
+    fc = snapshots.trend(ws, "rewards.pending", as_of=AS_OF, ahead_days=7).iloc[0]
+    assert fc["at"] == pd.Timestamp(AS_OF) + pd.Timedelta(days=7)
+    assert fc["snapshots"] == 7
+    assert fc["lower"] <= fc["forecast"] <= fc["upper"]
+    with pytest.raises(ValueError, match="a trend needs at least 8"):
+        snapshots.trend(ws, "rewards.pending", as_of=AS_OF, min_snapshots=8)
