@@ -263,18 +263,20 @@ def balance_mismatches(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE,
 
 
 def audit(ws: Workspace, *, as_of: datetime | str | None = None,
-          tolerance: float = AMOUNT_TOLERANCE, cache: bool = True) -> pd.DataFrame:
-    """Every reward check; one findings frame sorted by kind and keys.
+          tolerance: float = AMOUNT_TOLERANCE, stuck_after_days: float = STUCK_AFTER_DAYS,
+          duplicate_hours: float = DUPLICATE_WINDOW_HOURS, cache: bool = True) -> pd.DataFrame:
+    """Every reward check; one findings frame sorted by kind and keys. The defaults are
+    the contract's thresholds (``docs/contracts.md``).
 
     >>> findings = rewards.audit(ws, as_of="2026-10-31")  # doctest: +SKIP
     >>> findings.groupby("kind").size()  # doctest: +SKIP
     """
     parts = [
         reconcile(ws, tolerance=tolerance),
-        stuck_pending(ws, as_of=as_of, cache=cache),
+        stuck_pending(ws, as_of=as_of, days=stuck_after_days, cache=cache),
         processed_before_created(ws, cache=cache),
         unverified_kyc(ws, cache=cache),
-        near_duplicates(ws, cache=cache),
+        near_duplicates(ws, hours=duplicate_hours, cache=cache),
         balance_mismatches(ws, tolerance=tolerance, cache=cache),
     ]
     frame = pd.concat(parts, ignore_index=True)

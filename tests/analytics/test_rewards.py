@@ -54,3 +54,9 @@ def test_reconciliation_batches_give_the_same_answer(ws: Workspace, monkeypatch)
     whole = rewards.reconcile(ws)
     monkeypatch.setattr(rewards.q, "BATCH_ROWS", 2)
     assert as_set(rewards.reconcile(ws)) == as_set(whole)
+
+
+def test_audit_thresholds_reach_every_check(ws: Workspace) -> None:
+    wide = as_set(rewards.audit(ws, as_of=AS_OF, stuck_after_days=6, duplicate_hours=48))
+    assert ("reward_stuck_pending", (("reward_id", "r7"),)) in wide
+    assert ("reward_near_duplicate", (("reward_ids", ("r10", "r11")),)) in wide
