@@ -192,10 +192,6 @@ def run(ws: Workspace, stmt: Any, source: str, *, cache: bool = True,
     return ws.sql(stmt, params, source=source, cache=cache)
 
 
-def dialect(ws: Workspace, source: str) -> str:
-    return ws.engine(source).dialect.name
-
-
 def has_table(ws: Workspace, source: str, name: str) -> bool:
     """Whether ``source`` holds a table (or view) called ``name``."""
     inspector = sa.inspect(ws.engine(source))
