@@ -8,7 +8,7 @@ and the disk backends, times:
 - a miss (query + store) and a hit for a 60-row aggregate, 100k rows and 1M rows;
 - the same query uncached through ``ws.sql`` and through ``pandas.read_sql``;
 - a raw Redis GET of the very bytes a hit reads;
-- Arrow IPC (zstd and plain) against pickle, size and time, for the same frames.
+- Arrow IPC (zstd, lz4 and plain) against pickle, size and time, for the same frames.
 
 Run: ``.venv/bin/python benchmarks/cache.py [--rows 1000000] [--repeat 5]``.
 Environment: AZORA_BENCH_PG_URL (maintenance database used to create and drop the
@@ -147,6 +147,8 @@ def bench_formats(frames: dict[str, pd.DataFrame], repeat: int) -> list[list[str
         reps = 2 if len(frame) > 200_000 else repeat
         for fmt, dump, load in (
             ("arrow+zstd", lambda f: serialise.dumps(f, {}, compression="zstd"),
+             lambda b: serialise.loads(b).frame),
+            ("arrow+lz4", lambda f: serialise.dumps(f, {}, compression="lz4"),
              lambda b: serialise.loads(b).frame),
             ("arrow", lambda f: serialise.dumps(f, {}, compression=None),
              lambda b: serialise.loads(b).frame),

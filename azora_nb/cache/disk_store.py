@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import sqlite3
@@ -73,7 +74,7 @@ class DiskBackend:
 
     name = "disk"
 
-    def __init__(self, directory: Path, *, size_limit: int, stripes: int = 256) -> None:
+    def __init__(self, directory: Path, *, size_limit: int, stripes: int = 1024) -> None:
         import diskcache
 
         self.directory = Path(directory)
@@ -124,11 +125,13 @@ class DiskBackend:
     def singleflight(self, key: str, timeout: float) -> Iterator[bool]:
         import filelock
 
-        stripe = int(key[:8], 16) % self._stripes if _is_hex(key[:8]) else hash(key) % 256
+        # A fixed set of lock files (not one per key, which would pile up forever); the
+        # stripe must be the same in every process, hence a digest and not hash().
+        stripe = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % self._stripes
         with self._guard:
             lock = self._locks.get(stripe)
             if lock is None:
-                lock = filelock.FileLock(str(self.directory / "locks" / f"{stripe:03d}.lock"))
+                lock = filelock.FileLock(str(self.directory / "locks" / f"{stripe:04d}.lock"))
                 self._locks[stripe] = lock
         try:
             lock.acquire(timeout=timeout)
@@ -195,11 +198,3 @@ class DiskBackend:
 
     def close(self) -> None:
         self.cache.close()
-
-
-def _is_hex(text: str) -> bool:
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return True
