@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -33,8 +34,11 @@ def execute(nb: nbformat.NotebookNode, settings: Settings) -> nbformat.NotebookN
 def test_postgresql_gives_the_stored_outputs(pg_settings: Settings, home: Path):
     with Workspace(pg_settings) as ws:
         prepare(ws)
-    problems: list[str] = []
-    for path in CURATED:
+
+    def compare(path: Path) -> list[str]:
         stored = nbformat.read(path, 4)
-        problems += [f"{path.name} {p}" for p in differences(stored, execute(stored, pg_settings))]
+        return [f"{path.name} {p}" for p in differences(stored, execute(stored, pg_settings))]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        problems = [p for found in pool.map(compare, CURATED) for p in found]
     assert not problems, "\n".join(problems)
