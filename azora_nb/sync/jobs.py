@@ -27,7 +27,7 @@ from azora_nb.sync.definitions import MongoTarget, SqlSource, SqlTarget, SyncDef
 from azora_nb.sync.notices import Notifier
 from azora_nb.sync.reconcile import reconcile
 from azora_nb.sync.sources import MongoReader, SqlReader, make_reader, record
-from azora_nb.sync.writers import MongoWriter, SqlWriter
+from azora_nb.sync.writers import KeyCollision, MongoWriter, SqlWriter
 from azora_nb.workspace import Workspace
 
 log = logging.getLogger("azora_nb")
@@ -81,6 +81,7 @@ class _Run:
         self.reader: SqlReader | MongoReader = make_reader(ws, definition)
         self.writer: SqlWriter | MongoWriter | None = None
         self.converters: list[tuple[int, convert.Converter]] = []
+        self.direct = False
         self.src_range: list[Row] = []
         self.tgt_range: list[Row] = []
         self._adopt_target_columns()
@@ -210,8 +211,112 @@ class _Run:
             return
         key_idx = [self.reader.columns.index(k) for k in self.d.key]
         keys = [tuple(row[i] for i in key_idx) for row in page.good]
-        for bounds, new in ((self.src_range, page.raw_keys), (self.tgt_range, keys)):
-            lo, hi = min(new), max(new)
+        self._widen(min(page.raw_keys), max(page.raw_keys), min(keys), max(keys))
+
+    def _after_page(self, conn: sa.Connection, rows: int, update: Callable[[int], Any]
+                    ) -> bool:
+        """Hook, progress and the cancel check after a committed page; True to stop."""
+        r = self.result
+        self._call("committed")
+        r.pages += 1
+        update(rows)
+        cancelled = state.cancel_requested(conn, r.run_id)
+        conn.rollback()
+        if cancelled:
+            r.status = "cancelled"
+        return cancelled
+
+    def _phase_rows(self, conn: sa.Connection, phase: str, lower: Any, watermark: Any,
+                    update: Callable[[int], Any]) -> Any:
+        """Pages as Python rows: converted, checked, merged by the writer."""
+        cursor_idx = None
+        for rows in self.reader.pages(phase, lower, self.d.batch_rows):
+            if self.writer is None:
+                self._prepare()
+            if self.d.cursor and phase == "cursor":
+                cursor_idx = self.reader.columns.index(self.d.cursor)
+            self.result.rows_read += len(rows)
+            page = self._check(rows)
+            if cursor_idx is not None:
+                watermark = _later(watermark, rows[-1][cursor_idx])
+            self._commit_page(conn, page, watermark if phase == "cursor" else None)
+            self._track(page)
+            if self._after_page(conn, len(rows), update):
+                break
+        return watermark
+
+    def _can_pipe(self) -> bool:
+        """PostgreSQL to PostgreSQL, a table keyed by its primary key, no conversions and
+        the same collation on both sides (the page's last key is found in the target)."""
+        reader = self.reader
+        if not (isinstance(reader, SqlReader) and isinstance(self.d.target, SqlTarget)
+                and not self.d.types and reader.engine.dialect.name == "postgresql"
+                and self.ws.engine(self.d.target.source).dialect.name == "postgresql"
+                and reader.key_is_primary_key()):
+            return False
+        query = sa.text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        collations = set()
+        for engine in (reader.engine, self.ws.engine(self.d.target.source)):
+            with engine.connect() as c:
+                collations.add(c.execute(query).scalar())
+        return len(collations) == 1
+
+    def _phase_piped(self, conn: sa.Connection, phase: str, lower: Any, watermark: Any,
+                     update: Callable[[int], Any]) -> Any:
+        """Pages piped from COPY to COPY; values never become Python objects. Into an
+        empty target the pages are copied straight in (a first load); otherwise, or
+        when a key comes twice, through the staging table and the merge."""
+        assert isinstance(self.reader, SqlReader)
+        if self.writer is None:
+            self._prepare()
+            assert isinstance(self.writer, SqlWriter)
+            self.direct = self.writer.is_empty()
+        writer = self.writer
+        assert isinstance(writer, SqlWriter)
+        r = self.result
+        order = self.reader.order(phase)
+        last: Row | None = None
+        with self.reader.engine.connect() as source:
+            while True:
+                sql, params = self.reader.driver_sql(
+                    self.reader.page_statement(phase, lower, self.d.batch_rows, last))
+                try:
+                    with conn.begin():
+                        page = writer.pipe_page(conn, source, sql, params, order,
+                                                direct=self.direct)
+                        source.rollback()
+                        if not page.rows:
+                            break
+                        if page.last_line is not None:
+                            page.last = self.reader.position_from_copy_line(page.last_line,
+                                                                            order)
+                        r.rows_read += page.rows
+                        r.rows_written += page.written
+                        self._call("written")
+                        if phase == "cursor" and page.last is not None:
+                            watermark = _later(watermark, page.last[0])
+                        self._save(conn, _Page([], [], []), convert.encode_watermark(watermark)
+                                   if phase == "cursor" else None)
+                except KeyCollision:
+                    log.info("sync %s: a key came twice during the first load; merging "
+                             "from here on", self.d.name)
+                    source.rollback()
+                    self.direct = False
+                    continue
+                last = page.last
+                if page.lo is not None and page.hi is not None:
+                    self._widen(page.lo, page.hi, page.lo, page.hi)
+                if self._after_page(conn, page.rows, update) or page.rows < self.d.batch_rows:
+                    break
+        if self.direct:
+            bounds = writer.key_bounds()
+            if bounds is not None:
+                self._widen(*bounds, *bounds)
+        return watermark
+
+    def _widen(self, src_lo: Row, src_hi: Row, tgt_lo: Row, tgt_hi: Row) -> None:
+        for bounds, lo, hi in ((self.src_range, src_lo, src_hi),
+                               (self.tgt_range, tgt_lo, tgt_hi)):
             if not bounds:
                 bounds.extend([lo, hi])
             else:
@@ -230,31 +335,12 @@ class _Run:
                 state.start_run(conn, self.d.name, r.run_id, raw_wm)
             r.watermark_before = raw_wm
             watermark = convert.decode_watermark(raw_wm)
-            cursor_idx = self.reader.columns.index(self.d.cursor) \
-                if self.d.cursor and self.reader.columns else None
             bar = tqdm(desc=f"sync {self.d.name}", unit="rows", disable=not self.progress,
                        leave=False)
             try:
+                step = self._phase_piped if self._can_pipe() else self._phase_rows
                 for phase, lower in self._phases(watermark):
-                    for rows in self.reader.pages(phase, lower, self.d.batch_rows):
-                        if self.writer is None:
-                            self._prepare()
-                            if self.d.cursor:
-                                cursor_idx = self.reader.columns.index(self.d.cursor)
-                        r.rows_read += len(rows)
-                        page = self._check(rows)
-                        if phase == "cursor" and cursor_idx is not None:
-                            watermark = _later(watermark, rows[-1][cursor_idx])
-                        self._commit_page(conn, page, watermark if phase == "cursor" else None)
-                        self._track(page)
-                        self._call("committed")
-                        r.pages += 1
-                        bar.update(len(rows))
-                        cancelled = state.cancel_requested(conn, r.run_id)
-                        conn.rollback()
-                        if cancelled:
-                            r.status = "cancelled"
-                            break
+                    watermark = step(conn, phase, lower, watermark, bar.update)
                     if r.status == "cancelled":
                         break
                 r.watermark_after = convert.encode_watermark(watermark)

@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
 from azora_nb.sync import convert
 from azora_nb.sync.state import key_text
 
@@ -34,6 +37,24 @@ def _digest(rows: Iterable[Row], skip: set[str], nkey: int) -> tuple[int, int]:
     return count, total
 
 
+def _both_postgres(reader: Any, writer: Any) -> bool:
+    engines = [getattr(reader, "engine", None), getattr(writer, "engine", None)]
+    return all(e is not None and e.dialect.name == "postgresql" for e in engines)
+
+
+def _pg_digest(engine: sa.Engine, cols: list[Any], cond: Any) -> tuple[int, int]:
+    """Count and checksum computed by PostgreSQL, when both sides are PostgreSQL with
+    the same column types: md5 of the columns' text, first 64 bits, summed. Nothing
+    but two numbers travels, whatever the size of the range."""
+    text = sa.func.concat_ws("|", *[sa.cast(c, sa.Text) for c in cols])
+    bits = sa.cast(sa.literal("x") + sa.func.left(sa.func.md5(text), 16), postgresql.BIT(64))
+    stmt = sa.select(sa.func.count(), sa.func.coalesce(
+        sa.func.sum(sa.cast(bits, sa.BigInteger)), 0)).where(cond)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    return int(row[0]), int(row[1]) % _MOD
+
+
 def reconcile(reader: Any, writer: Any, source_range: tuple[Row, Row] | None,
               target_range: tuple[Row, Row] | None, dead: set[str]) -> dict[str, Any]:
     """Compare source and target over the run's key range (as each side spells the
@@ -42,8 +63,12 @@ def reconcile(reader: Any, writer: Any, source_range: tuple[Row, Row] | None,
         return {"checked": False, "reason": "no rows written"}
     lo, hi = target_range
     nkey = len(lo)
-    src_count, src_sum = _digest(reader.key_cursor_rows(*source_range), dead, nkey)
-    tgt_count, tgt_sum = _digest(writer.key_cursor_rows(lo, hi), set(), nkey)
+    if not dead and _both_postgres(reader, writer):
+        src_count, src_sum = _pg_digest(reader.engine, *reader.key_range(*source_range))
+        tgt_count, tgt_sum = _pg_digest(writer.engine, *writer.key_range(lo, hi))
+    else:
+        src_count, src_sum = _digest(reader.key_cursor_rows(*source_range), dead, nkey)
+        tgt_count, tgt_sum = _digest(writer.key_cursor_rows(lo, hi), set(), nkey)
     return {
         "checked": True,
         "key_range": [convert.canonical(v) for v in (*lo, *hi)],

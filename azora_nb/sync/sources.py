@@ -12,6 +12,7 @@ by key. A definition without a cursor has one phase over every row, by key.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -111,29 +112,38 @@ class SqlReader:
     def _select(self) -> sa.Select[Any]:
         return sa.select(*[self._source_col[c].label(c) for c in self.columns])
 
-    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
-        """Yield pages of ``phase`` (``cursor``, ``null`` or ``all``)."""
+    def order(self, phase: str) -> list[str]:
         d = self.definition
-        order = [*([d.cursor] if phase == "cursor" and d.cursor else []), *d.key]
-        base = self._select()
+        return [*([d.cursor] if phase == "cursor" and d.cursor else []), *d.key]
+
+    def page_statement(self, phase: str, lower: Any, batch_rows: int,
+                       last: Row | None) -> sa.Select[Any]:
+        """The query of the page of ``phase`` (``cursor``, ``null`` or ``all``) after
+        ``last`` (the previous page's last values of :meth:`order`)."""
+        d = self.definition
+        order = self.order(phase)
+        stmt = self._select()
         if phase == "cursor":
             assert d.cursor is not None
-            base = base.where(self._col(d.cursor).is_not(None))
+            stmt = stmt.where(self._col(d.cursor).is_not(None))
             if lower is not None:
-                base = base.where(self._col(d.cursor) >= self._bind(d.cursor, lower))
+                stmt = stmt.where(self._col(d.cursor) >= self._bind(d.cursor, lower))
         elif phase == "null":
             assert d.cursor is not None
-            base = base.where(self._col(d.cursor).is_(None))
-        base = base.order_by(*[self._col(c) for c in order]).limit(batch_rows)
-        positions = [self.columns.index(c) for c in order]
+            stmt = stmt.where(self._col(d.cursor).is_(None))
+        if last is not None:
+            stmt = stmt.where(sa.tuple_(*[self._col(c) for c in order])
+                              > sa.tuple_(*[self._bind(c, v) for c, v in
+                                            zip(order, last, strict=True)]))
+        return stmt.order_by(*[self._col(c) for c in order]).limit(batch_rows)
+
+    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
+        """Yield pages of ``phase`` as lists of row tuples."""
+        positions = [self.columns.index(c) for c in self.order(phase)]
         last: Row | None = None
         with self.engine.connect() as conn:
             while True:
-                stmt = base
-                if last is not None:
-                    stmt = stmt.where(sa.tuple_(*[self._col(c) for c in order])
-                                      > sa.tuple_(*[self._bind(c, v) for c, v in
-                                                    zip(order, last, strict=True)]))
+                stmt = self.page_statement(phase, lower, batch_rows, last)
                 rows = [tuple(r) for r in conn.execute(stmt)]
                 conn.rollback()
                 if not rows:
@@ -142,6 +152,38 @@ class SqlReader:
                 if len(rows) < batch_rows:
                     return
                 last = tuple(rows[-1][i] for i in positions)
+
+    def driver_sql(self, stmt: sa.Select[Any]) -> tuple[str, dict[str, Any]]:
+        """``stmt`` as SQL text and parameters for the DB-API driver (psycopg's COPY)."""
+        dialect = self.engine.dialect
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        params = dict(compiled.construct_params() or {})
+        for name, bind in compiled.binds.items():
+            if name in params:
+                processor = bind.type.bind_processor(dialect)
+                if processor is not None:
+                    params[name] = processor(params[name])
+        return str(compiled), params
+
+    def position_from_copy_line(self, line: bytes, order: list[str]) -> Row:
+        """The typed values of ``order`` in one line of ``COPY … TO STDOUT`` text output
+        of :meth:`page_statement`, cast by the source database itself."""
+        fields = line.rstrip(b"\n").split(b"\t")
+        texts = [_copy_unescape(fields[self.columns.index(c)]) for c in order]
+        stmt = sa.select(*[sa.cast(sa.literal(t, sa.Text), self._col(c).type)
+                           for c, t in zip(order, texts, strict=True)])
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        assert row is not None
+        return tuple(row)
+
+    def key_is_primary_key(self) -> bool:
+        """Whether the definition's key is the source table's primary key (so that a
+        page can hold no duplicate keys and no NULL keys)."""
+        if self.spec.table is None or self.definition.columns is not None:
+            return False
+        pk = sa.inspect(self.engine).get_pk_constraint(self.spec.table, schema=self.spec.schema)
+        return set(pk.get("constrained_columns") or ()) == set(self.definition.key)
 
     def by_keys(self, keys: Sequence[Row]) -> list[Row]:
         """The current rows with these keys (for replaying dead letters)."""
@@ -155,18 +197,24 @@ class SqlReader:
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(self._select().where(cond))]
 
-    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
-        """(key..., cursor) of every source row with ``lo <= key <= hi``, for reconciling."""
+    def key_range(self, lo: Row, hi: Row) -> tuple[list[Any], Any]:
+        """(key and cursor columns, the condition ``lo <= key <= hi``), for reconciling."""
         d = self.definition
         names = [*d.key, *([d.cursor] if d.cursor else [])]
         cols = [self._col(c) for c in d.key]
-        stmt = sa.select(*[self._col(c) for c in names]).where(
+        cond = sa.and_(
             sa.tuple_(*cols) >= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, lo,
                                                                               strict=True)]),
             sa.tuple_(*cols) <= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, hi,
                                                                               strict=True)]))
+        return [self._col(c) for c in names], cond
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
+        """(key..., cursor) of every source row with ``lo <= key <= hi``, for reconciling."""
+        cols, cond = self.key_range(lo, hi)
         with self.engine.connect() as conn:
-            for row in conn.execution_options(yield_per=50_000).execute(stmt):
+            for row in conn.execution_options(yield_per=50_000).execute(
+                    sa.select(*cols).where(cond)):
                 yield tuple(row)
 
 
@@ -296,6 +344,20 @@ def _after(order: list[str], last: list[Any]) -> dict[str, Any]:
         branch[path] = {"$gt": last[i]}
         branches.append(branch)
     return {"$or": branches}
+
+
+_COPY_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v",
+                 "\\": "\\"}
+
+
+def _copy_unescape(field: bytes) -> str | None:
+    """One field of PostgreSQL's COPY text format: ``\\N`` is NULL, backslash escapes."""
+    if field == b"\\N":
+        return None
+    text = field.decode()
+    if "\\" not in text:
+        return text
+    return re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), text)
 
 
 def _maybe_object_id(value: Any) -> Any:

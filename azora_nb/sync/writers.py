@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,21 @@ from azora_nb.sync.definitions import MongoTarget, SqlTarget, SyncDefinition
 from azora_nb.workspace import Workspace
 
 Row = tuple[Any, ...]
+_PIPE_CHUNK = 1 << 20
+
+
+class KeyCollision(Exception):
+    """A key already in the target during a first load: go back to merging."""
+
+
+@dataclass
+class PipedPage:
+    rows: int
+    written: int
+    last: Row | None = None
+    lo: Row | None = None
+    hi: Row | None = None
+    last_line: bytes | None = None
 
 
 class SqlWriter:
@@ -109,46 +125,135 @@ class SqlWriter:
         result = conn.execute(stmt, [dict(zip(self.columns, r, strict=True)) for r in rows])
         return int(result.rowcount or 0)
 
-    def _write_pg(self, conn: sa.Connection, rows: list[Row]) -> int:
-        from psycopg.types.json import Jsonb
+    # -- PostgreSQL: COPY into a staging table, then one merge --------------------
+    @property
+    def _staging(self) -> str:
+        digest = hashlib.blake2b(f"{self.name}:{self.columns}".encode(), digest_size=6)
+        return "azora_nb_stage_" + digest.hexdigest()
 
+    def _stage_cursor(self, conn: sa.Connection) -> Any:
+        """A driver cursor on ``conn`` with the session's staging table in place: a temp
+        table shaped like the target without its constraints, emptied at each commit."""
         prep = self.engine.dialect.identifier_preparer
-        staging = "azora_nb_stage_" + hashlib.blake2b(
-            f"{self.name}:{self.columns}".encode(), digest_size=6).hexdigest()
         cols = ", ".join(prep.quote(c) for c in self.columns)
         driver = conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cur:
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(staging)} "
-                        f"(LIKE {prep.format_table(self.table)}) ON COMMIT DELETE ROWS")
-            with cur.copy(f"COPY {prep.quote(staging)} ({cols}) FROM STDIN") as copy:
-                if self._json:
-                    for row in rows:
-                        values = list(row)
-                        for i in self._json:
-                            if values[i] is not None:
-                                values[i] = Jsonb(values[i])
-                        copy.write_row(values)
-                else:
-                    for row in rows:
-                        copy.write_row(row)
-        stage = sa.table(staging, *[sa.column(c) for c in self.columns])
+        cur = driver.cursor()
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(self._staging)} "
+                    f"ON COMMIT DELETE ROWS AS SELECT {cols} "
+                    f"FROM {prep.format_table(self.table)} WITH NO DATA")
+        return cur
+
+    def _copy_sql(self) -> str:
+        prep = self.engine.dialect.identifier_preparer
+        cols = ", ".join(prep.quote(c) for c in self.columns)
+        return f"COPY {prep.quote(self._staging)} ({cols}) FROM STDIN"
+
+    def _merge_stage(self, conn: sa.Connection) -> int:
+        stage = sa.table(self._staging, *[sa.column(c) for c in self.columns])
         insert = postgresql.insert(self.table).from_select(
             self.columns, sa.select(*[stage.c[c] for c in self.columns]))
         result = conn.execute(self._upsert(insert).execution_options(preserve_rowcount=True))
         return int(result.rowcount or 0)
 
-    def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
+    def _write_pg(self, conn: sa.Connection, rows: list[Row]) -> int:
+        from psycopg.types.json import Jsonb
+
+        with self._stage_cursor(conn) as cur, cur.copy(self._copy_sql()) as copy:
+            if self._json:
+                for row in rows:
+                    values = list(row)
+                    for i in self._json:
+                        if values[i] is not None:
+                            values[i] = Jsonb(values[i])
+                    copy.write_row(values)
+            else:
+                for row in rows:
+                    copy.write_row(row)
+        return self._merge_stage(conn)
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.literal(1)).select_from(self.table).limit(1)
+                                ).first() is None
+
+    def key_bounds(self) -> tuple[Row, Row] | None:
+        """The smallest and largest key in the target (by its primary-key index)."""
+        cols = [self.table.c[k] for k in self.definition.key]
+        with self.engine.connect() as conn:
+            lo = conn.execute(sa.select(*cols).order_by(*cols).limit(1)).first()
+            hi = conn.execute(sa.select(*cols).order_by(*[c.desc() for c in cols])
+                              .limit(1)).first()
+        return None if lo is None or hi is None else (tuple(lo), tuple(hi))
+
+    def pipe_page(self, conn: sa.Connection, source: sa.Connection, sql: str,
+                  params: dict[str, Any], order: list[str], *, direct: bool = False
+                  ) -> PipedPage:
+        """PostgreSQL to PostgreSQL without Python values: ``COPY (page query) TO STDOUT``
+        on the source piped into ``COPY staging FROM STDIN``, then the merge.
+
+        ``direct`` copies into the target itself, for the first load into an empty
+        table, where pages of one run cannot collide (a key read twice because it
+        changed during the run raises a unique violation: the caller then goes back
+        to staging). The page's last position then comes from its last COPY line."""
+        src_driver = source.connection.driver_connection
+        assert src_driver is not None
+        prep = self.engine.dialect.identifier_preparer
+        into_table = prep.format_table(self.table) if direct else prep.quote(self._staging)
+        cols = ", ".join(prep.quote(c) for c in self.columns)
+        from psycopg.errors import UniqueViolation
+
+        with self._stage_cursor(conn) as cur:
+            try:
+                with src_driver.cursor() as scur, \
+                        scur.copy(f"COPY ({sql}) TO STDOUT", params) as out, \
+                        cur.copy(f"COPY {into_table} ({cols}) FROM STDIN") as into:
+                    buffer = bytearray()
+                    block: Any = b""
+                    for block in out:  # one block per row: write in larger chunks
+                        buffer += block
+                        if len(buffer) >= _PIPE_CHUNK:
+                            into.write(buffer)
+                            buffer = bytearray()
+                    if buffer:
+                        into.write(buffer)
+            except UniqueViolation as exc:
+                if direct:
+                    raise KeyCollision(str(exc)) from exc
+                raise
+            n = cur.rowcount
+            if not n:
+                return PipedPage(0, 0)
+            if direct:
+                return PipedPage(n, n, last_line=bytes(block))
+            stage = prep.quote(self._staging)
+
+            def ordered(names: list[str], direction: str) -> Row:
+                by = ", ".join(f"{prep.quote(c)} {direction}" for c in names)
+                cur.execute(f"SELECT {', '.join(prep.quote(c) for c in names)} FROM {stage} "
+                            f"ORDER BY {by} LIMIT 1")
+                return tuple(cur.fetchone())
+
+            last = ordered(order, "DESC")
+            lo = ordered(list(self.definition.key), "ASC")
+            hi = ordered(list(self.definition.key), "DESC")
+        return PipedPage(n, self._merge_stage(conn), last, lo, hi)
+
+    def key_range(self, lo: Row, hi: Row) -> tuple[list[Any], Any]:
         d = self.definition
         names = [*d.key, *([d.cursor] if d.cursor else [])]
         cols = [self.table.c[k] for k in d.key]
-        stmt = sa.select(*[self.table.c[c] for c in names]).where(
+        cond = sa.and_(
             sa.tuple_(*cols) >= sa.tuple_(*[sa.literal(v, c.type) for c, v in
                                             zip(cols, lo, strict=True)]),
             sa.tuple_(*cols) <= sa.tuple_(*[sa.literal(v, c.type) for c, v in
                                             zip(cols, hi, strict=True)]))
+        return [self.table.c[c] for c in names], cond
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
+        cols, cond = self.key_range(lo, hi)
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(stmt)]
+            return [tuple(r) for r in conn.execute(sa.select(*cols).where(cond))]
 
 
 class MongoWriter:

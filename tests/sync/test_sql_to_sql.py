@@ -109,3 +109,35 @@ def test_definition_without_cursor_merges_by_key(ws: Workspace,
     result = sync.run(ws, d, progress=False)
     assert (result.rows_read, result.rows_written) == (N_ROWS, 1)
     assert result.watermark_after is None
+
+
+def test_first_load_survives_a_key_arriving_twice(ws: Workspace,
+                                                  make_def: Callable[..., SyncDefinition]) -> None:
+    """On PostgreSQL a first load copies pages straight into the empty target; a key
+    that shows up again (here: written by someone else meanwhile) sends the rest of
+    the run back through staging and the merge."""
+    d = make_def()
+
+    def meddle(stage: str, page: int) -> None:
+        if stage == "committed" and page == 0:
+            with ws.engine("core").begin() as conn:
+                conn.execute(sa.text("insert into analysis.rewards (id, status) "
+                                     "values ('r00150', 'MEDDLED')"))
+
+    result = sync.run(ws, d, progress=False, hook=meddle)
+    assert result.status == "succeeded" and result.rows_read == N_ROWS
+    assert target_rows(ws) == source_rows(ws)
+
+
+def test_reconciliation_reports_what_the_merge_cannot_fix(
+        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    d = make_def()
+    sync.run(ws, d, progress=False)
+    with ws.engine("mint").begin() as conn:  # deletes do not travel
+        conn.execute(rewards.delete().where(rewards.c.id == "r00100"))
+    result = sync.run(ws, d, full=True, progress=False)
+    recon = result.reconciliation
+    assert recon is not None and recon["checked"]
+    assert (recon["source_count"], recon["target_count"]) == (N_ROWS - 1, N_ROWS)
+    assert not recon["ok"] and not recon["checksum_match"]
+    assert sync.history(ws, d)[0]["reconciliation"]["ok"] is False
