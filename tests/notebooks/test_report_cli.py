@@ -122,3 +122,20 @@ def test_runs_are_recorded_in_the_core_database(run_cli, tmp_path: Path, home: P
     assert rows["parameters"].iloc[0] == {"db_password": "***"}
     assert "ZeroDivisionError" in rows["error"].iloc[1]
     assert rows["finished_at"].notna().all()
+
+
+def test_parameter_values_are_typed_and_secrets_recognised():
+    from azora_nb.exceptions import ConfigError
+    from azora_nb.reports import masked, parse_parameters
+
+    params = parse_parameters(["days=30", "level=0.9", "strict=false", "core_url=none",
+                               "note=a=b", "api_key=k1", "dsn=postgresql://u:p4ss@h/db",
+                               "plain_url=postgresql://u@h/db"])
+    assert params == {"days": 30, "level": 0.9, "strict": False, "core_url": None,
+                      "note": "a=b", "api_key": "k1", "dsn": "postgresql://u:p4ss@h/db",
+                      "plain_url": "postgresql://u@h/db"}
+    shown = masked(params)
+    assert shown["api_key"] == "***" and shown["dsn"] == "***"
+    assert shown["plain_url"] == "postgresql://u@h/db" and shown["days"] == 30
+    with pytest.raises(ConfigError, match="NAME=VALUE"):
+        parse_parameters(["as of=2026"])
