@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from azora_nb.exceptions import UnknownSync
+import sqlalchemy as sa
+
+from azora_nb.exceptions import AzoraError, UnknownSync
 from azora_nb.sync import state
 from azora_nb.sync.definitions import (
     PROJECT_FILES,
@@ -115,7 +117,7 @@ def status(ws: Workspace) -> list[dict[str, Any]]:
                 last = state.runs(conn, name, 1)
                 row["watermark"] = state.get_watermark(conn, name)
                 row["dead_letters"] = len(state.list_dead(conn, name))
-        except Exception as exc:  # report, do not fail: status is for looking
+        except (AzoraError, sa.exc.SQLAlchemyError) as exc:  # report it: status only looks
             row["error"] = str(exc).splitlines()[0]
             rows.append(row)
             continue

@@ -328,6 +328,7 @@ class _Run:
 
         r = self.result
         started = time.monotonic()
+        state.check_tables(self.state_engine, self.d.state_source)
         with self.state_engine.connect() as conn:
             with conn.begin():
                 state.mark_abandoned(conn, self.d.name)
@@ -377,6 +378,7 @@ class _Run:
         those that now convert; the others stay dead with their new reason."""
         r = self.result
         started = time.monotonic()
+        state.check_tables(self.state_engine, self.d.state_source)
         with self.state_engine.connect() as conn:
             with conn.begin():
                 state.mark_abandoned(conn, self.d.name)

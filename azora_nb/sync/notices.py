@@ -46,15 +46,11 @@ class Notifier:
         message = {"entityType": self.entity_type, "operation": "upsert",
                    "ids": to_jsonable(ids), "sync": self.sync, "runId": self.run_id,
                    "timestamp": utcnow().isoformat().replace("+00:00", "Z")}
+        from redis.exceptions import RedisError
+
         try:
             self.ws.redis.publish(self.channel, json.dumps(message))
             self.published += 1
-        except (StoreUnavailable, OSError, ConnectionError) as exc:
+        except (StoreUnavailable, RedisError, OSError) as exc:
             log.warning("sync %s: change notices are off for this run: %s", self.sync, exc)
             self.enabled = False
-        except Exception as exc:
-            if type(exc).__module__.startswith("redis"):
-                log.warning("sync %s: change notices are off for this run: %s", self.sync, exc)
-                self.enabled = False
-            else:
-                raise

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from azora_nb import sync
-from azora_nb.exceptions import SyncBusy
+from azora_nb.exceptions import SchemaError, SyncBusy
+from azora_nb.settings import Settings
 from azora_nb.sync import SyncDefinition, state
 from azora_nb.workspace import Workspace
-from tests.sync.conftest import N_ROWS, target_rows
+from tests.sync.conftest import N_ROWS, rewards, target_rows
 
 
 def test_a_second_run_refuses_while_the_first_holds_the_lock(
@@ -112,3 +114,11 @@ def test_a_run_invalidates_the_cache_of_the_tables_it_wrote(
         conn.exec_driver_sql("update rewards set status = 'Y' where id = 'r00003'")
     assert sync.run(ws, make_def(cursor=None), progress=False).rows_written == 1
     assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS - 1
+
+
+def test_missing_toolkit_tables_say_what_to_run(home: Path,
+                                                make_def: Callable[..., SyncDefinition]) -> None:
+    with Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)) as bare:
+        rewards.create(bare.engine("mint"))
+        with pytest.raises(SchemaError, match="azora-nb db upgrade"):
+            sync.run(bare, make_def(), progress=False)
