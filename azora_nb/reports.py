@@ -243,17 +243,7 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     out.mkdir(parents=True, exist_ok=True)
     nb_path, html_path = out / f"{report}.ipynb", out / f"{report}.html"
 
-    nb = load_notebook_node(str(source_path))
-    known = notebook_parameters(nb)
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise ConfigError(f"report {report!r} has no parameter {', '.join(unknown)}; "
-                          f"its parameters are: {', '.join(known) or '(none)'}")
-    secret_names = [k for k, v in params.items() if is_secret(k, v)]
-    secrets = tuple(str(params[k]) for k in secret_names) + ws.settings.secrets()
-    env = kernel_env(ws.settings)
-    env.update({_SECRET_ENV_PREFIX + k.upper(): str(params[k]) for k in secret_names})
-    nb = _inject(nb, params, secret_names)
+    nb, env, secrets = _prepare(ws, report, load_notebook_node(str(source_path)), params)
 
     run_id = uuid.uuid4().hex
     started = datetime.now(UTC)
@@ -295,6 +285,22 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     _record(ws, run_id, report, shown, "succeeded", started, nb_path, html_path)
     log.info("report %s: done in %.1f s -> %s", report, seconds, html_path)
     return ReportResult(report, nb_path, html_path, shown, seconds, run_id)
+
+
+def _prepare(ws: Workspace, report: str, nb: nbformat.NotebookNode, params: dict[str, Any]
+             ) -> tuple[nbformat.NotebookNode, dict[str, str], tuple[str, ...]]:
+    """Check the parameters against the notebook's and inject them; secrets go to the
+    kernel's environment. Returns the notebook, that environment and the secrets."""
+    known = notebook_parameters(nb)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ConfigError(f"report {report!r} has no parameter {', '.join(unknown)}; "
+                          f"its parameters are: {', '.join(known) or '(none)'}")
+    secret_names = [k for k, v in params.items() if is_secret(k, v)]
+    secrets = tuple(str(params[k]) for k in secret_names) + ws.settings.secrets()
+    env = kernel_env(ws.settings)
+    env.update({_SECRET_ENV_PREFIX + k.upper(): str(params[k]) for k in secret_names})
+    return _inject(nb, params, secret_names), env, secrets
 
 
 class _MaskingFilter(logging.Filter):
