@@ -86,14 +86,14 @@ class Writer:
         self._conn = self.engine.connect()
         if not self.postgres:
             self._raw().execute("PRAGMA synchronous=OFF")
-            self._raw().execute("PRAGMA cache_size=-131072")
-            self._raw().execute("PRAGMA temp_store=MEMORY")
+            self._raw().execute("PRAGMA cache_size=-65536")
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._conn is not None:
             if not self.postgres:
-                self._raw().execute("PRAGMA synchronous=NORMAL")
+                self._raw().execute("PRAGMA synchronous=NORMAL")  # as azora_nb.sqlite sets it
+                self._raw().execute("PRAGMA cache_size=-2000")  # SQLite's default
             self._conn.close()
             self._conn = None
 
@@ -227,7 +227,7 @@ class Writer:
         """Generate and format the next chunk in a thread while the current one is
         written: numpy and pyarrow release the GIL, so that work overlaps the
         database's."""
-        ahead: queue.Queue[Payload | BaseException | None] = queue.Queue(maxsize=2)
+        ahead: queue.Queue[Payload | BaseException | None] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def produce() -> None:
@@ -268,14 +268,18 @@ class Writer:
                     " where i.schemaname = current_schema() and i.tablename = %s"
                     " and not exists (select 1 from pg_constraint c"
                     "   where c.conindid = (quote_ident(i.schemaname) || '.' ||"
-                    "   quote_ident(i.indexname))::regclass)", (table,))
+                    "   quote_ident(i.indexname))::regclass)",
+                    (table,),
+                )
                 indexes = cur.fetchall()
                 for name, _ in indexes:
                     cur.execute(f'DROP INDEX "{name}"')  # names read from the catalog
         else:
             indexes = raw.execute(
                 "select name, sql from sqlite_master where type = 'index' and tbl_name = ?"
-                " and sql is not null", (table,)).fetchall()
+                " and sql is not null",
+                (table,),
+            ).fetchall()
             for name, _ in indexes:
                 raw.execute(f'DROP INDEX "{name}"')
         yield

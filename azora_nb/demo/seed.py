@@ -94,9 +94,12 @@ def seed(
         stale = [s for s in previous.counts if s not in chosen]
         if stale:
             # Sources of two different runs would not reconcile (rewards vs ledger).
-            raise SeedConflict(stale[0], f"of another demo run (scale {previous.scale}, seed "
-                               f"{previous.seed}, as_of {previous.as_of.date()}); seed every "
-                               "source of that run again, or use the same parameters")
+            raise SeedConflict(
+                stale[0],
+                f"of another demo run (scale {previous.scale}, seed "
+                f"{previous.seed}, as_of {previous.as_of.date()}); seed every "
+                "source of that run again, or use the same parameters",
+            )
     if previous is not None and manifest.same_run(previous) and not reset:
         manifest.counts = {s: c for s, c in previous.counts.items() if s not in chosen}
         manifest.anomalies = [a for a in previous.anomalies if a.source not in chosen]
@@ -104,8 +107,13 @@ def seed(
     path = manifest_path(ws.home)
     # Decide for every source before writing to any, so a refusal leaves nothing half done.
     todo = [src for src in chosen if _prepare(ws, src, specs, previous, manifest, reset)]
-    bar = tqdm(total=sum(s.rows for s in specs if s.source in todo), unit="rows",
-               unit_scale=True, desc="demo seed", disable=not progress)
+    bar = tqdm(
+        total=sum(s.rows for s in specs if s.source in todo),
+        unit="rows",
+        unit_scale=True,
+        desc="demo seed",
+        disable=not progress,
+    )
     try:
         for source in todo:
             _load(ws, source, [s for s in specs if s.source == source], manifest, reset, bar)
@@ -115,7 +123,8 @@ def seed(
     _sorted(manifest).write(path)
     manifest.outcome = {
         src: ("reset and seeded" if reset else "seeded") if src in todo else "already seeded"
-        for src in chosen}
+        for src in chosen
+    }
     return manifest
 
 
@@ -124,31 +133,47 @@ def _sorted(manifest: Manifest) -> Manifest:
     return manifest
 
 
-def _prepare(ws: Workspace, source: str, specs: list[TableSpec], previous: Manifest | None,
-             manifest: Manifest, reset: bool) -> bool:
+def _prepare(
+    ws: Workspace,
+    source: str,
+    specs: list[TableSpec],
+    previous: Manifest | None,
+    manifest: Manifest,
+    reset: bool,
+) -> bool:
     """Check ``source`` and say whether to load it: False when it already holds this
     run; raises :class:`SeedConflict` when it holds anything else (without reset)."""
     with Writer(ws.engine(source), source) as writer:
         writer.require_tables(dict.fromkeys(s.name for s in specs if s.source == source))
         if reset:
             return True
-        filled = {t: n for t in writer.demo_tables()
-                  if (source, t) not in PRESEEDED and (n := writer.count(t))}
+        filled = {
+            t: n
+            for t in writer.demo_tables()
+            if (source, t) not in PRESEEDED and (n := writer.count(t))
+        }
     if not filled:
         return True
-    if (previous is not None and manifest.same_run(previous)
-            and _without_preseeded(source, previous.counts.get(source)) == filled):
+    if (
+        previous is not None
+        and manifest.same_run(previous)
+        and _without_preseeded(source, previous.counts.get(source)) == filled
+    ):
         manifest.counts[source] = previous.counts[source]
         manifest.anomalies += [a for a in previous.anomalies if a.source == source]
         log.info("%s already holds this demo run; left as it is", source)
         return False
-    detail = ("from another demo run" if previous is not None and source in previous.counts
-              else "not seeded by this toolkit")
+    detail = (
+        "from another demo run"
+        if previous is not None and source in previous.counts
+        else "not seeded by this toolkit"
+    )
     raise SeedConflict(source, f"({sum(filled.values()):,} rows {detail})")
 
 
-def _load(ws: Workspace, source: str, specs: list[TableSpec], manifest: Manifest, reset: bool,
-          bar: tqdm) -> None:
+def _load(
+    ws: Workspace, source: str, specs: list[TableSpec], manifest: Manifest, reset: bool, bar: tqdm
+) -> None:
     with Writer(ws.engine(source), source) as writer:
         tables = writer.demo_tables()
         writer.truncate(tables if reset else [t for t in tables if (source, t) in PRESEEDED])

@@ -36,3 +36,16 @@ def single(build: Callable[[Plan], pa.Table], plan: Plan) -> Callable[[], Iterat
         yield build(plan)
 
     return chunks
+
+
+def chunked(
+    build: Callable[[Plan, int, int, int], pa.Table], plan: Plan, total: int
+) -> Callable[[], Iterator[pa.Table]]:
+    """The chunk function of a table built ``CHUNK_ROWS`` rows at a time:
+    ``build(plan, index, lo, hi)`` makes rows ``lo..hi`` from chunk ``index``'s stream."""
+
+    def chunks() -> Iterator[pa.Table]:
+        for index, (lo, hi) in enumerate(plan.chunks(total)):
+            yield build(plan, index, lo, hi)
+
+    return chunks

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from azora_nb.demo import values as v
-from azora_nb.demo.generate import TableSpec, single
+from azora_nb.demo.generate import TableSpec, chunked
 from azora_nb.demo.generate.people import JURISDICTIONS, users
 from azora_nb.demo.plan import Plan
 
@@ -30,9 +30,9 @@ EVENTS = ("check_performed", "case_escalated", "case_closed", "rule_updated", "r
 RULES = ("velocity", "sanctions_list", "pep", "geo_risk", "structuring", "device_mismatch")
 
 
-def checks_table(plan: Plan) -> pa.Table:
-    rng = plan.rng("compliance-checks")
-    n = plan.compliance_checks
+def checks_table(plan: Plan, index: int, lo: int, hi: int) -> pa.Table:
+    rng = plan.rng("compliance-checks", index)
+    n = hi - lo
     people = users(plan)
     who = rng.integers(0, plan.mint_users, n)
     kyc = people.kyc[who]
@@ -41,7 +41,7 @@ def checks_table(plan: Plan) -> pa.Table:
         mine = kyc == state
         risk[mine] = rng.choice(len(RISKS), size=int(mine.sum()), p=p)
     compliant = rng.random(n) < COMPLIANT_P[risk]
-    at = v.times_at(v.row_quantiles(rng, 0, n, n), v.activity_cdf(plan))
+    at = v.times_at(v.row_quantiles(rng, lo, hi, plan.compliance_checks), v.activity_cdf(plan))
     score = np.round(np.clip(risk * 25 + rng.uniform(0, 25, n), 0, 100), 1)
     rule = rng.integers(0, len(RULES), n)
     place = rng.integers(0, len(JURISDICTIONS), n)
@@ -62,10 +62,10 @@ def checks_table(plan: Plan) -> pa.Table:
     )
 
 
-def audit_table(plan: Plan) -> pa.Table:
-    rng = plan.rng("compliance-audit")
-    n = plan.audit_rows
-    at = v.times_at(v.row_quantiles(rng, 0, n, n), v.activity_cdf(plan))
+def audit_table(plan: Plan, index: int, lo: int, hi: int) -> pa.Table:
+    rng = plan.rng("compliance-audit", index)
+    n = hi - lo
+    at = v.times_at(v.row_quantiles(rng, lo, hi, plan.audit_rows), v.activity_cdf(plan))
     event = rng.integers(0, len(EVENTS), n)
     system = rng.random(n) < 0.3
     details = [
@@ -87,7 +87,12 @@ def audit_table(plan: Plan) -> pa.Table:
 def specs(plan: Plan) -> list[TableSpec]:
     return [
         TableSpec(
-            "compliance", "ComplianceCheck", plan.compliance_checks, single(checks_table, plan)
+            "compliance",
+            "ComplianceCheck",
+            plan.compliance_checks,
+            chunked(checks_table, plan, plan.compliance_checks),
         ),
-        TableSpec("compliance", "AuditLog", plan.audit_rows, single(audit_table, plan)),
+        TableSpec(
+            "compliance", "AuditLog", plan.audit_rows, chunked(audit_table, plan, plan.audit_rows)
+        ),
     ]

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from azora_nb.demo import values as v
-from azora_nb.demo.generate import TableSpec, single
+from azora_nb.demo.generate import TableSpec, chunked, single
 from azora_nb.demo.generate.ledger import ALLOCATION, MEDIAN_AMOUNT, TYPE_P, everyday_count
 from azora_nb.demo.generate.people import JURISDICTIONS, KYC, users
 from azora_nb.demo.plan import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, Plan
@@ -243,10 +243,10 @@ def ceremonies_table(plan: Plan) -> pa.Table:
     )
 
 
-def audit_table(plan: Plan) -> pa.Table:
-    rng = plan.rng("core-audit")
-    n = plan.audit_rows
-    at = v.times_at(v.row_quantiles(rng, 0, n, n), v.activity_cdf(plan))
+def audit_table(plan: Plan, index: int, lo: int, hi: int) -> pa.Table:
+    rng = plan.rng("core-audit", index)
+    n = hi - lo
+    at = v.times_at(v.row_quantiles(rng, lo, hi, plan.audit_rows), v.activity_cdf(plan))
     action = rng.integers(0, len(AUDIT_ACTIONS), n)
     changed = np.isin(action, (1, 4))
     score = rng.integers(0, 100, n)
@@ -340,7 +340,9 @@ def specs(plan: Plan) -> list[TableSpec]:
         TableSpec(
             "core", "ceremonial_events", len(ceremonies_table(plan)), single(ceremonies_table, plan)
         ),
-        TableSpec("core", "audit_log", plan.audit_rows, single(audit_table, plan)),
+        TableSpec(
+            "core", "audit_log", plan.audit_rows, chunked(audit_table, plan, plan.audit_rows)
+        ),
         TableSpec(
             "core", "compliance_reports", len(reports_table(plan)), single(reports_table, plan)
         ),

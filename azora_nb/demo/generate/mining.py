@@ -12,7 +12,7 @@ and sessions whose earnings no hashrate could produce.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -56,6 +56,8 @@ SYMBOLS = (
     ("AZR", 1.0, 1e9, 0.0),
 )
 PRICE_STEP_US = 6 * US_PER_HOUR
+STATS_SESSIONS = 6_000
+"""Sessions per statistics chunk (about 50,000 hourly rows)."""
 SESSION_STATUSES = ("active", "completed", "failed", "interrupted")
 
 
@@ -169,13 +171,19 @@ def session_chunk(plan: Plan, index: int) -> Sessions:
     slot = (plan.end_us - plan.start_us) / slots
     start = (plan.start_us + (j // plan.rigs) * slot + rng.random(n) * 0.3 * slot).astype(np.int64)
     hours = np.clip(rng.lognormal(np.log(8), 0.6, n), 0.5, 0.6 * slot / US_PER_HOUR)
+    # One rig in five is still mining at as_of: its last session started hours ago.
+    running = (j // plan.rigs == slots - 1) & (rig % 5 == 0)
+    start = np.where(
+        running, plan.end_us - (rng.uniform(1, 6, n) * US_PER_HOUR).astype(np.int64), start
+    )
+    hours = np.where(running, 24.0, hours)
     roll = rng.random(n)
     status = np.where(
         roll < r.fail_rate[rig],
         "failed",
         np.where(roll < r.fail_rate[rig] + 0.04, "interrupted", "completed"),
     )
-    hours = np.where(status == "completed", hours, hours * rng.uniform(0.1, 0.7, n))
+    hours = np.where((status == "completed") | running, hours, hours * rng.uniform(0.1, 0.7, n))
     end = start + (hours * US_PER_HOUR).astype(np.int64)
     active = end >= plan.end_us
     status = np.where(active, "active", status)
@@ -268,40 +276,48 @@ def session_anomalies(plan: Plan) -> list[Anomaly]:
 def statistics_tables(plan: Plan) -> Iterator[pa.Table]:
     """One row per hour of each session: the daily cycle shows here."""
     r = rigs(plan)
-    for index, s in enumerate(_session_chunks(plan)):
-        rng = plan.rng("statistics", index)
-        per = np.clip(np.floor(s.hours), 1, 72).astype(np.int64)
-        row = np.repeat(np.arange(len(s.ids)), per)
-        step = np.arange(len(row)) - np.repeat(np.cumsum(per) - per, per)
-        at = s.start[row] + (
-            (step + 0.5) * np.minimum(s.hours[row] / per[row], 1.0) * US_PER_HOUR
-        ).astype(np.int64)
-        hour = (at // US_PER_HOUR) % 24
-        heat = np.sin(2 * np.pi * (hour - 9) / 24)
-        n = len(row)
-        hashrate = s.hashrate[row] * (1 - 0.02 * np.maximum(heat, 0)) * rng.normal(1, 0.015, n)
-        algorithm = r.algorithm[s.rig[row]]
-        accepted = rng.poisson(np.maximum(hashrate, 0.1) ** 0.5 * 20)
-        network = np.array([a[1] for a in ALGORITHMS])[algorithm] * 2.5e5
-        yield pa.table(
-            {
-                "id": v.text(v.uuids(rng, n)),
-                "session_id": v.text(s.ids[row]),
-                "timestamp": v.ts(at),
-                "algorithm": v.pick([a[0] for a in ALGORITHMS], algorithm),
-                "hashrate_mhs": v.num(hashrate, 2),
-                "pool": v.pick([p[0] for p in POOLS], r.pool[s.rig[row]]),
-                "earnings_usd": v.num(s.earnings[row] / per[row] * rng.normal(1, 0.05, n), 8),
-                "power_consumption_watts": v.ints(np.round(s.power[row] * (1 + 0.03 * heat))),
-                "temperature_celsius": v.num(
-                    s.temperature[row] + 3 * heat + rng.normal(0, 0.8, n), 2
-                ),
-                "shares_accepted": v.ints(accepted),
-                "shares_rejected": v.ints(rng.binomial(accepted, 0.012)),
-                "difficulty": v.num(network * rng.uniform(0.9, 1.1, n) / 1e3, 8),
-                "network_hashrate": v.num(network * rng.uniform(0.95, 1.05, n), 2),
-            }
-        )
+    for index, whole in enumerate(_session_chunks(plan)):
+        for part, lo in enumerate(range(0, len(whole.ids), STATS_SESSIONS)):
+            yield _statistics(
+                plan, r, _slice(whole, lo, lo + STATS_SESSIONS), plan.rng("statistics", index, part)
+            )
+
+
+def _slice(s: Sessions, lo: int, hi: int) -> Sessions:
+    return Sessions(*(getattr(s, f.name)[lo:hi] for f in fields(Sessions)))
+
+
+def _statistics(plan: Plan, r: Rigs, s: Sessions, rng: np.random.Generator) -> pa.Table:
+    per = np.clip(np.floor(s.hours), 1, 72).astype(np.int64)
+    row = np.repeat(np.arange(len(s.ids)), per)
+    step = np.arange(len(row)) - np.repeat(np.cumsum(per) - per, per)
+    at = s.start[row] + (
+        (step + 0.5) * np.minimum(s.hours[row] / per[row], 1.0) * US_PER_HOUR
+    ).astype(np.int64)
+    hour = (at // US_PER_HOUR) % 24
+    heat = np.sin(2 * np.pi * (hour - 9) / 24)
+    n = len(row)
+    hashrate = s.hashrate[row] * (1 - 0.02 * np.maximum(heat, 0)) * rng.normal(1, 0.015, n)
+    algorithm = r.algorithm[s.rig[row]]
+    accepted = rng.poisson(np.maximum(hashrate, 0.1) ** 0.5 * 20)
+    network = np.array([a[1] for a in ALGORITHMS])[algorithm] * 2.5e5
+    return pa.table(
+        {
+            "id": v.text(v.uuids(rng, n)),
+            "session_id": v.text(s.ids[row]),
+            "timestamp": v.ts(at),
+            "algorithm": v.pick([a[0] for a in ALGORITHMS], algorithm),
+            "hashrate_mhs": v.num(hashrate, 2),
+            "pool": v.pick([p[0] for p in POOLS], r.pool[s.rig[row]]),
+            "earnings_usd": v.num(s.earnings[row] / per[row] * rng.normal(1, 0.05, n), 8),
+            "power_consumption_watts": v.ints(np.round(s.power[row] * (1 + 0.03 * heat))),
+            "temperature_celsius": v.num(s.temperature[row] + 3 * heat + rng.normal(0, 0.8, n), 2),
+            "shares_accepted": v.ints(accepted),
+            "shares_rejected": v.ints(rng.binomial(accepted, 0.012)),
+            "difficulty": v.num(network * rng.uniform(0.9, 1.1, n) / 1e3, 8),
+            "network_hashrate": v.num(network * rng.uniform(0.95, 1.05, n), 2),
+        }
+    )
 
 
 def statistics_count(plan: Plan) -> int:

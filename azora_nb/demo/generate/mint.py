@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from azora_nb.demo import values as v
-from azora_nb.demo.generate import TableSpec, single
+from azora_nb.demo.generate import TableSpec, chunked, single
 from azora_nb.demo.generate.mining import ALGORITHMS, POOLS, rigs, session_chunk
 from azora_nb.demo.generate.people import KYC, azr_balances, rewards, users
 from azora_nb.demo.plan import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, Plan
@@ -126,10 +126,10 @@ def invoices_table(plan: Plan) -> pa.Table:
     )
 
 
-def audit_table(plan: Plan) -> pa.Table:
-    rng = plan.rng("mint-audit")
-    n = plan.audit_rows
-    at = v.times_at(v.row_quantiles(rng, 0, n, n), v.activity_cdf(plan))
+def audit_table(plan: Plan, index: int, lo: int, hi: int) -> pa.Table:
+    rng = plan.rng("mint-audit", index)
+    n = hi - lo
+    at = v.times_at(v.row_quantiles(rng, lo, hi, plan.audit_rows), v.activity_cdf(plan))
     action = rng.integers(0, len(MINT_ACTIONS), n)
     who = rng.integers(0, plan.mint_users, n)
     ids = users(plan).mint_ids
@@ -318,7 +318,9 @@ def specs(plan: Plan) -> list[TableSpec]:
         TableSpec("mint", "users", plan.mint_users, single(users_table, plan)),
         TableSpec("mint", "subscription", plan.mint_users, single(subscriptions_table, plan)),
         TableSpec("mint", "invoice", len(invoices_table(plan)), single(invoices_table, plan)),
-        TableSpec("mint", "audit_log", plan.audit_rows, single(audit_table, plan)),
+        TableSpec(
+            "mint", "audit_log", plan.audit_rows, chunked(audit_table, plan, plan.audit_rows)
+        ),
         TableSpec(
             "mint",
             "user_balances",
