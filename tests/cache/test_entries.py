@@ -111,3 +111,25 @@ def test_disk_cache_stays_within_its_size_limit(home: Path) -> None:
         assert backend.cache.volume() < 3 * 2**20
         assert az.provenance(noise(19)).cached, "the newest entries are kept"
         assert not az.provenance(noise(0)).cached, "the oldest were evicted"
+
+
+POLICY_SQL = """
+select 1::bigint as n, 2.5::numeric(10, 2) as amount, true as ok,
+       timestamptz '2026-01-02 03:04:05.123456+00' as at, date '2026-01-31' as day,
+       'a2c3f6f0-3b8e-4c1e-9d2a-1f6f5b9c7e10'::uuid as id, 'text'::text as label,
+       '{"a": [1, 2], "b": null}'::jsonb as meta, array['x', 'y'] as tags,
+       null::int as nothing, '10.0.0.1'::inet as ip
+union all
+select null, null, null, null, null, null, null, null, null, null, null
+"""
+
+
+def test_postgres_dtypes_are_the_same_from_the_cache(make_ws, pg_core: str) -> None:
+    ws = make_ws(AZORA_CORE_URL=pg_core)
+    direct = ws.sql(POLICY_SQL)
+    ws.sql(POLICY_SQL, cache=True)
+    cached = ws.sql(POLICY_SQL, cache=True)
+    assert az.provenance(cached).cached
+    pd.testing.assert_frame_equal(cached, direct, check_exact=True)
+    assert cached["meta"][0] == {"a": [1, 2], "b": None}
+    assert cached["tags"][0] == ["x", "y"]
