@@ -80,8 +80,12 @@ def normalise_sql(sql: str, dialect: str) -> str:
 
 def compile_statement(stmt: Any, dialect: sa.Dialect, params: Mapping[str, Any] | None
                       ) -> tuple[str, dict[str, Any]]:
-    """SQL text and every bound value of a Core statement (literals included)."""
-    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    """SQL text and every bound value of a Core statement (literals included).
+
+    ``IN`` lists stay one parameter holding the list, so that values bound only at
+    execution (``bindparam(..., expanding=True)``) are keyed like literal ones.
+    """
+    compiled = stmt.compile(dialect=dialect)
     bound = dict(compiled.construct_params(dict(params or {})) or {})
     return str(compiled), bound
 

@@ -8,6 +8,7 @@ TTL-only caching and says so. Statements that write are never cached.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,10 @@ from azora_nb.cache.keys import _sqlglot_dialect, normalise_table
 _READS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
            exp.Command, exp.TruncateTable)
+
+
+# Placeholders of expanding IN lists; only table names are wanted from this text.
+_POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_\w+\]")
 
 
 class NotCacheable(ValueError):
@@ -48,8 +53,8 @@ def tables_read(stmt: Any, dialect: str) -> frozenset[str] | None:
             has_text = True
     if has_text:
         # Text fragments inside a Core statement may name tables of their own.
-        from_text = _tables_in_text(str(stmt.compile(compile_kwargs={"render_postcompile": True})),
-                                    dialect)
+        sql = _POSTCOMPILE.sub("NULL", str(stmt.compile()))
+        from_text = _tables_in_text(sql, dialect)
         return None if from_text is None else frozenset(found | from_text)
     return frozenset(found)
 

@@ -135,3 +135,16 @@ def test_postgres_source_is_invalidated(make_ws, pg_core: str) -> None:
     invalidate(ws, "core", ["rewards"])
     result = ws.sql(query, cache=True)
     assert result["n"][0] == 2 and result["total"][0] == 3.5
+
+
+def test_in_lists_are_part_of_the_key(ledger: Workspace) -> None:
+    ws = ledger
+    table = sa.table("treasury_ledger", sa.column("id"))
+    literal = [sa.select(sa.func.count().label("n")).select_from(table)
+               .where(table.c.id.in_(ids)) for ids in ([1], [1, 2])]
+    assert [ws.sql(s, cache=True)["n"][0] for s in literal] == [1, 2]
+    late = sa.select(sa.func.count().label("n")).select_from(table) \
+        .where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+    assert ws.sql(late, {"ids": [2]}, cache=True)["n"][0] == 1
+    assert ws.sql(late, {"ids": [1, 2]}, cache=True)["n"][0] == 2
+    assert az.provenance(ws.sql(late, {"ids": [1, 2]}, cache=True)).cached
