@@ -6,7 +6,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain
 
 from tqdm.auto import tqdm
@@ -62,7 +62,7 @@ def seed(
     ws: Workspace,
     scale: int = DEFAULT_SCALE,
     seed: int = DEFAULT_SEED,
-    as_of: datetime = DEFAULT_AS_OF,
+    as_of: datetime | date | str = DEFAULT_AS_OF,
     sources: Iterable[str] | None = None,
     reset: bool = False,
     flavour: str = "standard",
@@ -86,7 +86,7 @@ def seed(
     for source in chosen:
         ws.settings.source(source)  # raises UnknownSource
     plan = Plan(
-        scale=scale, seed=seed, as_of=to_utc(as_of), flavour=flavour, rates=rates or AnomalyRates()
+        scale=scale, seed=seed, as_of=_moment(as_of), flavour=flavour, rates=rates or AnomalyRates()
     )
     previous = read_manifest(ws.home)
     manifest = Manifest(plan.scale, plan.seed, plan.as_of, plan.flavour)
@@ -126,6 +126,15 @@ def seed(
         for src in chosen
     }
     return manifest
+
+
+def _moment(value: datetime | date | str) -> datetime:
+    """as_of as an aware UTC datetime; dates and naive times are taken as UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return to_utc(value)
 
 
 def _sorted(manifest: Manifest) -> Manifest:
