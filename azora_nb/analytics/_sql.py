@@ -7,14 +7,14 @@ compiled per dialect:
 ====================  =================================  ===================================
 element               PostgreSQL                         SQLite
 ====================  =================================  ===================================
-``month(ts)``         ``date_trunc('month', ts)``        ``strftime('%Y-%m-01 00:00:00…', ts)``
-``day(ts)``           ``date_trunc('day', ts)``          ``strftime('%Y-%m-%d 00:00:00…', ts)``
+``month(ts)``         ``date_trunc('month', ts)``        ``substr(ts, 1, 7) || '-01 00:00…'``
+``day(ts)``           ``date_trunc('day', ts)``          ``substr(ts, 1, 10) || ' 00:00…'``
 ``seconds(a, b)``     ``extract(epoch from b - a)``      ``strftime('%s', b)`` - … + fractions
 ``percentile(x, q)``  ``percentile_cont(q) within group`` the ``percentile(x, q)`` aggregate
 ====================  =================================  ===================================
 
-SQLite timestamps are stored as UTC text (see :mod:`azora_nb.types`), which
-``strftime`` and ``julianday`` read directly.
+SQLite timestamps are stored as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (see
+:mod:`azora_nb.types`): truncation cuts a prefix, and ``strftime('%s')`` reads them.
 """
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ class day(_Trunc):
     unit = "day"
 
 
-_SQLITE_TRUNC = {"month": "%Y-%m-01 00:00:00.000000", "day": "%Y-%m-%d 00:00:00.000000"}
+# The storage format starts with YYYY-MM-DD, so truncation is a prefix: cutting text
+# is about twice as fast as strftime() re-parsing every timestamp.
+_SQLITE_TRUNC = {"month": (7, "-01 00:00:00.000000"), "day": (10, " 00:00:00.000000")}
 
 
 @compiles(_Trunc, "postgresql")
@@ -73,7 +75,8 @@ def _trunc_pg(element: _Trunc, compiler: Any, **kw: Any) -> str:
 @compiles(_Trunc, "sqlite")
 def _trunc_sqlite(element: _Trunc, compiler: Any, **kw: Any) -> str:
     (column,) = list(element.clauses)
-    return f"strftime('{_SQLITE_TRUNC[element.unit]}', {compiler.process(column, **kw)})"
+    length, suffix = _SQLITE_TRUNC[element.unit]
+    return f"(substr({compiler.process(column, **kw)}, 1, {length}) || '{suffix}')"
 
 
 class seconds(FunctionElement[float]):
