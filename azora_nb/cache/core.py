@@ -115,11 +115,8 @@ class QueryCache:
         return not isinstance(self.backend, NullBackend)
 
     def key(self, lookup: Lookup) -> str:
-        versions: list[tuple[str, str]] = []
-        if lookup.versioned:
-            tokens = self.backend.versions(lookup.versioned)
-            versions = list(zip(lookup.versioned, tokens, strict=True))
-        return entry_key(lookup.scope, lookup.text, lookup.params, versions, lookup.namespace)
+        return entry_key(lookup.scope, lookup.text, lookup.params, lookup.versioned or (),
+                         lookup.namespace)
 
     def fetch(self, lookup: Lookup, run: Callable[[], pd.DataFrame], *,
               ttl: float | None = None, refresh: bool = False) -> pd.DataFrame:
@@ -132,14 +129,23 @@ class QueryCache:
         if not self.enabled or ttl <= 0:
             return self._run(lookup, run)
         key = self.key(lookup)
-        if not refresh and (hit := self._read(key, lookup)) is not None:
-            return hit
-        with self.backend.singleflight(key, self.settings.lock_timeout):
-            if not refresh and (hit := self._read(key, lookup)) is not None:
+        names = lookup.versioned or ()
+        if not refresh:
+            hit, _ = self._read(key, lookup)
+            if hit is not None:
                 return hit
+        with self.backend.singleflight(key, self.settings.lock_timeout):
+            if refresh:
+                versions = self.backend.versions(names)
+            else:
+                hit, versions = self._read(key, lookup)
+                if hit is not None:
+                    return hit
+            # Versions read before the query runs: a write announced meanwhile makes
+            # this entry stale at once, never a stale answer stamped as current.
             self.backend.add_stats(lookup.label, {"misses": 1})
             frame = self._run(lookup, run)
-            self._store(key, lookup, frame, ttl)
+            self._store(key, lookup, frame, ttl, versions)
         return frame
 
     def _run(self, lookup: Lookup, run: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -153,17 +159,21 @@ class QueryCache:
                                      ttl_only=lookup.versioned is None))
         return frame
 
-    def _read(self, key: str, lookup: Lookup) -> pd.DataFrame | None:
+    def _read(self, key: str, lookup: Lookup) -> tuple[pd.DataFrame | None, list[str]]:
+        """The entry if it is there and every table version it was made under is current;
+        and the current versions."""
         started = time.perf_counter()
-        data = self.backend.get(key)
+        versions, data = self.backend.lookup(key, lookup.versioned or ())
         if data is None:
-            return None
+            return None, versions
         try:
+            if serialise.read_header(data).get("versions") != versions:
+                return None, versions  # a table it read has changed: recompute, overwrite
             entry = serialise.loads(data)
         except serialise.EntryCorrupt as exc:
             log.warning("cache: dropped an unreadable entry for %s (%s)", lookup.label, exc)
             self.backend.delete(key, lookup.label)
-            return None
+            return None, versions
         seconds = time.perf_counter() - started
         header = entry.header
         elapsed = float(header.get("elapsed", 0.0))
@@ -172,14 +182,16 @@ class QueryCache:
         return attach(entry.frame, Provenance(
             source=str(header.get("source", lookup.label)), cached=True,
             created_at=float(header.get("created", 0.0)), elapsed=elapsed, seconds=seconds,
-            backend=self.backend.name, ttl_only=bool(header.get("ttl_only", False))))
+            backend=self.backend.name, ttl_only=bool(header.get("ttl_only", False)))), versions
 
-    def _store(self, key: str, lookup: Lookup, frame: pd.DataFrame, ttl: float) -> None:
+    def _store(self, key: str, lookup: Lookup, frame: pd.DataFrame, ttl: float,
+               versions: list[str]) -> None:
         info = frame.attrs.get("azora_nb.provenance", {}) if isinstance(frame, pd.DataFrame) \
             else {}
         header = {"source": lookup.label, "created": info.get("created_at", time.time()),
                   "elapsed": info.get("elapsed", 0.0), "rows": len(frame) if hasattr(
-                      frame, "__len__") else 0, "ttl_only": lookup.versioned is None}
+                      frame, "__len__") else 0, "ttl_only": lookup.versioned is None,
+                  "versions": versions}
         try:
             # Small entries are read faster than they would be decompressed.
             small = frame.memory_usage(index=False).sum() < _COMPRESS_ABOVE

@@ -107,6 +107,10 @@ class DiskBackend:
             self.cache.delete(f"e:{key}")
             self.cache.delete(f"m:{key}")
 
+    def lookup(self, key: str, names: Sequence[str]) -> tuple[list[str], bytes | None]:
+        """The current versions of ``names`` and the entry ``key``, if any."""
+        return self.versions(names), self.get(key)
+
     @_disk_guard(lambda names: unmatchable(len(names)))
     def versions(self, names: Sequence[str]) -> list[str]:
         out = []

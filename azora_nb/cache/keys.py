@@ -1,11 +1,11 @@
 """Cache keys: which database, which query, which parameters, which table versions.
 
-A key is a SHA-256 over the source's identity (driver, host, port and
-database, never the user or password), the normalised SQL, the bound
-parameters in a typed JSON form, and a version token for every table the
-query reads. Bumping a table's token (:func:`azora_nb.cache.invalidate`)
-changes the key of every query that read it, so stale entries are never
-looked up again and simply expire.
+An entry is named by a SHA-256 over the source's identity (driver, host, port
+and database, never the user or password), the normalised SQL, the bound
+parameters in a typed JSON form, and the tables the query reads. Each table
+also has a version token; an entry records the tokens it was computed under
+and is served only while they are all current. Bumping a table's token
+(:func:`azora_nb.cache.invalidate`) therefore retires every entry that read it.
 """
 
 from __future__ import annotations
@@ -95,11 +95,13 @@ def encode_params(params: Mapping[str, Any] | None) -> str:
     return json.dumps(_typed(dict(params or {})), sort_keys=True, separators=(",", ":"))
 
 
-def entry_key(identity: str, sql: str, params: str, versions: Iterable[tuple[str, str]],
+def entry_key(identity: str, sql: str, params: str, tables: Iterable[str],
               namespace: str = "sql") -> str:
-    """The digest naming one entry."""
+    """The digest naming one entry. Table *versions* are not in it: they are stamped in
+    the entry and compared on every read, so that one round trip fetches both and a
+    recomputed result replaces the stale one instead of piling up beside it."""
     digest = hashlib.sha256()
-    for part in (namespace, identity, sql, params, json.dumps(sorted(versions))):
+    for part in (namespace, identity, sql, params, json.dumps(sorted(tables))):
         digest.update(part.encode())
         digest.update(b"\x00")
     return digest.hexdigest()

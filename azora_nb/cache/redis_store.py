@@ -151,6 +151,25 @@ class RedisBackend:
 
         return self._call(read, unmatchable(len(names)))
 
+    def lookup(self, key: str, names: Sequence[str]) -> tuple[list[str], bytes | None]:
+        """The current versions of ``names`` and the entry ``key``, in one round trip."""
+        version_keys = [self._k("v", n) for n in names]
+
+        def read() -> tuple[list[str], bytes | None]:
+            pipe = self.client.pipeline(transaction=False)
+            if version_keys:
+                pipe.mget(version_keys)
+            pipe.get(self._k("e", key))
+            replies = pipe.execute()
+            tokens = replies[0] if version_keys else []
+            if any(token is None for token in tokens):
+                return self.versions(names), None  # a new version cannot match any entry
+            data = replies[-1]
+            return [_text(t) for t in tokens], data if isinstance(data, bytes) else None
+
+        fallback: tuple[list[str], bytes | None] = (unmatchable(len(names)), None)
+        return self._call(read, fallback)
+
     def bump(self, names: Sequence[str]) -> None:
         if not names:
             return

@@ -53,6 +53,6 @@ def test_stats_and_clear(cli_env: dict[str, str], ws: Workspace) -> None:
 
     cleared = runner.invoke(main, ["cache", "clear"])
     assert cleared.exit_code == 0
-    assert "deleted 2 cached results" in cleared.output
+    assert "deleted 1 cached result from every source" in cleared.output
     assert json.loads(runner.invoke(main, ["cache", "stats", "--json"]).output
                       )["total"]["entries"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -148,3 +149,22 @@ def test_in_lists_are_part_of_the_key(ledger: Workspace) -> None:
     assert ws.sql(late, {"ids": [2]}, cache=True)["n"][0] == 1
     assert ws.sql(late, {"ids": [1, 2]}, cache=True)["n"][0] == 2
     assert az.provenance(ws.sql(late, {"ids": [1, 2]}, cache=True)).cached
+
+
+def test_a_write_announced_while_the_query_runs_is_not_hidden(ledger: Workspace) -> None:
+    ws = ledger
+    calls: list[int] = []
+
+    @az.cached(ws, tables=["treasury_ledger"])
+    def count() -> pd.DataFrame:
+        frame = ws.sql("select count(*) as n from treasury_ledger")
+        if not calls:  # another kernel writes while this query is running
+            ws.execute("insert into treasury_ledger values (9, 9.0)")
+            invalidate(ws, "core", ["treasury_ledger"])
+        calls.append(int(frame["n"][0]))
+        return frame
+
+    assert count()["n"][0] == 2
+    assert count()["n"][0] == 3, "the entry made during the write was stale at once"
+    assert az.provenance(count()).cached
+    assert calls == [2, 3]
