@@ -7,7 +7,9 @@ Measured in one run, on the same rows:
 - the same target filled by a raw ``COPY`` piped from the source (the ceiling);
 - the seed's way: one ``INSERT … ON CONFLICT DO UPDATE`` statement and commit per
   row, timed on a subset (``--row-subset``) and extrapolated, which the table says;
-- the engine again on the filled target (a re-run that changes nothing);
+- the engine again on the filled target: a re-run that changes nothing, then a run
+  after every source row changed (both through staging and the merge; the first
+  run copies straight into the empty target);
 - SQLite → SQLite (mint file into core's attached analysis file);
 - MongoDB → PostgreSQL and PostgreSQL → MongoDB on the nx-27017 test server
   (``--mongo-rows``; that server is SQLite behind the wire protocol, so these
@@ -152,6 +154,14 @@ def bench_postgres(n: int, subset: int, batch: int, results: list[tuple[str, int
         row_rate = subset / seconds
         results.append(("  engine / COPY", 0, 0, f"{engine_rate / copy_rate:.2f}x"))
         results.append(("  engine / row-at-a-time", 0, 0, f"{engine_rate / row_rate:.0f}x"))
+
+        with src.begin() as conn:  # every row changes, none of them moves its cursor
+            conn.exec_driver_sql("UPDATE knowledge_rewards SET status = status || '!'")
+        seconds, result = timed(lambda: sync.run(ws, definition("bench_pg", batch),
+                                                 full=True, progress=False))
+        assert result.rows_written == n, result
+        results.append(("  engine merge, every row changed", n, seconds,
+                        "staging COPY + INSERT ON CONFLICT"))
 
         seconds, result = timed(lambda: sync.run(ws, definition("bench_pg_rec", batch, True),
                                                  full=True, progress=False))

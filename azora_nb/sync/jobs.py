@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from azora_nb.sync.notices import Notifier
 from azora_nb.sync.reconcile import reconcile
 from azora_nb.sync.sources import MongoReader, SqlReader, make_reader, record
 from azora_nb.sync.writers import KeyCollision, MongoWriter, SqlWriter
+from azora_nb.types import to_utc
 from azora_nb.workspace import Workspace
 
 log = logging.getLogger("azora_nb")
@@ -424,14 +426,14 @@ class _Run:
 
 
 def _later(current: Any, new: Any) -> Any:
+    """The later of two cursor values (the watermark never moves back)."""
     if new is None:
         return current
+    if isinstance(new, datetime):
+        new = to_utc(new)  # a driver's naive timestamp(3) is UTC by convention
     if current is None:
         return new
-    try:
-        return new if new > current else current
-    except TypeError:
-        return new
+    return new if new > current else current
 
 
 def run_definition(ws: Workspace, definition: SyncDefinition, *, full: bool = False,
