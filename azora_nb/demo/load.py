@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from azora_nb.demo.values import timestamp_text
 from azora_nb.exceptions import SchemaError
 from azora_nb.schema import metadata_for, service_tables
 
@@ -46,11 +46,15 @@ def _pg_array(values: list[str] | None) -> str | None:
 
 
 def for_postgres(table: pa.Table) -> pa.Table:
-    """Columns as PostgreSQL's CSV input reads them (arrays as ``{...}`` literals)."""
+    """Columns as PostgreSQL's CSV input reads them: arrays as ``{...}`` literals,
+    times as text (all UTC; ``+00`` on the zoned ones)."""
     for i, field in enumerate(table.schema):
         if pa.types.is_list(field.type):
             literal = pa.array([_pg_array(x) for x in table.column(i).to_pylist()], pa.string())
             table = table.set_column(i, field.name, literal)
+        elif pa.types.is_timestamp(field.type):
+            zone = b"+00" if field.type.tz is not None else b""
+            table = table.set_column(i, field.name, timestamp_text(table.column(i), zone))
     return table
 
 
@@ -60,7 +64,7 @@ def for_sqlite(table: pa.Table) -> list[list[Any]]:
     for i, field in enumerate(table.schema):
         col = table.column(i)
         if pa.types.is_timestamp(field.type):
-            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+            col = timestamp_text(col)
         elif pa.types.is_date(field.type):
             col = col.cast(pa.string())
         elif pa.types.is_boolean(field.type):

@@ -138,3 +138,51 @@ def times_at(quantiles: np.ndarray, cdf: tuple[np.ndarray, np.ndarray]) -> np.nd
 def row_quantiles(rng: np.random.Generator, lo: int, hi: int, total: int) -> np.ndarray:
     """Jittered, increasing quantiles of rows ``lo..hi`` out of ``total``."""
     return (np.arange(lo, hi, dtype=np.float64) + rng.random(hi - lo)) / total
+
+
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8)
+_TS_TEMPLATE = np.frombuffer(b"0000-00-00 00:00:00.000000", dtype=np.uint8)
+
+
+def timestamp_text(column: pa.Array | pa.ChunkedArray, suffix: bytes = b"") -> pa.Array:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` (+ ``suffix``) for a timestamp[us] column.
+
+    Written digit by digit with numpy: several times faster than pyarrow's
+    strftime, which dominated the load time. The text is SQLite's storage
+    format, and PostgreSQL's input format with a ``+00`` suffix.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    nulls = column.is_null().to_numpy(zero_copy_only=False)
+    us = column.cast(pa.int64()).fill_null(0).to_numpy()
+    days, rem = np.divmod(us, US_PER_DAY)
+    # Civil date from days since 1970-01-01 (H. Hinnant's algorithm), vectorised.
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    micro = rem % 1_000_000
+    pairs = {
+        0: year // 100,
+        2: year % 100,
+        5: month,
+        8: day,
+        11: rem // US_PER_HOUR,
+        14: rem // 60_000_000 % 60,
+        17: rem // 1_000_000 % 60,
+        20: micro // 10_000,
+        22: micro // 100 % 100,
+        24: micro % 100,
+    }
+    out = np.tile(
+        np.concatenate([_TS_TEMPLATE, np.frombuffer(suffix, dtype=np.uint8)]), (len(us), 1)
+    )
+    for at, value in pairs.items():
+        out[:, at : at + 2] = _PAIRS[value]
+    text = out.view(f"S{out.shape[1]}").ravel()
+    return pa.array(text, type=pa.binary(), mask=nulls).cast(pa.string())
