@@ -108,9 +108,14 @@ class _Run:
         reader.kinds = {c: kind for c, (_, kind) in reflected.items()}
 
     # -- setup, once the first page has fixed the columns -------------------------------
-    def _prepare(self) -> None:
+    def _prepare(self, first: list[Row] | None = None) -> None:
+        """Make the writer (and the target table). Columns of unknown kind (a query's,
+        when ``types`` does not name them) take the kind of their first page's values."""
         columns = self.reader.columns
         kinds = self.reader.kinds
+        for i, c in enumerate(columns):
+            if kinds.get(c) is None and first:
+                kinds[c] = convert.infer_kind([row[i] for row in first])
         if isinstance(self.d.target, MongoTarget):
             self.writer = MongoWriter(self.ws, self.d, columns)
         else:
@@ -234,7 +239,7 @@ class _Run:
         cursor_idx = None
         for rows in self.reader.pages(phase, lower, self.d.batch_rows):
             if self.writer is None:
-                self._prepare()
+                self._prepare(rows)
             if self.d.cursor and phase == "cursor":
                 cursor_idx = self.reader.columns.index(self.d.cursor)
             self.result.rows_read += len(rows)
@@ -392,7 +397,7 @@ class _Run:
                 rows = self.reader.by_keys(keys)
                 r.rows_read = len(rows)
                 if rows:
-                    self._prepare()
+                    self._prepare(rows)
                     page = self._check(rows)
                     self._commit_page(conn, page, None)
                     with conn.begin():

@@ -58,3 +58,6 @@ def test_a_missing_key_is_dead_lettered(ws: Workspace) -> None:
     with ws.engine("core").connect() as conn:
         n = conn.execute(sa.text("select count(*) from analysis.keyless")).scalar()
     assert n == N_ROWS - 1
+    # a query's columns take the kind of their values: the timestamp stays one
+    frame = ws.sql('select "updatedAt" from analysis.keyless')
+    assert str(frame["updatedAt"].dtype).startswith("datetime64")
