@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -84,6 +85,16 @@ def row(g: int) -> dict[str, Any]:
             "processedAt": None}
 
 
+_SCRATCH: list[str] = []
+
+
+def _scratch(prefix: str) -> str:
+    """A temporary directory, removed when the benchmark ends."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _SCRATCH.append(path)
+    return path
+
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn()
@@ -117,7 +128,7 @@ class PgDatabases:
 
 def bench_postgres(n: int, subset: int, batch: int, results: list[tuple[str, int, float, str]],
                    dbs: PgDatabases) -> None:
-    env = {"AZORA_HOME": tempfile.mkdtemp(prefix="azbench-"),
+    env = {"AZORA_HOME": _scratch("azbench-"),
            "AZORA_MINT_URL": dbs.make("src"), "AZORA_CORE_URL": dbs.make("dst")}
     with Workspace(Settings.load(env=env, cwd=Path(env["AZORA_HOME"]))) as ws:
         src, dst = ws.engine("mint"), ws.engine("core")
@@ -203,7 +214,7 @@ def row_at_a_time(src: sa.Engine, dst: sa.Engine, table: str, subset: int) -> No
 
 
 def bench_sqlite(n: int, batch: int, results: list[tuple[str, int, float, str]]) -> None:
-    home = Path(tempfile.mkdtemp(prefix="azbench-sqlite-"))
+    home = Path(_scratch("azbench-sqlite-"))
     with Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)) as ws:
         rewards.create(ws.engine("mint"))
         toolkit.metadata.create_all(ws.engine("core"))
@@ -220,7 +231,7 @@ def bench_sqlite(n: int, batch: int, results: list[tuple[str, int, float, str]])
 def bench_mongo(n: int, batch: int, results: list[tuple[str, int, float, str]],
                 dbs: PgDatabases) -> None:
     exe = Path(sys.executable).parent / "nx-27017"
-    data = Path(tempfile.mkdtemp(prefix="azbench-nx-"))
+    data = Path(_scratch("azbench-nx-"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -289,6 +300,8 @@ def main() -> None:
             bench_mongo(args.mongo_rows, min(args.batch, 10_000), results, dbs)
     finally:
         dbs.drop()
+        for path in _SCRATCH:
+            shutil.rmtree(path, ignore_errors=True)
     print(f"{'path':<48} {'rows':>10} {'seconds':>9} {'rows/s':>10}  note")
     for name, n, seconds, note in results:
         if n:
