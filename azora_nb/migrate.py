@@ -44,8 +44,10 @@ from azora_nb.workspace import Workspace
 
 log = logging.getLogger("azora_nb")
 
-IGNORED_TABLES = frozenset({"_prisma_migrations"})
-"""Tables the services' own tools keep, which are no part of the models."""
+IGNORED_TABLES = frozenset({"_prisma_migrations", "treasury_ledger_legacy"})
+"""Tables that are no part of the models: the services' own tools keep
+``_prisma_migrations``; the demo's legacy flavour keeps its constitution-breaking
+ledger rows in ``treasury_ledger_legacy`` where the CHECKs would refuse them."""
 
 
 @dataclass(frozen=True)
