@@ -3,7 +3,11 @@ one clean run, with nothing lost and nothing duplicated."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +62,46 @@ def test_a_killed_process_leaves_a_running_row_that_the_next_run_closes(
     runs = {r["run_id"]: r for r in sync.history(ws, d)}
     assert runs["dead"]["status"] == "failed"
     assert runs["dead"]["finished_at"] is not None
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from azora_nb import sync
+from azora_nb.settings import Settings
+from azora_nb.sync import SqlSource, SqlTarget, SyncDefinition
+from azora_nb.workspace import Workspace
+
+home = Path(sys.argv[1])
+d = SyncDefinition("rewards", SqlSource("mint", table="rewards"),
+                   SqlTarget("core", table="rewards"), key=("id",), cursor="updatedAt",
+                   batch_rows=40)
+
+def hook(stage, page):
+    if stage == "committed":
+        print("committed", page, flush=True)
+        if page == 2:
+            time.sleep(60)
+
+with Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)) as ws:
+    sync.run(ws, d, progress=False, hook=hook)
+"""
+
+
+def test_kill_9_mid_run_then_rerun(sqlite_ws: Workspace,
+                                   make_def: Callable[..., SyncDefinition]) -> None:
+    with subprocess.Popen([sys.executable, "-c", CHILD, str(sqlite_ws.home)],
+                          stdout=subprocess.PIPE, text=True,
+                          cwd=Path(__file__).parents[2]) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.strip() == "committed 2":
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert len(target_rows(sqlite_ws)) == 3 * 40
+    result = sync.run(sqlite_ws, make_def(), progress=False)  # the lock died with it
+    assert result.status == "succeeded"
+    assert target_rows(sqlite_ws) == source_rows(sqlite_ws)
+    runs = sync.history(sqlite_ws, make_def())
+    assert [r["status"] for r in runs] == ["succeeded", "failed"]
