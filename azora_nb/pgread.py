@@ -17,7 +17,8 @@ import io
 import json
 import logging
 import select
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,9 @@ from sqlalchemy.engine import Connection
 from azora_nb.frames import Kind, kind_from_pg_oid
 
 log = logging.getLogger("azora_nb")
+
+CHUNK_ROWS = 100_000
+"""Rows received before a chunk is handed to a parser thread."""
 
 _ARROW_TYPES: dict[Kind, pa.DataType] = {
     "int": pa.int64(),
@@ -70,7 +74,9 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
     body = sql.strip().rstrip(";").strip()
     if not body.lower().startswith(("select", "with", "(", "values", "table")):
         return None
-    literal = psycopg.ClientCursor(raw).mogrify(body, params or None)
+    # Always through the placeholder parser (even with no parameters), which also
+    # turns the compiler's escaped ``%%`` back into ``%``.
+    literal = psycopg.ClientCursor(raw).mogrify(body, dict(params or {}))
     # Describe and copy inside a savepoint so that a statement that cannot be
     # wrapped leaves the transaction usable for the fallback path.
     with raw.transaction(), raw.cursor() as cur:
@@ -93,16 +99,21 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
                                for n, d, k in zip(names, description, kinds, strict=True))
         copy_sql = (f"COPY (SELECT {projection or 'NULL'} FROM ({literal}) AS _azq) "
                     "TO STDOUT (FORMAT csv)")
-        data = _copy_out(raw, copy_sql)
-    try:
-        return _parse(data, names, kinds)
-    except pa.ArrowInvalid as exc:  # infinity timestamps, odd numerics: the slow path copes
-        log.debug("fast read path could not parse the result (%s); falling back", exc)
-        return None
+        # Each chunk of whole rows is parsed on a worker thread (pyarrow releases
+        # the GIL) while this thread goes on receiving the next one.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(_parse_table, chunk, kinds)
+                       for chunk in _copy_out(raw, copy_sql)]
+            try:
+                tables = [future.result() for future in futures]
+            except pa.ArrowInvalid as exc:  # infinity timestamps, odd numerics
+                log.debug("fast read path could not parse the result (%s); falling back", exc)
+                return None
+    return _to_frame(tables, names, kinds)
 
 
-def _copy_out(raw: Any, copy_sql: str) -> bytes:
-    """Run a ``COPY ... TO STDOUT`` and return all its bytes.
+def _copy_out(raw: Any, copy_sql: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """Run a ``COPY ... TO STDOUT`` and yield its bytes in chunks of whole rows.
 
     PostgreSQL sends one message per row; psycopg's ``Copy`` iterator costs
     about 2 µs of Python per message, which dominated the whole read. This
@@ -122,7 +133,10 @@ def _copy_out(raw: Any, copy_sql: str) -> bytes:
     while True:
         size, block = get_copy_data(1)
         if size > 0:
-            append(block)
+            append(bytes(block))  # copy now: holding libpq buffers is slower
+            if len(parts) >= chunk_rows:
+                yield b"".join(parts)
+                parts.clear()
         elif size == 0:
             select.select([fd], [], [])
             pgconn.consume_input()
@@ -131,7 +145,8 @@ def _copy_out(raw: Any, copy_sql: str) -> bytes:
     error = _drain(pgconn)
     if error is not None:
         raise error
-    return b"".join(parts)
+    if parts:
+        yield b"".join(parts)
 
 
 def _drain(pgconn: Any) -> Exception | None:
@@ -155,27 +170,33 @@ def _error_text(result: Any) -> str:
     return message.decode(errors="replace").strip()
 
 
-def _parse(data: bytes, names: list[str], kinds: list[Kind]) -> pd.DataFrame:
+def _parse_table(data: bytes, kinds: list[Kind]) -> pa.Table:
+    """Parse CSV rows from COPY into an Arrow table with columns ``c0, c1, ...``."""
+    positional = [f"c{i}" for i in range(len(kinds))]
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=positional, block_size=16 << 20),
+        # COPY quotes a value only when it holds a quote, comma, line break or is
+        # empty; with no quote anywhere the faster newline-free splitter is exact.
+        parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data),
+        convert_options=pacsv.ConvertOptions(
+            column_types={p: _ARROW_TYPES[k] for p, k in zip(positional, kinds, strict=True)},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
+
+
+def _to_frame(tables: list[pa.Table], names: list[str], kinds: list[Kind]) -> pd.DataFrame:
     positional = [f"c{i}" for i in range(len(names))]
-    if not data:
+    if tables:
+        table = pa.concat_tables(tables)
+    else:
         table = pa.table({p: pa.array([], type=_ARROW_TYPES[k])
                           for p, k in zip(positional, kinds, strict=True)})
-    else:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=positional, block_size=16 << 20),
-            # COPY quotes a value only when it holds a quote, comma, line break or is
-            # empty; with no quote anywhere the faster newline-free splitter is exact.
-            parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data),
-            convert_options=pacsv.ConvertOptions(
-                column_types={p: _ARROW_TYPES[k] for p, k in zip(positional, kinds, strict=True)},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-                true_values=["t"],
-                false_values=["f"],
-            ),
-        )
     columns: dict[str, pd.Series] = {}
     for pos, name, kind in zip(positional, names, kinds, strict=True):
         columns[name] = _to_series(table.column(pos), kind)

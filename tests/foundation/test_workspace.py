@@ -206,3 +206,26 @@ def test_passwords_never_leak(home: Path) -> None:
         report = ws.status()
         assert report.overall == "degraded"
         assert "Sup3rSecret" not in str(report.to_dict())
+
+
+def test_postgres_fast_path_across_many_chunks(pg_settings: Settings,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from azora_nb import pgread
+
+    monkeypatch.setattr(pgread, "CHUNK_ROWS", 7)
+    query = ("select g as n, case when g % 10 = 0 then 'line\nbreak, \"q\"' else 'plain' end "
+             "as label, now() - g * interval '1 hour' as at from generate_series(1, 95) g "
+             "order by g")
+    with az.Workspace(pg_settings) as ws:
+        frame = ws.sql(query)
+        assert frame["n"].tolist() == list(range(1, 96))
+        assert frame["label"].iloc[9] == 'line\nbreak, "q"'
+        assert (frame["label"] == "plain").sum() == 86
+        assert str(frame["at"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_postgres_runtime_error_is_a_query_error(pg_settings: Settings) -> None:
+    with az.Workspace(pg_settings) as ws:
+        with pytest.raises(QueryError, match="division by zero"):
+            ws.sql("select 1 / (g - 50) as x from generate_series(1, 100) g")
+        assert ws.sql("select 1 as ok")["ok"].tolist() == [1]
