@@ -71,12 +71,24 @@ def prepare(ws: Workspace, *, scale: int | None = None, seed: int | None = None,
 
 
 def sync_all(ws: Workspace, echo: Echo = log.info) -> list[str]:
-    """Run every SQL → SQL sync definition into ``analysis``; the names that ran."""
+    """Run every SQL → SQL sync definition into ``analysis``; the names that ran.
+
+    With MongoDB configured, the demo documents are written there first (the same
+    documents every time) and the MongoDB → SQL definitions run too.
+    """
     from azora_nb import sync
 
+    wanted = {"sql->sql"}
+    if ws.settings.mongo.url is not None:
+        from azora_nb.sync.demo_docs import write_demo_documents
+
+        counts = write_demo_documents(ws)
+        echo("demo documents in MongoDB: "
+             + ", ".join(f"{n:,} {name}" for name, n in sorted(counts.items())))
+        wanted.add("mongo->sql")
     ran = []
     for name, definition in sorted(sync.definitions(ws).items()):
-        if definition.direction != "sql->sql":
+        if definition.direction not in wanted:
             continue
         result = sync.run(ws, definition, progress=False)
         echo(f"sync {name}: {result.status}, {result.rows_written:,} rows written")

@@ -46,3 +46,33 @@ def test_shipped_sql_syncs_fill_the_analysis_area(demo_ws: Workspace) -> None:
     calls = demo_ws.sql("select count(*) as n from analysis.api_calls")["n"].iloc[0]
     assert calls == demo_ws.sql("select count(*) as n from api_calls",
                                 source="gateway")["n"].iloc[0]
+
+
+def test_the_main_job_syncs_mongo_documents_when_mongo_is_configured(
+        home: Path, mongo_env: dict[str, str]) -> None:
+    from azora_nb.mainjob import sync_all
+
+    with Workspace(Settings.load(env={"AZORA_HOME": str(home), **mongo_env}, cwd=home)) as ws:
+        for source in ("core", "mint", "gateway"):
+            migrate.upgrade(ws, source)
+        seed(ws, scale=1000, sources=["mint", "gateway"], progress=False)
+        lines: list[str] = []
+        ran = sync_all(ws, lines.append)
+        assert {"mongo_entity_updates", "mongo_metrics_history", "mint_users"} <= set(ran)
+        assert lines[0].startswith("demo documents in MongoDB:")
+        documents = ws.mongo["entity_updates"].count_documents({})
+        rows = ws.sql("select count(*) as n from analysis.entity_updates")["n"].iloc[0]
+        assert documents > 0 and rows == documents
+        # Safe to repeat: the same documents, nothing new to write.
+        sync_all(ws, lines.append)
+        assert ws.sql("select count(*) as n from analysis.entity_updates")["n"].iloc[0] == rows
+
+
+def test_the_main_job_leaves_mongo_alone_when_it_is_not_configured(home: Path) -> None:
+    from azora_nb.mainjob import sync_all
+
+    with Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)) as ws:
+        for source in ("core", "mint", "gateway"):
+            migrate.upgrade(ws, source)
+        ran = sync_all(ws, lambda _line: None)
+        assert ran and not any(name.startswith("mongo_") for name in ran)
