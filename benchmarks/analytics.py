@@ -15,20 +15,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-PG_ADMIN = os.environ.get("AZORA_BENCH_PG_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from _pg import source_databases
 
 
 def _status_kib(field: str) -> int:
@@ -61,21 +56,8 @@ def databases(backend: str, tag: str) -> Iterator[dict[str, str]]:
     if backend == "sqlite":
         yield {}
         return
-    from azora_nb.settings import SOURCES
-
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    names = {s: f"azbench_an_{tag}_{s}_{uuid.uuid4().hex[:6]}" for s in SOURCES}
-    try:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield {f"AZORA_{s.upper()}_URL": admin.url.set(database=n).render_as_string(False)
-               for s, n in names.items()}
-    finally:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with source_databases(f"an_{tag}") as urls:
+        yield urls
 
 
 def calls(ws: Any, as_of: Any) -> dict[str, Callable[[], Any]]:

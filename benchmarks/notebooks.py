@@ -15,49 +15,26 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import sqlalchemy as sa
+from _pg import source_databases
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-PG_ADMIN = os.environ.get("AZORA_BENCH_PG_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a kernel would report
 # the peak of the process that launched it.
 PEAK_CELL = ("import re\n"
              "status = open('/proc/self/status').read()\n"
              "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) // 1024)")
-
-
-@contextmanager
-def pg_databases(tag: str) -> Iterator[dict[str, str]]:
-    """Four fresh PostgreSQL databases, one per source, dropped afterwards."""
-    from azora_nb.settings import SOURCES
-
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    names = {s: f"azbench_{tag}_{s}_{uuid.uuid4().hex[:6]}" for s in SOURCES}
-    try:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield {f"AZORA_{s.upper()}_URL": admin.url.set(database=n).render_as_string(False)
-               for s, n in names.items()}
-    finally:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def seed(env: dict[str, str], rows: int) -> tuple[float, int]:
@@ -96,7 +73,7 @@ def bench(backend: str, rows: int) -> list[tuple[str, str, int, float, int]]:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         env = {"AZORA_HOME": str(Path(tmp) / "home"), "AZORA_CACHE": "0"}
-        with (pg_databases(str(rows)) if backend == "postgresql" else _nothing()) as urls:
+        with (source_databases(str(rows)) if backend == "postgresql" else _nothing()) as urls:
             env.update(urls)
             seconds, count = seed(env, rows)
             print(f"# {backend}: seeded {count:,} ledger rows in {seconds:.0f} s", flush=True)
