@@ -203,16 +203,3 @@ def rows_to_frame(columns: Sequence[str], rows: Sequence[Sequence[Any]],
     frame.columns = list(columns)
     return frame
 
-
-def normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Coerce a frame from elsewhere (a cache, a sync target) to the policy's dtypes."""
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if pd.api.types.is_bool_dtype(col.dtype) and col.dtype != "boolean":
-            out[name] = col.astype("boolean")
-        elif pd.api.types.is_integer_dtype(col.dtype) and str(col.dtype) != "Int64":
-            out[name] = col.astype("Int64")
-        elif isinstance(col.dtype, pd.DatetimeTZDtype):
-            out[name] = col.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    return out

@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +148,6 @@ class Settings:
                 if match.group("secret"):
                     found.append(match.group("secret"))
         return tuple(found)
-
-    def with_home(self, home: Path) -> Settings:
-        return replace(self, home=home)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:

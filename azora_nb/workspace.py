@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -195,27 +196,20 @@ class Workspace:
         stmt = _statement(query)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
-        with self._connection(source, engine) as conn:
-            try:
-                if engine.dialect.name == "postgresql":
-                    sql, bound = _compile(stmt, engine, params)
-                    fast = pgread.read_frame(conn, sql, bound, declared)
-                    if fast is not None:
-                        return fast
-                result = conn.execute(stmt, dict(params or {}))
-                if not result.returns_rows:
-                    conn.commit()
-                    return pd.DataFrame()
-                columns = list(result.keys())
-                rows = result.fetchall()
-                kinds = _result_kinds(result, columns, declared, engine)
-                return frames.rows_to_frame(columns, rows, kinds)
-            except sa_exc.DBAPIError as exc:
-                raise self._translate(source, exc) from None
-            except Exception as exc:
-                if _is_driver_error(exc):
-                    raise self._translate(source, exc) from None
-                raise
+        with self._connection(source, engine) as conn, self._errors(source):
+            if engine.dialect.name == "postgresql":
+                sql, bound = _compile(stmt, engine, params)
+                fast = pgread.read_frame(conn, sql, bound, declared)
+                if fast is not None:
+                    return fast
+            result = conn.execute(stmt, dict(params or {}))
+            if not result.returns_rows:
+                conn.commit()
+                return pd.DataFrame()
+            columns = list(result.keys())
+            rows = result.fetchall()
+            kinds = _result_kinds(result, columns, declared, engine)
+            return frames.rows_to_frame(columns, rows, kinds)
 
     def sql_chunks(self, query: Query, params: Mapping[str, Any] | None = None,
                    source: str = "core", chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
@@ -226,35 +220,29 @@ class Workspace:
         stmt = _statement(query)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
-        with self._connection(source, engine) as conn:
-            try:
-                result = conn.execution_options(stream_results=True, yield_per=chunk_rows) \
-                    .execute(stmt, dict(params or {}))
-                columns = list(result.keys())
-                kinds: dict[str, frames.Kind | None] = dict(
-                    _result_kinds(result, columns, declared, engine))
-                for rows in result.partitions(chunk_rows):
-                    # Kinds stick from the first chunk that says something, so every
-                    # chunk of one column has the same dtype.
-                    for index, name in enumerate(columns):
-                        if kinds.get(name) is None:
-                            kinds[name] = frames.infer_kind(row[index] for row in rows)
-                    yield frames.rows_to_frame(columns, rows, kinds)
-            except sa_exc.DBAPIError as exc:
-                raise self._translate(source, exc) from None
+        with self._connection(source, engine) as conn, self._errors(source):
+            result = conn.execution_options(stream_results=True, yield_per=chunk_rows) \
+                .execute(stmt, dict(params or {}))
+            columns = list(result.keys())
+            kinds: dict[str, frames.Kind | None] = dict(
+                _result_kinds(result, columns, declared, engine))
+            for rows in result.partitions(chunk_rows):
+                # Kinds stick from the first chunk that says something, so every
+                # chunk of one column has the same dtype.
+                for index, name in enumerate(columns):
+                    if kinds.get(name) is None:
+                        kinds[name] = frames.infer_kind(row[index] for row in rows)
+                yield frames.rows_to_frame(columns, rows, kinds)
 
     def execute(self, query: Query, params: Mapping[str, Any] | None = None,
                 source: str = "core") -> int:
         """Run a statement that changes data, in its own transaction; return the row count."""
         stmt = _statement(query)
         engine = self.engine(source)
-        with self._connection(source, engine) as conn:
-            try:
-                result = conn.execute(stmt, dict(params or {}))
-                conn.commit()
-                return int(result.rowcount or 0)
-            except sa_exc.DBAPIError as exc:
-                raise self._translate(source, exc) from None
+        with self._connection(source, engine) as conn, self._errors(source):
+            result = conn.execute(stmt, dict(params or {}))
+            conn.commit()
+            return int(result.rowcount or 0)
 
     def _connection(self, source: str, engine: Engine) -> sa.Connection:
         try:
@@ -263,6 +251,19 @@ class Workspace:
             cfg = self.settings.source(source)
             detail = mask_secrets(_first_line(exc.orig or exc), self.settings.secrets())
             raise StoreUnavailable(source, cfg.setting, detail) from None
+
+    @contextmanager
+    def _errors(self, source: str) -> Iterator[None]:
+        """Turn database errors (through SQLAlchemy, or raw from the COPY path's driver)
+        into :class:`StoreUnavailable` or :class:`QueryError` with secrets masked."""
+        try:
+            yield
+        except sa_exc.DBAPIError as exc:
+            raise self._translate(source, exc) from None
+        except Exception as exc:
+            if _is_driver_error(exc):
+                raise self._translate(source, exc) from None
+            raise
 
     def _translate(self, source: str, exc: BaseException) -> Exception:
         cfg = self.settings.source(source)
