@@ -366,19 +366,13 @@ class _Run:
                     state.finish_run(conn, r.run_id, r.status,
                                      reconciliation=r.reconciliation)
             except BaseException as exc:
-                r.status = "failed"
-                conn.rollback()
-                with conn.begin():
-                    state.finish_run(conn, r.run_id, "failed",
-                                     error=f"{type(exc).__name__}: {exc}"[:2000])
+                self._record_failure(conn, exc)
                 raise
             finally:
                 bar.close()
                 r.seconds = time.monotonic() - started
                 r.notices = self.notifier.published if self.notifier else 0
-        if self.writer is not None and r.rows_written:
-            self._invalidate()
-        return r
+        return self._after_run()
 
     def replay(self) -> RunResult:
         """Re-read the records of the dead letters from the source, by key, and merge
@@ -408,26 +402,31 @@ class _Run:
                     state.finish_run(conn, r.run_id, "succeeded")
                 r.status = "succeeded"
             except BaseException as exc:
-                r.status = "failed"
-                conn.rollback()
-                with conn.begin():
-                    state.finish_run(conn, r.run_id, "failed",
-                                     error=f"{type(exc).__name__}: {exc}"[:2000])
+                self._record_failure(conn, exc)
                 raise
             finally:
                 r.seconds = time.monotonic() - started
-        if self.writer is not None and r.rows_written:
-            self._invalidate()
+        return self._after_run()
+
+    def _record_failure(self, conn: sa.Connection, exc: BaseException) -> None:
+        """Close this run's history row as failed (the page in flight is rolled back)."""
+        self.result.status = "failed"
+        conn.rollback()
+        with conn.begin():
+            state.finish_run(conn, self.result.run_id, "failed",
+                             error=f"{type(exc).__name__}: {exc}"[:2000])
+
+    def _after_run(self) -> RunResult:
+        """Invalidate cached results of the SQL table written, if any row was."""
+        r = self.result
+        if self.writer is None or not r.rows_written:
+            return r
+        r.tables_written = [self.writer.name]
+        if not isinstance(self.d.target, MongoTarget):
+            from azora_nb.cache import invalidate
+
+            invalidate(self.ws, self.d.target.source, [self.writer.name])
         return r
-
-    def _invalidate(self) -> None:
-        assert self.writer is not None
-        self.result.tables_written = [self.writer.name]
-        if isinstance(self.d.target, MongoTarget):
-            return
-        from azora_nb.cache import invalidate
-
-        invalidate(self.ws, self.d.target.source, [self.writer.name])
 
 
 def _later(current: Any, new: Any) -> Any:

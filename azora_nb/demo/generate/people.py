@@ -232,6 +232,9 @@ def _plant(
     def reward_id(row: dict[str, object]) -> str:
         return bytes(row["ids"]).decode()  # type: ignore[call-overload]
 
+    def planted(kind: str, keys: dict[str, object]) -> None:
+        anomalies.append(Anomaly(kind, "mint", "knowledge_rewards", keys))
+
     later = 30 * US_PER_SECOND
     for _ in range(count):
         t = when(10, 300)
@@ -244,14 +247,7 @@ def _plant(
             payout_delta=None,
             achievement=bounty(),
         )
-        anomalies.append(
-            Anomaly(
-                "reward_paid_without_ledger",
-                "mint",
-                "knowledge_rewards",
-                {"reward_id": reward_id(row)},
-            )
-        )
+        planted("reward_paid_without_ledger", {"reward_id": reward_id(row)})
     for _ in range(count):
         t = when(10, 300)
         row = add(
@@ -263,14 +259,7 @@ def _plant(
             payout_delta=round(float(rng.uniform(1, 25)), 2),
             achievement=bounty(),
         )
-        anomalies.append(
-            Anomaly(
-                "reward_amount_mismatch",
-                "mint",
-                "knowledge_rewards",
-                {"reward_id": reward_id(row), "ledger_id": None},
-            )
-        )
+        planted("reward_amount_mismatch", {"reward_id": reward_id(row), "ledger_id": None})
     for _ in range(count):
         row = add(
             int(rng.choice(good)),
@@ -281,11 +270,7 @@ def _plant(
             payout_delta=None,
             achievement=bounty(),
         )
-        anomalies.append(
-            Anomaly(
-                "reward_stuck_pending", "mint", "knowledge_rewards", {"reward_id": reward_id(row)}
-            )
-        )
+        planted("reward_stuck_pending", {"reward_id": reward_id(row)})
     for _ in range(count):
         t = when(10, 300)
         early = int(rng.uniform(5 * 60, 6 * 3600)) * US_PER_SECOND
@@ -298,14 +283,7 @@ def _plant(
             payout_delta=0.0,
             achievement=bounty(),
         )
-        anomalies.append(
-            Anomaly(
-                "reward_processed_before_created",
-                "mint",
-                "knowledge_rewards",
-                {"reward_id": reward_id(row)},
-            )
-        )
+        planted("reward_processed_before_created", {"reward_id": reward_id(row)})
     for _ in range(count):
         t = when(10, 300)
         user = int(rng.choice(bad))
@@ -318,14 +296,8 @@ def _plant(
             payout_delta=0.0,
             achievement=bounty(),
         )
-        anomalies.append(
-            Anomaly(
-                "reward_unverified_kyc",
-                "mint",
-                "knowledge_rewards",
-                {"reward_id": reward_id(row), "user_id": mint_ids[user].decode()},
-            )
-        )
+        planted("reward_unverified_kyc",
+                {"reward_id": reward_id(row), "user_id": mint_ids[user].decode()})
     for _ in range(count):
         t = when(10, 300)
         user, achievement = int(rng.choice(good)), bounty()
@@ -350,14 +322,8 @@ def _plant(
         )
         second["amount"] = first["amount"]
         second["payout_amount"] = first["amount"]
-        anomalies.append(
-            Anomaly(
-                "reward_near_duplicate",
-                "mint",
-                "knowledge_rewards",
-                {"reward_ids": sorted([reward_id(first), reward_id(second)])},
-            )
-        )
+        planted("reward_near_duplicate",
+                {"reward_ids": sorted([reward_id(first), reward_id(second)])})
     stray = []
     for _ in range(count):
         user = int(rng.choice(good))
