@@ -158,10 +158,13 @@ class Workspace:
                     raise MissingDependency("pymongo", "MongoDB access") from exc
                 limits = self.settings.mongo.limits
                 timeout_ms = int(limits.connect_timeout * 1000)
+                statement_ms = (int(limits.statement_timeout * 1000)
+                                if limits.statement_timeout else None)
                 self._mongo = pymongo.MongoClient(
                     url,
                     serverSelectionTimeoutMS=timeout_ms,
                     connectTimeoutMS=timeout_ms,
+                    socketTimeoutMS=statement_ms,
                     maxPoolSize=max(limits.pool_size, 1),
                     tz_aware=True,
                 )

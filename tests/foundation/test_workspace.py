@@ -229,3 +229,14 @@ def test_postgres_runtime_error_is_a_query_error(pg_settings: Settings) -> None:
         with pytest.raises(QueryError, match="division by zero"):
             ws.sql("select 1 / (g - 50) as x from generate_series(1, 100) g")
         assert ws.sql("select 1 as ok")["ok"].tolist() == [1]
+
+
+def test_store_timeouts_reach_the_mongo_client(home: Path) -> None:
+    settings = Settings.load(env={"AZORA_HOME": str(home),
+                                  "AZORA_MONGO_URL": "mongodb://127.0.0.1:1",
+                                  "AZORA_MONGO_CONNECT_TIMEOUT": "1.5",
+                                  "AZORA_MONGO_STATEMENT_TIMEOUT": "20"}, cwd=home)
+    with az.Workspace(settings) as ws:
+        pool = ws.mongo_client.options.pool_options
+        assert pool.connect_timeout == 1.5
+        assert pool.socket_timeout == 20
