@@ -84,8 +84,9 @@ class QueryError(AzoraError):
 class SchemaError(AzoraError):
     """A database's schema is missing, out of date or differs from the models."""
 
-    def __init__(self, message: str, *, source: str | None = None,
-                 revision: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, source: str | None = None, revision: str | None = None
+    ) -> None:
         super().__init__(message)
         self.source = source
         self.revision = revision
@@ -100,7 +101,8 @@ class SchemaMismatch(SchemaError):
             f"the {source} database does not match revision {revision}, so it was not "
             f"stamped ({len(differences)} difference(s)):\n{listing}\nFix the database, or "
             "point the source at the right one.",
-            source=source, revision=revision,
+            source=source,
+            revision=revision,
         )
         self.differences = list(differences)
 
@@ -108,8 +110,17 @@ class SchemaMismatch(SchemaError):
 class ReportFailed(AzoraError):
     """A cell of a report notebook raised; the executed notebook was kept for reading."""
 
-    def __init__(self, *, report: str, cell_index: int, execution_count: int | None,
-                 first_line: str, ename: str, evalue: str, notebook: object) -> None:
+    def __init__(
+        self,
+        *,
+        report: str,
+        cell_index: int,
+        execution_count: int | None,
+        first_line: str,
+        ename: str,
+        evalue: str,
+        notebook: object,
+    ) -> None:
         where = f"cell {cell_index}" + (f" (In [{execution_count}])" if execution_count else "")
         super().__init__(
             f"report {report!r} failed in {where}, which starts {first_line!r}: "
@@ -137,8 +148,11 @@ class UnknownSync(SyncError):
     """A sync name that no definition carries."""
 
     def __init__(self, sync: str, known: tuple[str, ...]) -> None:
-        super().__init__(f"no sync named {sync!r}; known: {', '.join(known) or '(none)'}. "
-                         "See azora-nb sync list.", sync=sync)
+        super().__init__(
+            f"no sync named {sync!r}; known: {', '.join(known) or '(none)'}. "
+            "See azora-nb sync list.",
+            sync=sync,
+        )
         self.known = known
 
 
@@ -146,14 +160,19 @@ class SyncBusy(SyncError):
     """Another run of the same sync holds its lock."""
 
     def __init__(self, sync: str) -> None:
-        super().__init__(f"sync {sync!r} is already running elsewhere; wait for it to finish "
-                         f"or cancel it (azora-nb sync cancel {sync})", sync=sync)
+        super().__init__(
+            f"sync {sync!r} is already running elsewhere; wait for it to finish "
+            f"or cancel it (azora-nb sync cancel {sync})",
+            sync=sync,
+        )
 
 
 class SeedConflict(AzoraError):
     """Demo data is already in a source, from another run (or of unknown origin)."""
 
     def __init__(self, source: str, detail: str) -> None:
-        super().__init__(f"{source} already holds data {detail}; nothing was written. "
-                         "Rerun with --reset (reset=True) to replace it.")
+        super().__init__(
+            f"{source} already holds data {detail}; nothing was written. "
+            "Rerun with --reset (reset=True) to replace it."
+        )
         self.source = source

@@ -46,15 +46,42 @@ _TS_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([+-]
 # PostgreSQL type OIDs, from pg_type.
 _PG_OID_KINDS: dict[int, Kind] = {
     16: "bool",
-    20: "int", 21: "int", 23: "int", 26: "int",
-    700: "float", 701: "float", 1700: "float", 1186: "float",
+    20: "int",
+    21: "int",
+    23: "int",
+    26: "int",
+    700: "float",
+    701: "float",
+    1700: "float",
+    1186: "float",
     1082: "date",
-    1114: "timestamp", 1184: "timestamp",
-    114: "json", 3802: "json",
+    1114: "timestamp",
+    1184: "timestamp",
+    114: "json",
+    3802: "json",
     17: "bytes",
 }
-PG_ARRAY_OIDS = frozenset({1000, 1005, 1007, 1016, 1021, 1022, 1231, 1009, 1015, 1014, 2951,
-                           1115, 1185, 1182, 199, 3807, 1041})
+PG_ARRAY_OIDS = frozenset(
+    {
+        1000,
+        1005,
+        1007,
+        1016,
+        1021,
+        1022,
+        1231,
+        1009,
+        1015,
+        1014,
+        2951,
+        1115,
+        1185,
+        1182,
+        199,
+        3807,
+        1041,
+    }
+)
 
 
 def kind_from_pg_oid(oid: int) -> Kind:
@@ -144,16 +171,18 @@ def column_to_series(name: str, values: Sequence[Any], kind: Kind | None) -> pd.
         try:
             return pd.Series(pd.array(values, dtype="Int64"), name=name)
         except (TypeError, ValueError):
-            return pd.Series(pd.array([None if v is None else int(v) for v in values],
-                                      dtype="Int64"), name=name)
+            return pd.Series(
+                pd.array([None if v is None else int(v) for v in values], dtype="Int64"), name=name
+            )
     if kind == "float":
         try:
             return pd.Series(np.array(values, dtype="float64"), name=name)
         except (TypeError, ValueError):
             return pd.Series(np.array([_to_float(v) for v in values], dtype="float64"), name=name)
     if kind == "bool":
-        return pd.Series(pd.array([None if v is None else bool(v) for v in values],
-                                  dtype="boolean"), name=name)
+        return pd.Series(
+            pd.array([None if v is None else bool(v) for v in values], dtype="boolean"), name=name
+        )
     if kind == "timestamp":
         if any(isinstance(v, str) for v in values):
             values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
@@ -168,8 +197,11 @@ def column_to_series(name: str, values: Sequence[Any], kind: Kind | None) -> pd.
         ]
         return pd.Series(pd.to_datetime(dates), name=name).astype("datetime64[ns]")
     if kind == "json":
-        return pd.Series([json.loads(v) if isinstance(v, str | bytes) else v for v in values],
-                         dtype=object, name=name)
+        return pd.Series(
+            [json.loads(v) if isinstance(v, str | bytes) else v for v in values],
+            dtype=object,
+            name=name,
+        )
     if kind == "bytes":
         return pd.Series([None if v is None else bytes(v) for v in values], dtype=object, name=name)
     return pd.Series([None if v is None else str(v) for v in values], dtype="str", name=name)
@@ -183,8 +215,11 @@ def _to_float(value: Any) -> float:
     return float(value)
 
 
-def rows_to_frame(columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                  kinds: Mapping[str, Kind | None] | None = None) -> pd.DataFrame:
+def rows_to_frame(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    kinds: Mapping[str, Kind | None] | None = None,
+) -> pd.DataFrame:
     """Turn DB-API rows into a DataFrame that follows the dtype policy.
 
     ``kinds`` gives known kinds by column name; the others are inferred.
@@ -198,8 +233,6 @@ def rows_to_frame(columns: Sequence[str], rows: Sequence[Sequence[Any]],
         series.append(column_to_series(name, values, kind))
     if not series:
         return pd.DataFrame(index=range(len(rows)))
-    frame = pd.concat(series, axis=1) if rows else pd.DataFrame(
-        {s.name: s for s in series})
+    frame = pd.concat(series, axis=1) if rows else pd.DataFrame({s.name: s for s in series})
     frame.columns = list(columns)
     return frame
-

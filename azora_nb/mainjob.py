@@ -44,8 +44,14 @@ class MainJobResult:
     seconds: float = 0.0
 
 
-def prepare(ws: Workspace, *, scale: int | None = None, seed: int | None = None,
-            echo: Echo = log.info, progress: bool = False) -> bool:
+def prepare(
+    ws: Workspace,
+    *,
+    scale: int | None = None,
+    seed: int | None = None,
+    echo: Echo = log.info,
+    progress: bool = False,
+) -> bool:
     """Migrate every source to head and seed the demo data; ``True`` when it seeded.
 
     The demo generator leaves a source alone when it already holds the same run
@@ -63,10 +69,13 @@ def prepare(ws: Workspace, *, scale: int | None = None, seed: int | None = None,
     if same:
         echo(f"demo data in place (scale {scale:,}, seed {seed}); checking every source")
     else:
-        echo(f"seeding demo data (scale {scale:,}, seed {seed})"
-             + (", replacing an earlier demo" if previous is not None else ""))
-    demo.seed(ws, scale=scale, seed=seed, reset=previous is not None and not same,
-              progress=progress)
+        echo(
+            f"seeding demo data (scale {scale:,}, seed {seed})"
+            + (", replacing an earlier demo" if previous is not None else "")
+        )
+    demo.seed(
+        ws, scale=scale, seed=seed, reset=previous is not None and not same, progress=progress
+    )
     return not same
 
 
@@ -83,8 +92,10 @@ def sync_all(ws: Workspace, echo: Echo = log.info) -> list[str]:
         from azora_nb.sync.demo_docs import write_demo_documents
 
         counts = write_demo_documents(ws)
-        echo("demo documents in MongoDB: "
-             + ", ".join(f"{n:,} {name}" for name, n in sorted(counts.items())))
+        echo(
+            "demo documents in MongoDB: "
+            + ", ".join(f"{n:,} {name}" for name, n in sorted(counts.items()))
+        )
         wanted.add("mongo->sql")
     ran = []
     for name, definition in sorted(sync.definitions(ws).items()):
@@ -96,9 +107,16 @@ def sync_all(ws: Workspace, echo: Echo = log.info) -> list[str]:
     return ran
 
 
-def run_main_job(ws: Workspace, *, scale: int | None = None, seed: int | None = None,
-                 out_dir: Path | None = None, reports: Sequence[str] = MAIN_REPORTS,
-                 echo: Echo = log.info, workers: int = 2) -> MainJobResult:
+def run_main_job(
+    ws: Workspace,
+    *,
+    scale: int | None = None,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    reports: Sequence[str] = MAIN_REPORTS,
+    echo: Echo = log.info,
+    workers: int = 2,
+) -> MainJobResult:
     """Build, seed, sync, run the reports (``workers`` at a time); see the module
     docstring."""
     clock = time.perf_counter()
@@ -108,8 +126,7 @@ def run_main_job(ws: Workspace, *, scale: int | None = None, seed: int | None = 
     # Each report is a kernel of its own that mostly waits on its database, so two
     # at a time finish sooner even on a two-core laptop.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        result.reports = list(pool.map(lambda name: run_report(ws, name, {}, out_dir),
-                                       reports))
+        result.reports = list(pool.map(lambda name: run_report(ws, name, {}, out_dir), reports))
     result.headlines = headlines(ws)
     result.seconds = time.perf_counter() - clock
     return result

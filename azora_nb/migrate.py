@@ -135,6 +135,7 @@ def _script(source: str) -> ScriptDirectory:
 
 # -- reading -----------------------------------------------------------------------
 
+
 def heads(source: str) -> tuple[str, ...]:
     """The head revision(s) of ``source``'s history (one, unless someone branched it)."""
     return tuple(_script(source).get_heads())
@@ -144,8 +145,7 @@ def base_revision(source: str) -> str:
     """The first revision: the production schema, which :func:`adopt` stamps."""
     bases = _script(source).get_bases()
     if len(bases) != 1:
-        raise SchemaError(f"{source} has {len(bases)} base revisions, expected one",
-                          source=source)
+        raise SchemaError(f"{source} has {len(bases)} base revisions, expected one", source=source)
     return str(bases[0])
 
 
@@ -154,8 +154,9 @@ def history(source: str) -> list[Revision]:
     script = _script(source)
     head_set = set(script.get_heads())
     return [
-        Revision(str(s.revision), _first(s.down_revision), (s.doc or "").strip(),
-                 s.revision in head_set)
+        Revision(
+            str(s.revision), _first(s.down_revision), (s.doc or "").strip(), s.revision in head_set
+        )
         for s in script.walk_revisions()
     ]
 
@@ -196,6 +197,7 @@ def _user_tables(conn: Connection) -> list[str]:
 
 # -- changing ------------------------------------------------------------------------
 
+
 @contextmanager
 def _connect(ws: Workspace, source: str) -> Iterator[Connection]:
     """A connection to ``source``; an unreachable server is a :class:`StoreUnavailable`."""
@@ -203,8 +205,7 @@ def _connect(ws: Workspace, source: str) -> Iterator[Connection]:
         conn = ws.engine(source).connect()
     except sa.exc.OperationalError as exc:
         cfg = ws.settings.source(source)
-        detail = mask_secrets(str(exc.orig or exc).strip().splitlines()[0],
-                              ws.settings.secrets())
+        detail = mask_secrets(str(exc.orig or exc).strip().splitlines()[0], ws.settings.secrets())
         raise StoreUnavailable(source, cfg.setting, detail) from None
     with conn:
         yield conn
@@ -250,8 +251,10 @@ def downgrade(ws: Workspace, source: str, to: str) -> MigrationResult:
     cfg = alembic_config(source)
     with _transaction(ws, source) as conn:
         if not _is_managed(conn, source):
-            raise SchemaError(f"the {source} database is not under management; nothing to "
-                              "downgrade", source=source)
+            raise SchemaError(
+                f"the {source} database is not under management; nothing to downgrade",
+                source=source,
+            )
         result = _run(cfg, conn, source, lambda c: command.downgrade(c, to))
     _invalidate(ws, source, result.changed)
     return result
@@ -287,13 +290,15 @@ def _invalidate(ws: Workspace, source: str, tables: tuple[str, ...]) -> None:
 
 # -- drift and adoption --------------------------------------------------------------
 
+
 def check(ws: Workspace, source: str) -> list[Difference]:
     """How ``source``'s live database differs from the models; empty when they agree."""
     _check_source(source)
     with _connect(ws, source) as conn:
         if not _is_managed(conn, source) and not _user_tables(conn):
-            return [Difference("not built", "*", None,
-                               f"run azora-nb db upgrade --source {source}")]
+            return [
+                Difference("not built", "*", None, f"run azora-nb db upgrade --source {source}")
+            ]
         context = MigrationContext.configure(conn, opts=context_options(source))
         diffs = compare_metadata(context, metadata_for(source))
     return [_difference(d) for d in _flatten(diffs)]
@@ -328,7 +333,8 @@ def _difference(diff: tuple[Any, ...]) -> Difference:
     if kind in ("add_constraint", "remove_constraint", "add_fk", "remove_fk"):
         constraint = diff[1]
         text = ("missing " if kind.startswith("add") else "extra ") + (
-            "foreign key" if kind.endswith("fk") else "constraint")
+            "foreign key" if kind.endswith("fk") else "constraint"
+        )
         return Difference(text, constraint.table.name, None, str(constraint.name))
     if kind in ("add_table_comment", "remove_table_comment"):
         return Difference("table comment", diff[1].name, None, repr(diff[1].comment))
@@ -347,16 +353,22 @@ def adopt(ws: Workspace, source: str) -> str:
     base = base_revision(source)
     with _transaction(ws, source) as conn:
         if _is_managed(conn, source):
-            raise SchemaError(f"the {source} database is already managed (at "
-                              f"{_current(conn, source) or 'base'}); nothing to adopt",
-                              source=source)
+            raise SchemaError(
+                f"the {source} database is already managed (at "
+                f"{_current(conn, source) or 'base'}); nothing to adopt",
+                source=source,
+            )
         if not _user_tables(conn):
-            raise SchemaError(f"the {source} database is empty; build it with "
-                              f"`azora-nb db upgrade --source {source}` instead", source=source)
+            raise SchemaError(
+                f"the {source} database is empty; build it with "
+                f"`azora-nb db upgrade --source {source}` instead",
+                source=source,
+            )
         differences = shape_differences(conn, service_tables(source))
         target = base
-        tool_tables = [t for t in metadata_for(source).sorted_tables
-                       if toolkit.is_toolkit_table(t.name)]
+        tool_tables = [
+            t for t in metadata_for(source).sorted_tables if toolkit.is_toolkit_table(t.name)
+        ]
         tool_diffs = shape_differences(conn, tool_tables)
         absent = [d for d in tool_diffs if d.kind == "missing table"]
         if not tool_diffs:

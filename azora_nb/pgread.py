@@ -62,8 +62,9 @@ def _projection(name: str, oid: int, kind: Kind) -> str:
     return f"{ident}::text"
 
 
-def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
-               declared: Mapping[str, Kind]) -> pd.DataFrame | None:
+def read_frame(
+    conn: Connection, sql: str, params: Mapping[str, Any] | None, declared: Mapping[str, Kind]
+) -> pd.DataFrame | None:
     """Run ``sql`` (pyformat, as compiled for psycopg) and return a frame, or ``None``
     when the fast path does not apply. Errors from the database propagate."""
     import psycopg
@@ -95,15 +96,19 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None,
             if declared.get(d.name) in ("json",) and kind == "text":
                 kind = "json"
             kinds.append(kind)
-        projection = ", ".join(_projection(n, d.type_code, k)
-                               for n, d, k in zip(names, description, kinds, strict=True))
-        copy_sql = (f"COPY (SELECT {projection or 'NULL'} FROM ({literal}) AS _azq) "
-                    "TO STDOUT (FORMAT csv)")
+        projection = ", ".join(
+            _projection(n, d.type_code, k)
+            for n, d, k in zip(names, description, kinds, strict=True)
+        )
+        copy_sql = (
+            f"COPY (SELECT {projection or 'NULL'} FROM ({literal}) AS _azq) TO STDOUT (FORMAT csv)"
+        )
         # Each chunk of whole rows is parsed on a worker thread (pyarrow releases
         # the GIL) while this thread goes on receiving the next one.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(_parse_table, chunk, kinds)
-                       for chunk in _copy_out(raw, copy_sql)]
+            futures = [
+                pool.submit(_parse_table, chunk, kinds) for chunk in _copy_out(raw, copy_sql)
+            ]
             try:
                 tables = [future.result() for future in futures]
             except pa.ArrowInvalid as exc:  # infinity timestamps, odd numerics
@@ -195,8 +200,9 @@ def _to_frame(tables: list[pa.Table], names: list[str], kinds: list[Kind]) -> pd
     if tables:
         table = pa.concat_tables(tables)
     else:
-        table = pa.table({p: pa.array([], type=_ARROW_TYPES[k])
-                          for p, k in zip(positional, kinds, strict=True)})
+        table = pa.table(
+            {p: pa.array([], type=_ARROW_TYPES[k]) for p, k in zip(positional, kinds, strict=True)}
+        )
     columns: dict[str, pd.Series] = {}
     for pos, name, kind in zip(positional, names, kinds, strict=True):
         columns[name] = _to_series(table.column(pos), kind)
@@ -219,9 +225,11 @@ def _to_series(chunked: pa.ChunkedArray, kind: Kind) -> pd.Series:
     if kind == "float":
         return chunked.to_pandas()
     if kind == "json":
-        return pd.Series([None if v is None else json.loads(v) for v in chunked.to_pylist()],
-                         dtype=object)
+        return pd.Series(
+            [None if v is None else json.loads(v) for v in chunked.to_pylist()], dtype=object
+        )
     if kind == "bytes":
-        return pd.Series([None if v is None else bytes.fromhex(v[2:]) for v in chunked.to_pylist()],
-                         dtype=object)
+        return pd.Series(
+            [None if v is None else bytes.fromhex(v[2:]) for v in chunked.to_pylist()], dtype=object
+        )
     return chunked.to_pandas().astype("str")

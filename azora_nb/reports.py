@@ -70,6 +70,7 @@ class ReportResult:
 
 # -- kernels -------------------------------------------------------------------------------
 
+
 class CurrentEnvKernelManager(KernelManager):
     """A kernel manager that always starts ``sys.executable -m ipykernel_launcher``.
 
@@ -112,9 +113,11 @@ def kernel_env(settings: Settings) -> dict[str, str]:
     The home is made absolute and every configured URL is passed on, so a kernel
     started anywhere (``notebooks/``, a temp dir) reads the same stores.
     """
-    env = {"AZORA_HOME": str(settings.home.resolve()),
-           "AZORA_CACHE": "1" if settings.cache.enabled else "0",
-           "AZORA_CACHE_PREFIX": settings.cache.prefix}
+    env = {
+        "AZORA_HOME": str(settings.home.resolve()),
+        "AZORA_CACHE": "1" if settings.cache.enabled else "0",
+        "AZORA_CACHE_PREFIX": settings.cache.prefix,
+    }
     for name, source in settings.sources.items():
         env[f"AZORA_{name.upper()}_URL"] = source.url or ""
     env["AZORA_REDIS_URL"] = settings.redis.url or ""
@@ -125,6 +128,7 @@ def kernel_env(settings: Settings) -> dict[str, str]:
 
 
 # -- parameters ----------------------------------------------------------------------------
+
 
 def parse_parameters(items: Iterable[str]) -> dict[str, Any]:
     """Parse ``key=value`` strings as the CLI's ``-p`` gives them.
@@ -139,8 +143,10 @@ def parse_parameters(items: Iterable[str]) -> dict[str, Any]:
         name, sep, raw = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise ConfigError(f"report parameters are NAME=VALUE with NAME a Python identifier, "
-                              f"got {mask_secrets(item)!r}")
+            raise ConfigError(
+                f"report parameters are NAME=VALUE with NAME a Python identifier, "
+                f"got {mask_secrets(item)!r}"
+            )
         params[name] = _parse_value(raw)
     return params
 
@@ -176,14 +182,19 @@ def notebook_parameters(nb: nbformat.NotebookNode) -> list[str]:
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             tree = ast.parse(cell.source)
-            return [t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
-                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                    if isinstance(t, ast.Name)]
+            return [
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign | ast.AnnAssign)
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(t, ast.Name)
+            ]
     return []
 
 
-def _inject(nb: nbformat.NotebookNode, params: Mapping[str, Any],
-            secret_names: Sequence[str]) -> nbformat.NotebookNode:
+def _inject(
+    nb: nbformat.NotebookNode, params: Mapping[str, Any], secret_names: Sequence[str]
+) -> nbformat.NotebookNode:
     """Add papermill's injected-parameters cell; secrets are read from the environment."""
     from papermill.parameterize import parameterize_notebook
 
@@ -200,6 +211,7 @@ def _inject(nb: nbformat.NotebookNode, params: Mapping[str, Any],
 
 # -- locating notebooks --------------------------------------------------------------------
 
+
 def notebooks_dir(settings: Settings) -> Path:
     """Where the curated notebooks live: ``notebooks/`` of the project or the source tree."""
     candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks"]
@@ -208,8 +220,10 @@ def notebooks_dir(settings: Settings) -> Path:
     for candidate in candidates:
         if (candidate / REPORTS["treasury"]).is_file():
             return candidate
-    raise ConfigError("cannot find the curated notebooks (notebooks/01_treasury_analysis.ipynb); "
-                      "run azora-nb from the repository, or pass a notebook path")
+    raise ConfigError(
+        "cannot find the curated notebooks (notebooks/01_treasury_analysis.ipynb); "
+        "run azora-nb from the repository, or pass a notebook path"
+    )
 
 
 def resolve(name: str, settings: Settings) -> tuple[str, Path]:
@@ -220,14 +234,23 @@ def resolve(name: str, settings: Settings) -> tuple[str, Path]:
     path = Path(name)
     if path.suffix == ".ipynb" and path.is_file():
         return path.stem, path.resolve()
-    raise ConfigError(f"unknown report {name!r}: use one of {', '.join(REPORTS)} "
-                      f"or the path of an existing .ipynb file")
+    raise ConfigError(
+        f"unknown report {name!r}: use one of {', '.join(REPORTS)} "
+        f"or the path of an existing .ipynb file"
+    )
 
 
 # -- running -------------------------------------------------------------------------------
 
-def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = None,
-               out_dir: Path | None = None, *, progress_bar: bool = False) -> ReportResult:
+
+def run_report(
+    ws: Workspace,
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    out_dir: Path | None = None,
+    *,
+    progress_bar: bool = False,
+) -> ReportResult:
     """Execute report ``name`` with ``parameters``; write ``<out>/<name>.ipynb`` and ``.html``.
 
     ``out_dir`` defaults to ``<home>/reports``. On a failing cell the executed notebook
@@ -256,14 +279,27 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     try:
         masking.attach()
         papermill.execute_notebook(
-            nb, str(nb_path), kernel_name=_KERNEL_NAME, progress_bar=progress_bar,
-            cwd=str(Path.cwd()), kernel_manager_class=kernel_manager_for(env),
+            nb,
+            str(nb_path),
+            kernel_name=_KERNEL_NAME,
+            progress_bar=progress_bar,
+            cwd=str(Path.cwd()),
+            kernel_manager_class=kernel_manager_for(env),
         )
     except PapermillExecutionError as exc:
         failure = exc
     except BaseException as exc:  # the kernel died, a timeout, Ctrl-C: the run is over
-        _record(ws, run_id, report, shown, "failed", started, nb_path, None,
-                mask_secrets(f"{type(exc).__name__}: {exc}", secrets))
+        _record(
+            ws,
+            run_id,
+            report,
+            shown,
+            "failed",
+            started,
+            nb_path,
+            None,
+            mask_secrets(f"{type(exc).__name__}: {exc}", secrets),
+        )
         raise
     finally:
         masking.detach()
@@ -276,9 +312,13 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     if failure is not None:
         first_line = next(iter(failure.source.strip().splitlines()), "")
         error = ReportFailed(
-            report=report, cell_index=failure.cell_index, execution_count=failure.exec_count,
-            first_line=mask_secrets(first_line, secrets), ename=failure.ename,
-            evalue=mask_secrets(str(failure.evalue), secrets), notebook=nb_path,
+            report=report,
+            cell_index=failure.cell_index,
+            execution_count=failure.exec_count,
+            first_line=mask_secrets(first_line, secrets),
+            ename=failure.ename,
+            evalue=mask_secrets(str(failure.evalue), secrets),
+            notebook=nb_path,
         )
         _record(ws, run_id, report, shown, "failed", started, nb_path, html_path, error.message)
         raise error from None
@@ -287,15 +327,18 @@ def run_report(ws: Workspace, name: str, parameters: Mapping[str, Any] | None = 
     return ReportResult(report, nb_path, html_path, shown, seconds, run_id)
 
 
-def _prepare(ws: Workspace, report: str, nb: nbformat.NotebookNode, params: dict[str, Any]
-             ) -> tuple[nbformat.NotebookNode, dict[str, str], tuple[str, ...]]:
+def _prepare(
+    ws: Workspace, report: str, nb: nbformat.NotebookNode, params: dict[str, Any]
+) -> tuple[nbformat.NotebookNode, dict[str, str], tuple[str, ...]]:
     """Check the parameters against the notebook's and inject them; secrets go to the
     kernel's environment. Returns the notebook, that environment and the secrets."""
     known = notebook_parameters(nb)
     unknown = sorted(set(params) - set(known))
     if unknown:
-        raise ConfigError(f"report {report!r} has no parameter {', '.join(unknown)}; "
-                          f"its parameters are: {', '.join(known) or '(none)'}")
+        raise ConfigError(
+            f"report {report!r} has no parameter {', '.join(unknown)}; "
+            f"its parameters are: {', '.join(known) or '(none)'}"
+        )
     secret_names = [k for k, v in params.items() if is_secret(k, v)]
     secrets = tuple(str(params[k]) for k in secret_names) + ws.settings.secrets()
     env = kernel_env(ws.settings)
@@ -334,10 +377,12 @@ def _scrub_file(path: Path, secrets: Sequence[str], shown: Mapping[str, Any]) ->
     nbformat.write(nb, path)
 
 
-def scrub(nb: nbformat.NotebookNode, secrets: Sequence[str],
-          replace: Mapping[str, str] | None = None) -> None:
+def scrub(
+    nb: nbformat.NotebookNode, secrets: Sequence[str], replace: Mapping[str, str] | None = None
+) -> None:
     """Mask URL passwords and each of ``secrets`` in every output of ``nb``, in place;
     also swap each key of ``replace`` for its value."""
+
     def clean(value: Any) -> Any:
         if isinstance(value, str):
             for old, new in (replace or {}).items():
@@ -362,8 +407,9 @@ def render_html(nb_path: Path, html_path: Path) -> Path:
     """Render an executed notebook to standalone HTML with the code cells hidden."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     # nbconvert gives every figure a generic alt text and warns about it on each run;
     # the warning is not something a report reader can act on.
     quiet = _DropMessage("Alternative text is missing")
@@ -385,9 +431,17 @@ class _DropMessage(logging.Filter):
         return not str(record.msg).startswith(self.prefix)
 
 
-def _record(ws: Workspace, run_id: str, report: str, params: Mapping[str, Any], status: str,
-            started: datetime, nb_path: Path | None = None, html_path: Path | None = None,
-            error: str | None = None) -> None:
+def _record(
+    ws: Workspace,
+    run_id: str,
+    report: str,
+    params: Mapping[str, Any],
+    status: str,
+    started: datetime,
+    nb_path: Path | None = None,
+    html_path: Path | None = None,
+    error: str | None = None,
+) -> None:
     """Upsert the run into ``azora_nb_report_runs`` when the core database has it."""
     import sqlalchemy as sa
 
@@ -400,21 +454,30 @@ def _record(ws: Workspace, run_id: str, report: str, params: Mapping[str, Any], 
         engine = ws.engine("core")
         if not sa.inspect(engine).has_table(report_runs.name):
             return
-        row = {"report": report, "parameters": json.loads(json.dumps(params, default=str)),
-               "status": status, "started_at": started,
-               "notebook_path": str(nb_path) if nb_path else None,
-               "html_path": str(html_path) if html_path else None, "error": error,
-               "finished_at": None if status == "running" else datetime.now(UTC)}
+        row = {
+            "report": report,
+            "parameters": json.loads(json.dumps(params, default=str)),
+            "status": status,
+            "started_at": started,
+            "notebook_path": str(nb_path) if nb_path else None,
+            "html_path": str(html_path) if html_path else None,
+            "error": error,
+            "finished_at": None if status == "running" else datetime.now(UTC),
+        }
         with engine.begin() as conn:
-            updated = conn.execute(report_runs.update()
-                                   .where(report_runs.c.run_id == run_id).values(**row))
+            updated = conn.execute(
+                report_runs.update().where(report_runs.c.run_id == run_id).values(**row)
+            )
             if updated.rowcount == 0:
                 conn.execute(report_runs.insert().values(run_id=run_id, **row))
     except sa.exc.SQLAlchemyError as exc:
         # A read-only replica cannot take the record; the report itself still runs.
-        log.warning("report %s: could not record the run in %s: %s", report,
-                    report_runs.name, mask_secrets(str(exc).splitlines()[0]))
-
+        log.warning(
+            "report %s: could not record the run in %s: %s",
+            report,
+            report_runs.name,
+            mask_secrets(str(exc).splitlines()[0]),
+        )
 
 
 FIGURE_STYLE: Mapping[str, Any] = {

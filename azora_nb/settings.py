@@ -221,7 +221,7 @@ def normalise_sql_url(url: str) -> str:
     """Pick the drivers azora-nb is built on: psycopg 3 for PostgreSQL."""
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -241,7 +241,9 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
         if url is not None:
             _check_sql_url(url, setting)
         sources[name] = SourceSettings(
-            name=name, url=url, setting=setting,
+            name=name,
+            url=url,
+            setting=setting,
             limits=_limits(env, f"AZORA_{name.upper()}", defaults),
         )
 
@@ -273,8 +275,9 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
         disk_size_limit=int(_number(env, "AZORA_CACHE_DISK_LIMIT_MB", 4096.0) * 1024 * 1024),
         lock_timeout=_number(env, "AZORA_CACHE_LOCK_TIMEOUT", 300.0),
     )
-    return Settings(home=home, sources=sources, mongo=mongo, redis=redis, cache=cache,
-                    project_dir=project)
+    return Settings(
+        home=home, sources=sources, mongo=mongo, redis=redis, cache=cache, project_dir=project
+    )
 
 
 def _check_sql_url(url: str, setting: str) -> None:
@@ -294,7 +297,8 @@ def _limits(env: Mapping[str, str], prefix: str, fallback: Limits) -> Limits:
         connect_timeout=_number(env, f"{prefix}_CONNECT_TIMEOUT", fallback.connect_timeout),
         statement_timeout=(
             _number(env, f"{prefix}_STATEMENT_TIMEOUT", 0.0) or None
-            if statement is not None else fallback.statement_timeout
+            if statement is not None
+            else fallback.statement_timeout
         ),
     )
 

@@ -94,10 +94,12 @@ class _Stdev:
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.create_aggregate("percentile", 2, _Percentile)  # type: ignore[arg-type]
     dbapi_conn.create_aggregate("stddev_samp", 1, _Stdev)  # type: ignore[arg-type]
-    dbapi_conn.create_function("ln", 1, lambda x: None if x is None or x <= 0 else math.log(x),
-                               deterministic=True)
-    dbapi_conn.create_function("sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x),
-                               deterministic=True)
+    dbapi_conn.create_function(
+        "ln", 1, lambda x: None if x is None or x <= 0 else math.log(x), deterministic=True
+    )
+    dbapi_conn.create_function(
+        "sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True
+    )
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -114,8 +116,9 @@ def _attacher(attach: Mapping[str, Path]) -> Any:
     return on_connect
 
 
-def create_sqlite_engine(url: str, *, busy_timeout: float = 30.0,
-                         attach: Mapping[str, Path] | None = None) -> Engine:
+def create_sqlite_engine(
+    url: str, *, busy_timeout: float = 30.0, attach: Mapping[str, Path] | None = None
+) -> Engine:
     """An engine on a SQLite file, its directory created if needed. ``attach`` maps
     schema names to further files attached on every connection (core gets
     ``analysis``, the sync engine's consolidation area)."""

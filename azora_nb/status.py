@@ -94,18 +94,41 @@ class WorkspaceStatus:
         return f"<p><b>overall: {self.overall}</b></p>" + self.to_frame().to_html(index=False)
 
 
-def timed_probe(store: str, backend: str, setting: str | None, url: str | None,
-                probe: Callable[[], str], note: str | None = None) -> StoreStatus:
+def timed_probe(
+    store: str,
+    backend: str,
+    setting: str | None,
+    url: str | None,
+    probe: Callable[[], str],
+    note: str | None = None,
+) -> StoreStatus:
     """Run ``probe`` (which returns a version string), timing it; turn failure into a report."""
     start = time.perf_counter()
     try:
         version = probe()
     except Exception as exc:  # a probe reports every failure, whatever its type
-        return StoreStatus(store=store, backend=backend, configured=True, reachable=False,
-                           url=url, error=_one_line(exc), setting=setting, note=note)
+        return StoreStatus(
+            store=store,
+            backend=backend,
+            configured=True,
+            reachable=False,
+            url=url,
+            error=_one_line(exc),
+            setting=setting,
+            note=note,
+        )
     latency = round((time.perf_counter() - start) * 1000, 2)
-    return StoreStatus(store=store, backend=backend, configured=True, reachable=True,
-                       latency_ms=latency, version=version, url=url, setting=setting, note=note)
+    return StoreStatus(
+        store=store,
+        backend=backend,
+        configured=True,
+        reachable=True,
+        latency_ms=latency,
+        version=version,
+        url=url,
+        setting=setting,
+        note=note,
+    )
 
 
 def _one_line(exc: BaseException) -> str:

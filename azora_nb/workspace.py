@@ -102,10 +102,12 @@ class Workspace:
             engine = self._engines.get(source)
             if engine is None:
                 self._closed = False
-                attach = ({"analysis": self.settings.home / "analysis.sqlite"}
-                          if source == "core" and cfg.embedded else None)
-                engine = _create_engine(cfg.sqlalchemy_url(self.settings.home), cfg.limits,
-                                        attach)
+                attach = (
+                    {"analysis": self.settings.home / "analysis.sqlite"}
+                    if source == "core" and cfg.embedded
+                    else None
+                )
+                engine = _create_engine(cfg.sqlalchemy_url(self.settings.home), cfg.limits, attach)
                 self._engines[source] = engine
             return engine
 
@@ -114,8 +116,9 @@ class Workspace:
         """The Redis client (``AZORA_REDIS_URL``); raises :class:`StoreUnavailable` when unset."""
         url = self.settings.redis.url
         if url is None:
-            raise StoreUnavailable("redis", "AZORA_REDIS_URL", "no Redis URL is set",
-                                   configured=False)
+            raise StoreUnavailable(
+                "redis", "AZORA_REDIS_URL", "no Redis URL is set", configured=False
+            )
         with self._lock:
             if self._redis is None:
                 import redis as redis_lib
@@ -148,8 +151,9 @@ class Workspace:
     def mongo_client(self) -> pymongo.MongoClient[Any]:
         url = self.settings.mongo.url
         if url is None:
-            raise StoreUnavailable("mongo", "AZORA_MONGO_URL", "no MongoDB URL is set",
-                                   configured=False)
+            raise StoreUnavailable(
+                "mongo", "AZORA_MONGO_URL", "no MongoDB URL is set", configured=False
+            )
         with self._lock:
             if self._mongo is None:
                 try:
@@ -158,8 +162,9 @@ class Workspace:
                     raise MissingDependency("pymongo", "MongoDB access") from exc
                 limits = self.settings.mongo.limits
                 timeout_ms = int(limits.connect_timeout * 1000)
-                statement_ms = (int(limits.statement_timeout * 1000)
-                                if limits.statement_timeout else None)
+                statement_ms = (
+                    int(limits.statement_timeout * 1000) if limits.statement_timeout else None
+                )
                 self._mongo = pymongo.MongoClient(
                     url,
                     serverSelectionTimeoutMS=timeout_ms,
@@ -176,9 +181,17 @@ class Workspace:
         return self.mongo_client[self.settings.mongo.database]
 
     # -- queries ---------------------------------------------------------------
-    def sql(self, query: Query, params: Mapping[str, Any] | None = None,
-            source: str = "core", *, cache: bool = False, ttl: float | None = None,
-            refresh: bool = False, tables: list[str] | None = None) -> pd.DataFrame:
+    def sql(
+        self,
+        query: Query,
+        params: Mapping[str, Any] | None = None,
+        source: str = "core",
+        *,
+        cache: bool = False,
+        ttl: float | None = None,
+        refresh: bool = False,
+        tables: list[str] | None = None,
+    ) -> pd.DataFrame:
         """Run a query on ``source`` and return a DataFrame that follows the dtype policy
         (see :mod:`azora_nb.frames`).
 
@@ -194,8 +207,16 @@ class Workspace:
         if cache or refresh:
             from azora_nb.cache import cached_sql
 
-            return cached_sql(self, query, params, source, ttl=ttl, refresh=refresh,
-                              tables=tables, run=lambda: self.sql(query, params, source))
+            return cached_sql(
+                self,
+                query,
+                params,
+                source,
+                ttl=ttl,
+                refresh=refresh,
+                tables=tables,
+                run=lambda: self.sql(query, params, source),
+            )
         stmt = _statement(query)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
@@ -214,8 +235,13 @@ class Workspace:
             kinds = _result_kinds(result, columns, declared, engine)
             return frames.rows_to_frame(columns, rows, kinds)
 
-    def sql_chunks(self, query: Query, params: Mapping[str, Any] | None = None,
-                   source: str = "core", chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+    def sql_chunks(
+        self,
+        query: Query,
+        params: Mapping[str, Any] | None = None,
+        source: str = "core",
+        chunk_rows: int = 100_000,
+    ) -> Iterator[pd.DataFrame]:
         """Like :meth:`sql`, but yield DataFrames of at most ``chunk_rows`` rows, streaming
         from a server-side cursor so that memory stays flat however large the result."""
         if chunk_rows < 1:
@@ -224,11 +250,13 @@ class Workspace:
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
         with self._connection(source, engine) as conn, self._errors(source):
-            result = conn.execution_options(stream_results=True, yield_per=chunk_rows) \
-                .execute(stmt, dict(params or {}))
+            result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
+                stmt, dict(params or {})
+            )
             columns = list(result.keys())
             kinds: dict[str, frames.Kind | None] = dict(
-                _result_kinds(result, columns, declared, engine))
+                _result_kinds(result, columns, declared, engine)
+            )
             for rows in result.partitions(chunk_rows):
                 # Kinds stick from the first chunk that says something, so every
                 # chunk of one column has the same dtype.
@@ -237,8 +265,9 @@ class Workspace:
                         kinds[name] = frames.infer_kind(row[index] for row in rows)
                 yield frames.rows_to_frame(columns, rows, kinds)
 
-    def execute(self, query: Query, params: Mapping[str, Any] | None = None,
-                source: str = "core") -> int:
+    def execute(
+        self, query: Query, params: Mapping[str, Any] | None = None, source: str = "core"
+    ) -> int:
         """Run a statement that changes data, in its own transaction; return the row count."""
         stmt = _statement(query)
         engine = self.engine(source)
@@ -300,8 +329,14 @@ class Workspace:
 
     def _probe_cache(self) -> StoreStatus:
         if not self.settings.cache.enabled:
-            return StoreStatus(store="cache", backend="none", configured=False, reachable=None,
-                               setting="AZORA_CACHE", note="disabled")
+            return StoreStatus(
+                store="cache",
+                backend="none",
+                configured=False,
+                reachable=None,
+                setting="AZORA_CACHE",
+                note="disabled",
+            )
         if self.settings.redis.url is None:
             directory = self.settings.home / "cache"
 
@@ -312,31 +347,48 @@ class Workspace:
                 marker.unlink()
                 return "local disk"
 
-            return timed_probe("cache", "disk", "AZORA_REDIS_URL", str(directory), probe_disk,
-                               note="local disk cache (set AZORA_REDIS_URL to share one)")
+            return timed_probe(
+                "cache",
+                "disk",
+                "AZORA_REDIS_URL",
+                str(directory),
+                probe_disk,
+                note="local disk cache (set AZORA_REDIS_URL to share one)",
+            )
 
         def probe_redis() -> str:
             client = self.redis
             client.ping()
             return str(client.info("server").get("redis_version", "?"))
 
-        status = timed_probe("cache", "redis", "AZORA_REDIS_URL",
-                             mask_url(self.settings.redis.url), probe_redis)
+        status = timed_probe(
+            "cache", "redis", "AZORA_REDIS_URL", mask_url(self.settings.redis.url), probe_redis
+        )
         return _masked(status, self.settings)
 
     def _probe_mongo(self) -> StoreStatus:
         if self.settings.mongo.url is None:
-            return StoreStatus(store="mongo", backend="mongodb", configured=False,
-                               reachable=None, setting="AZORA_MONGO_URL",
-                               note="document features are off")
+            return StoreStatus(
+                store="mongo",
+                backend="mongodb",
+                configured=False,
+                reachable=None,
+                setting="AZORA_MONGO_URL",
+                note="document features are off",
+            )
 
         def probe() -> str:
             info = self.mongo_client.server_info()
             return str(info.get("version", "?"))
 
-        status = timed_probe("mongo", "mongodb", "AZORA_MONGO_URL",
-                             mask_url(self.settings.mongo.url), probe,
-                             note=f"database {self.settings.mongo.database}")
+        status = timed_probe(
+            "mongo",
+            "mongodb",
+            "AZORA_MONGO_URL",
+            mask_url(self.settings.mongo.url),
+            probe,
+            note=f"database {self.settings.mongo.database}",
+        )
         return _masked(status, self.settings)
 
 
@@ -364,10 +416,12 @@ def connect(settings: Settings | None = None, **overrides: str) -> Workspace:
 
 # -- helpers -----------------------------------------------------------------
 
+
 def _create_engine(url: str, limits: Any, attach: Mapping[str, Path] | None = None) -> Engine:
     if url.startswith("sqlite"):
-        return create_sqlite_engine(url, busy_timeout=max(limits.connect_timeout, 30.0),
-                                    attach=attach)
+        return create_sqlite_engine(
+            url, busy_timeout=max(limits.connect_timeout, 30.0), attach=attach
+        )
     if not url.startswith("postgresql"):
         raise ConfigError(f"unsupported database URL {mask_url(url)}: use PostgreSQL or SQLite")
     options = "-c TimeZone=UTC"
@@ -394,8 +448,9 @@ def _statement(query: Query) -> Any:
     raise TypeError(f"query must be SQL text or a SQLAlchemy statement, not {type(query).__name__}")
 
 
-def _compile(stmt: Any, engine: Engine, params: Mapping[str, Any] | None
-             ) -> tuple[str, dict[str, Any]]:
+def _compile(
+    stmt: Any, engine: Engine, params: Mapping[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
     compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     bound = dict(compiled.construct_params(dict(params or {})) or {})
     for name, bind in compiled.binds.items():
@@ -406,8 +461,9 @@ def _compile(stmt: Any, engine: Engine, params: Mapping[str, Any] | None
     return str(compiled), bound
 
 
-def _result_kinds(result: Any, columns: list[str], declared: Mapping[str, frames.Kind],
-                  engine: Engine) -> dict[str, frames.Kind | None]:
+def _result_kinds(
+    result: Any, columns: list[str], declared: Mapping[str, frames.Kind], engine: Engine
+) -> dict[str, frames.Kind | None]:
     kinds: dict[str, frames.Kind | None] = {c: declared.get(c) for c in columns}
     if engine.dialect.name == "postgresql":
         description = result.cursor.description if result.cursor is not None else None
@@ -429,10 +485,18 @@ def _is_driver_error(exc: BaseException) -> bool:
 
 def _is_disconnect(exc: BaseException) -> bool:
     text = str(exc).lower()
-    markers = ("connection refused", "could not connect", "server closed the connection",
-               "terminating connection", "connection is closed", "connection timeout",
-               "not currently accepting connections", "the database system is",
-               "consuming input failed", "connection failed")
+    markers = (
+        "connection refused",
+        "could not connect",
+        "server closed the connection",
+        "terminating connection",
+        "connection is closed",
+        "connection timeout",
+        "not currently accepting connections",
+        "the database system is",
+        "consuming input failed",
+        "connection failed",
+    )
     return any(m in text for m in markers)
 
 

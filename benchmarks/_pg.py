@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-PG_ADMIN = os.environ.get("AZORA_BENCH_PG_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "AZORA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager
@@ -25,8 +26,10 @@ def source_databases(tag: str) -> Iterator[dict[str, str]]:
         with admin.connect() as conn:
             for name in names.values():
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield {f"AZORA_{s.upper()}_URL": admin.url.set(database=n).render_as_string(False)
-               for s, n in names.items()}
+        yield {
+            f"AZORA_{s.upper()}_URL": admin.url.set(database=n).render_as_string(False)
+            for s, n in names.items()
+        }
     finally:
         with admin.connect() as conn:
             for name in names.values():

@@ -102,26 +102,40 @@ def bench(backend: str, rows: int) -> None:
             for source in ws.sources:
                 migrate.upgrade(ws, source)
             manifest = demo.seed(ws, scale=rows, progress=False)
-            print(f"# {backend}: seeded {rows:,} ledger rows in "
-                  f"{time.perf_counter() - clock:.0f} s", flush=True)
+            print(
+                f"# {backend}: seeded {rows:,} ledger rows in {time.perf_counter() - clock:.0f} s",
+                flush=True,
+            )
         # A new workspace, as a notebook kernel opens after seeding: the seeding
         # connections (and SQLite's write-ahead log) are closed by then.
         with Workspace(settings) as ws:
             for name, call in calls(ws, manifest.as_of).items():
                 seconds, growth, n = measure(call)
-                print(f"{backend:<10} {rows:>10,} {name:<30} {seconds:>8.2f} {growth:>9.1f} "
-                      f"{n:>7}", flush=True)
+                print(
+                    f"{backend:<10} {rows:>10,} {name:<30} {seconds:>8.2f} {growth:>9.1f} {n:>7}",
+                    flush=True,
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rows", type=int, action="append",
-                        help="ledger rows (repeatable; default 100000 and 1000000)")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append",
-                        help="backend (repeatable; default both)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        action="append",
+        help="ledger rows (repeatable; default 100000 and 1000000)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgresql"],
+        action="append",
+        help="backend (repeatable; default both)",
+    )
     args = parser.parse_args(argv)
-    print(f"{'backend':<10} {'ledger':>10} {'function':<30} {'seconds':>8} {'peak MiB':>9} "
-          f"{'rows':>7}")
+    print(
+        f"{'backend':<10} {'ledger':>10} {'function':<30} {'seconds':>8} {'peak MiB':>9} "
+        f"{'rows':>7}"
+    )
     for rows in args.rows or [100_000, 1_000_000]:
         for backend in args.backend or ["sqlite", "postgresql"]:
             bench(backend, rows)

@@ -103,8 +103,9 @@ def workloads(rows: int) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def bench_backend(name: str, env: dict[str, str], home: Path, repeat: int, rows: int
-                  ) -> tuple[list[list[str]], dict[str, pd.DataFrame], dict[str, float]]:
+def bench_backend(
+    name: str, env: dict[str, str], home: Path, repeat: int, rows: int
+) -> tuple[list[list[str]], dict[str, pd.DataFrame], dict[str, float]]:
     lines, frames, ratios = [], {}, {}
     with az.Workspace(Settings.load(env=env, cwd=home)) as ws:
         engine = ws.engine("core")
@@ -119,8 +120,10 @@ def bench_backend(name: str, env: dict[str, str], home: Path, repeat: int, rows:
             pd.testing.assert_frame_equal(cached, frame, check_exact=True)
             plain, _ = timed(lambda q=query, p=params: ws.sql(q, p), 1 if big else reps)
             with engine.connect() as conn:
-                read_sql, _ = timed(lambda q=query, p=params, c=conn: pd.read_sql(
-                    sa.text(q), c, params=p), 1 if big else reps)
+                read_sql, _ = timed(
+                    lambda q=query, p=params, c=conn: pd.read_sql(sa.text(q), c, params=p),
+                    1 if big else reps,
+                )
             size = ws.cache.stats().source("core").bytes
             raw = "n/a"
             if isinstance(backend, RedisBackend):
@@ -135,8 +138,20 @@ def bench_backend(name: str, env: dict[str, str], home: Path, repeat: int, rows:
             ratios[f"{name} {label}: read_sql / hit"] = read_sql / hit
             if label.startswith("60"):
                 ratios[f"{name} 60-row hit ms"] = hit * 1000
-            lines.append([name, label, mb(size), ms(miss), ms(hit), ms(plain), ms(read_sql),
-                          f"{plain / hit:,.0f}x", f"{read_sql / hit:,.0f}x", raw])
+            lines.append(
+                [
+                    name,
+                    label,
+                    mb(size),
+                    ms(miss),
+                    ms(hit),
+                    ms(plain),
+                    ms(read_sql),
+                    f"{plain / hit:,.0f}x",
+                    f"{read_sql / hit:,.0f}x",
+                    raw,
+                ]
+            )
             frames[label] = frame
             ws.cache.clear()
     return lines, frames, ratios
@@ -147,12 +162,21 @@ def bench_formats(frames: dict[str, pd.DataFrame], repeat: int) -> list[list[str
     for label, frame in frames.items():
         reps = 2 if len(frame) > 200_000 else repeat
         for fmt, dump, load in (
-            ("arrow+zstd", lambda f: serialise.dumps(f, {}, compression="zstd"),
-             lambda b: serialise.loads(b).frame),
-            ("arrow+lz4", lambda f: serialise.dumps(f, {}, compression="lz4"),
-             lambda b: serialise.loads(b).frame),
-            ("arrow", lambda f: serialise.dumps(f, {}, compression=None),
-             lambda b: serialise.loads(b).frame),
+            (
+                "arrow+zstd",
+                lambda f: serialise.dumps(f, {}, compression="zstd"),
+                lambda b: serialise.loads(b).frame,
+            ),
+            (
+                "arrow+lz4",
+                lambda f: serialise.dumps(f, {}, compression="lz4"),
+                lambda b: serialise.loads(b).frame,
+            ),
+            (
+                "arrow",
+                lambda f: serialise.dumps(f, {}, compression=None),
+                lambda b: serialise.loads(b).frame,
+            ),
             ("pickle", lambda f: pickle.dumps(f, protocol=5), pickle.loads),
         ):
             write, data = timed(lambda d=dump, f=frame: d(f), reps)
@@ -192,23 +216,49 @@ def main() -> None:
         print(f"built {args.rows:,} ledger rows in {time.perf_counter() - started:.1f} s\n")
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
-            base = {"AZORA_HOME": str(home), "AZORA_CORE_URL": url,
-                    "AZORA_CACHE_MAX_ENTRY_MB": "2048", "AZORA_CACHE_DISK_LIMIT_MB": "8192"}
+            base = {
+                "AZORA_HOME": str(home),
+                "AZORA_CORE_URL": url,
+                "AZORA_CACHE_MAX_ENTRY_MB": "2048",
+                "AZORA_CACHE_DISK_LIMIT_MB": "8192",
+            }
             results: list[list[str]] = []
             frames: dict[str, pd.DataFrame] = {}
             ratios: dict[str, float] = {}
-            for backend, extra in (("redis", {"AZORA_REDIS_URL": REDIS_URL,
-                                              "AZORA_CACHE_PREFIX": prefix}), ("disk", {})):
-                lines, frames, found = bench_backend(backend, {**base, **extra}, home,
-                                                     args.repeat, args.rows)
+            for backend, extra in (
+                ("redis", {"AZORA_REDIS_URL": REDIS_URL, "AZORA_CACHE_PREFIX": prefix}),
+                ("disk", {}),
+            ):
+                lines, frames, found = bench_backend(
+                    backend, {**base, **extra}, home, args.repeat, args.rows
+                )
                 results += lines
                 ratios.update(found)
         print("Latency in ms (median); entry in MB; x = how many times slower than a hit")
-        print(table(["backend", "result", "entry", "miss", "hit", "ws.sql", "read_sql",
-                     "ws.sql/hit", "read_sql/hit", "raw GET (hit/GET)"], results))
+        print(
+            table(
+                [
+                    "backend",
+                    "result",
+                    "entry",
+                    "miss",
+                    "hit",
+                    "ws.sql",
+                    "read_sql",
+                    "ws.sql/hit",
+                    "read_sql/hit",
+                    "raw GET (hit/GET)",
+                ],
+                results,
+            )
+        )
         print("\nEntry formats for the same frames (serialise.dumps/loads and pickle)")
-        print(table(["result", "format", "MB", "write ms", "read ms"],
-                    bench_formats(frames, args.repeat)))
+        print(
+            table(
+                ["result", "format", "MB", "write ms", "read ms"],
+                bench_formats(frames, args.repeat),
+            )
+        )
         print("\nGoals")
         for label, value in ratios.items():
             print(f"  {label:<45} {value:8.1f}")

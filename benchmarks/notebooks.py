@@ -32,9 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a kernel would report
 # the peak of the process that launched it.
-PEAK_CELL = ("import re\n"
-             "status = open('/proc/self/status').read()\n"
-             "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) // 1024)")
+PEAK_CELL = (
+    "import re\n"
+    "status = open('/proc/self/status').read()\n"
+    "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) // 1024)"
+)
 
 
 def seed(env: dict[str, str], rows: int) -> tuple[float, int]:
@@ -48,8 +50,9 @@ def seed(env: dict[str, str], rows: int) -> tuple[float, int]:
     clock = time.perf_counter()
     with Workspace(settings) as ws:
         prepare(ws, scale=rows, echo=lambda _: None)
-        count = ws.sql(sa.select(sa.func.count().label("n")).select_from(core.treasury_ledger),
-                       cache=False)["n"].iloc[0]
+        count = ws.sql(
+            sa.select(sa.func.count().label("n")).select_from(core.treasury_ledger), cache=False
+        )["n"].iloc[0]
     return time.perf_counter() - clock, int(count)
 
 
@@ -62,9 +65,13 @@ def run_notebook(path: Path, env: dict[str, str]) -> tuple[float, int]:
     nb.cells.append(new_code_cell(PEAK_CELL))
     settings = Settings.load(env=env, cwd=Path(env["AZORA_HOME"]))
     clock = time.perf_counter()
-    NotebookClient(nb, timeout=3600, kernel_name="python3",
-                   kernel_manager_class=kernel_manager_for(kernel_env(settings)),
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=3600,
+        kernel_name="python3",
+        kernel_manager_class=kernel_manager_for(kernel_env(settings)),
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    ).execute()
     seconds = time.perf_counter() - clock
     return seconds, int(nb.cells[-1].outputs[0]["text"].strip())
 
@@ -73,15 +80,16 @@ def bench(backend: str, rows: int) -> list[tuple[str, str, int, float, int]]:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         env = {"AZORA_HOME": str(Path(tmp) / "home"), "AZORA_CACHE": "0"}
-        with (source_databases(str(rows)) if backend == "postgresql" else _nothing()) as urls:
+        with source_databases(str(rows)) if backend == "postgresql" else _nothing() as urls:
             env.update(urls)
             seconds, count = seed(env, rows)
             print(f"# {backend}: seeded {count:,} ledger rows in {seconds:.0f} s", flush=True)
             for path in sorted(NOTEBOOKS.glob("0*.ipynb")):
                 took, peak = run_notebook(path, env)
                 results.append((backend, path.stem, count, took, peak))
-                print(f"{backend:<11} {path.stem:<24} {count:>10,} {took:>8.1f} {peak:>9}",
-                      flush=True)
+                print(
+                    f"{backend:<11} {path.stem:<24} {count:>10,} {took:>8.1f} {peak:>9}", flush=True
+                )
     return results
 
 
@@ -92,10 +100,18 @@ def _nothing() -> Iterator[dict[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, action="append",
-                        help="ledger rows (repeatable; default 100000 and 1000000)")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append",
-                        help="backend (repeatable; default both)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        action="append",
+        help="ledger rows (repeatable; default 100000 and 1000000)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgresql"],
+        action="append",
+        help="backend (repeatable; default both)",
+    )
     args = parser.parse_args(argv)
     print(f"{'backend':<11} {'notebook':<24} {'ledger':>10} {'seconds':>8} {'peak MiB':>9}")
     for rows in args.rows or [100_000, 1_000_000]:

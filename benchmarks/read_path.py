@@ -31,7 +31,8 @@ ADMIN_URL = os.environ.get("AZORA_BENCH_PG_URL", "postgresql://postgres@127.0.0.
 
 meta = sa.MetaData()
 ledger = sa.Table(
-    "ledger", meta,
+    "ledger",
+    meta,
     sa.Column("id", t.UUID, primary_key=True),
     sa.Column("tx_hash", sa.String(255)),
     sa.Column("transaction_type", sa.String(50)),
@@ -48,26 +49,30 @@ ledger = sa.Table(
 def make_rows(n: int, seed: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     created = pd.Timestamp("2025-11-01", tz="UTC") + pd.to_timedelta(
-        np.sort(rng.integers(0, 365 * 86400 * 10**6, n)), unit="us")
+        np.sort(rng.integers(0, 365 * 86400 * 10**6, n)), unit="us"
+    )
     amount = np.round(rng.lognormal(5, 1.5, n), 8)
     confirmed = created + pd.to_timedelta(rng.integers(5, 900, n), unit="s")
     status = rng.choice(np.array(["confirmed", "pending", "failed"]), n, p=[0.9, 0.07, 0.03])
     confirmed = pd.Series(confirmed).where(status == "confirmed")
     raw = rng.bytes(16 * n)
-    ids = [str(uuid.UUID(bytes=raw[i * 16:(i + 1) * 16], version=4)) for i in range(n)]
-    return pd.DataFrame({
-        "id": ids,
-        "tx_hash": [f"0x{i:064x}" for i in range(n)],
-        "transaction_type": rng.choice(np.array(["mint", "burn", "transfer", "deposit",
-                                                 "withdrawal"]), n),
-        "amount_azr": amount,
-        "amount_usd": amount,
-        "treasury_allocation": np.full(n, 0.7),
-        "gas_used": rng.integers(21000, 300000, n),
-        "blockchain_status": status,
-        "created_at": created,
-        "confirmed_at": confirmed,
-    })
+    ids = [str(uuid.UUID(bytes=raw[i * 16 : (i + 1) * 16], version=4)) for i in range(n)]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "tx_hash": [f"0x{i:064x}" for i in range(n)],
+            "transaction_type": rng.choice(
+                np.array(["mint", "burn", "transfer", "deposit", "withdrawal"]), n
+            ),
+            "amount_azr": amount,
+            "amount_usd": amount,
+            "treasury_allocation": np.full(n, 0.7),
+            "gas_used": rng.integers(21000, 300000, n),
+            "blockchain_status": status,
+            "created_at": created,
+            "confirmed_at": confirmed,
+        }
+    )
 
 
 def load_postgres(engine: sa.Engine, rows: pd.DataFrame) -> None:
@@ -89,12 +94,12 @@ def load_sqlite(engine: sa.Engine, rows: pd.DataFrame) -> None:
     meta.create_all(engine)
     records = rows.astype(object).where(rows.notna(), None)
     for col in ("created_at", "confirmed_at"):
-        records[col] = [None if v is None else v.strftime(t.SQLITE_TS_FORMAT)
-                        for v in records[col]]
+        records[col] = [None if v is None else v.strftime(t.SQLITE_TS_FORMAT) for v in records[col]]
     with engine.begin() as conn:
         conn.exec_driver_sql(
             f"INSERT INTO ledger VALUES ({','.join('?' * len(rows.columns))})",
-            list(records.itertuples(index=False, name=None)))
+            list(records.itertuples(index=False, name=None)),
+        )
 
 
 def best_of(func, repeat: int) -> tuple[float, pd.DataFrame]:  # type: ignore[no-untyped-def]
@@ -120,8 +125,9 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="azbench-"))
     results = []
     try:
-        pg_ws = az.Workspace(Settings.load(env={"AZORA_HOME": str(home),
-                                                "AZORA_CORE_URL": pg_url}, cwd=home))
+        pg_ws = az.Workspace(
+            Settings.load(env={"AZORA_HOME": str(home), "AZORA_CORE_URL": pg_url}, cwd=home)
+        )
         lite_ws = az.Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home))
         query = "select * from ledger"
         for n in args.rows:

@@ -40,8 +40,9 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-ADMIN_URL = os.environ.get("AZORA_BENCH_PG_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "AZORA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 SOURCES = ("core", "mint", "gateway", "compliance")
 STRATEGIES = {
     "sqlite": ("demo loader", "raw executemany", "pandas.to_sql", "full seed"),
@@ -74,8 +75,10 @@ def prepared_rows(table: pa.Table) -> list[tuple[Any, ...]]:
             converters.append(lambda x: Decimal(repr(x)))
         else:
             converters.append(lambda x: x)
-    columns = [[None if v is None else f(v) for v in table.column(i).to_pylist()]
-               for i, f in enumerate(converters)]
+    columns = [
+        [None if v is None else f(v) for v in table.column(i).to_pylist()]
+        for i, f in enumerate(converters)
+    ]
     return list(zip(*columns, strict=True))
 
 
@@ -101,8 +104,9 @@ def run_one(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
         plan = Plan(scale=scale)
         start = time.perf_counter()
         with Writer(engine, "core") as writer:
-            rows = writer.write("treasury_ledger", chain(ledger.everyday_chunks(plan),
-                                                         ledger.payout_chunks(plan)))
+            rows = writer.write(
+                "treasury_ledger", chain(ledger.everyday_chunks(plan), ledger.payout_chunks(plan))
+            )
         return {"rows": rows, "seconds": time.perf_counter() - start}
     table = ledger_table(scale)
     names = table.column_names
@@ -112,8 +116,14 @@ def run_one(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
         frame = table.to_pandas()
         types = {c.name: c.type for c in treasury_ledger.columns}
         start = time.perf_counter()
-        frame.to_sql("treasury_ledger", engine, if_exists="append", index=False,
-                     chunksize=10_000, dtype=types)
+        frame.to_sql(
+            "treasury_ledger",
+            engine,
+            if_exists="append",
+            index=False,
+            chunksize=10_000,
+            dtype=types,
+        )
         return {"rows": len(frame), "seconds": time.perf_counter() - start}
     rows_ = prepared_rows(table)
     del table
@@ -125,12 +135,33 @@ def run_one(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
             from psycopg import sql
 
             stmt = sql.SQL("COPY treasury_ledger ({}) FROM STDIN (FORMAT BINARY)").format(
-                sql.SQL(", ").join(sql.Identifier(n) for n in names))
-            types = ["uuid", "varchar", "varchar", "numeric", "numeric", "numeric", "numeric",
-                     "numeric", "numeric", "varchar", "varchar", "int8", "numeric", "varchar",
-                     "text", "timestamptz", "timestamptz", "timestamptz"]
-            with (conn_writer._indexes_deferred("treasury_ledger") if deferred
-                  else nullcontext()), raw.cursor() as cur, cur.copy(stmt) as copy:
+                sql.SQL(", ").join(sql.Identifier(n) for n in names)
+            )
+            types = [
+                "uuid",
+                "varchar",
+                "varchar",
+                "numeric",
+                "numeric",
+                "numeric",
+                "numeric",
+                "numeric",
+                "numeric",
+                "varchar",
+                "varchar",
+                "int8",
+                "numeric",
+                "varchar",
+                "text",
+                "timestamptz",
+                "timestamptz",
+                "timestamptz",
+            ]
+            with (
+                conn_writer._indexes_deferred("treasury_ledger") if deferred else nullcontext(),
+                raw.cursor() as cur,
+                cur.copy(stmt) as copy,
+            ):
                 copy.set_types(types)
                 for row in rows_:
                     copy.write_row(row)
@@ -140,8 +171,9 @@ def run_one(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
             stored = list(zip(*for_sqlite(ledger_table(scale)), strict=True))
             start = time.perf_counter()
             marks = ", ".join("?" for _ in names)
-            raw.executemany(f"INSERT INTO treasury_ledger ({', '.join(names)}) "
-                            f"VALUES ({marks})", stored)
+            raw.executemany(
+                f"INSERT INTO treasury_ledger ({', '.join(names)}) VALUES ({marks})", stored
+            )
         raw.commit()
         return {"rows": len(rows_), "seconds": time.perf_counter() - start}
 
@@ -160,7 +192,8 @@ def make_env(backend: str, tmp: Path, tag: str, admin: sa.Engine | None) -> dict
             for source in SOURCES:
                 conn.exec_driver_sql(f'CREATE DATABASE "{tag}_{source}"')
                 env[f"AZORA_{source.upper()}_URL"] = admin.url.set(
-                    database=f"{tag}_{source}").render_as_string(hide_password=False)
+                    database=f"{tag}_{source}"
+                ).render_as_string(hide_password=False)
     from azora_nb import migrate
 
     with workspace(env) as ws:
@@ -171,8 +204,21 @@ def make_env(backend: str, tmp: Path, tag: str, admin: sa.Engine | None) -> dict
 
 def measure(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", "--strategy", strategy, "--scale", str(scale),
-         "--env", json.dumps(env)], capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--strategy",
+            strategy,
+            "--scale",
+            str(scale),
+            "--env",
+            json.dumps(env),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode:
         raise SystemExit(f"{strategy} at {scale:,} failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -181,8 +227,9 @@ def measure(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
-                        choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--strategy", help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=int, help=argparse.SUPPRESS)
@@ -192,10 +239,15 @@ def main() -> None:
         worker(args)
         return
     tag = f"azbench_seed_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT") \
-        if "postgres" in args.backends else None
-    header = (f"{'backend':<9} {'ledger rows':>11} {'strategy':<16} {'rows':>10} {'seconds':>8} "
-              f"{'rows/s':>10} {'peak MB':>8} {'vs demo':>8}")
+    admin = (
+        sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        if "postgres" in args.backends
+        else None
+    )
+    header = (
+        f"{'backend':<9} {'ledger rows':>11} {'strategy':<16} {'rows':>10} {'seconds':>8} "
+        f"{'rows/s':>10} {'peak MB':>8} {'vs demo':>8}"
+    )
     print(header)
     print("-" * len(header))
     try:
@@ -209,19 +261,25 @@ def main() -> None:
                         rate = r["rows"] / r["seconds"]
                         if strategy == "demo loader":
                             base = rate
-                        ratio = "" if base is None or strategy == "full seed" \
-                            else f"{base / rate:.2f}x"
-                        print(f"{backend:<9} {scale:>11,} {strategy:<16} {r['rows']:>10,} "
-                              f"{r['seconds']:>8.2f} {rate:>10,.0f} {r['peak_mb']:>8.0f} "
-                              f"{ratio:>8}", flush=True)
+                        ratio = (
+                            "" if base is None or strategy == "full seed" else f"{base / rate:.2f}x"
+                        )
+                        print(
+                            f"{backend:<9} {scale:>11,} {strategy:<16} {r['rows']:>10,} "
+                            f"{r['seconds']:>8.2f} {rate:>10,.0f} {r['peak_mb']:>8.0f} "
+                            f"{ratio:>8}",
+                            flush=True,
+                        )
     finally:
         if admin is not None:
             with admin.connect() as conn:
                 for source in SOURCES:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{tag}_{source}" WITH (FORCE)')
             admin.dispose()
-    print("\n'vs demo' = the demo loader's rows/s divided by the strategy's "
-          "(>1: the demo loader is faster).")
+    print(
+        "\n'vs demo' = the demo loader's rows/s divided by the strategy's "
+        "(>1: the demo loader is faster)."
+    )
 
 
 if __name__ == "__main__":

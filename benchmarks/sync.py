@@ -46,11 +46,13 @@ from azora_nb.sync import MongoSource, MongoTarget, SqlSource, SqlTarget, SyncDe
 from azora_nb.workspace import Workspace
 
 ADMIN_URL = normalise_sql_url(
-    os.environ.get("AZORA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    os.environ.get("AZORA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 rewards = sa.Table(
-    "knowledge_rewards", sa.MetaData(),
+    "knowledge_rewards",
+    sa.MetaData(),
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text, nullable=False),
     sa.Column("rewardAmount", sa.Double, nullable=False),
@@ -78,11 +80,18 @@ FROM generate_series(1, %(n)s) AS g
 
 
 def row(g: int) -> dict[str, Any]:
-    return {"id": f"rw-{g:08d}", "userId": f"u-{g % 5000}", "rewardAmount": (g % 10000) / 100,
-            "currencyCode": "AZR", "sourceTrxId": f"trx-{g}", "achievement": f"ach-{g % 50}",
-            "transactionHash": f"{g:032x}", "status": ("PENDING", "PAID", "FAILED")[g % 3],
-            "createdAt": T0 + timedelta(seconds=10 * g, milliseconds=g % 1000),
-            "processedAt": None}
+    return {
+        "id": f"rw-{g:08d}",
+        "userId": f"u-{g % 5000}",
+        "rewardAmount": (g % 10000) / 100,
+        "currencyCode": "AZR",
+        "sourceTrxId": f"trx-{g}",
+        "achievement": f"ach-{g % 50}",
+        "transactionHash": f"{g:032x}",
+        "status": ("PENDING", "PAID", "FAILED")[g % 3],
+        "createdAt": T0 + timedelta(seconds=10 * g, milliseconds=g % 1000),
+        "processedAt": None,
+    }
 
 
 _SCRATCH: list[str] = []
@@ -102,9 +111,15 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def definition(name: str, batch: int, reconcile: bool = False) -> SyncDefinition:
-    return SyncDefinition(name, SqlSource("mint", table="knowledge_rewards"),
-                          SqlTarget("core", table="knowledge_rewards"), key=("id",),
-                          cursor="createdAt", batch_rows=batch, reconcile=reconcile)
+    return SyncDefinition(
+        name,
+        SqlSource("mint", table="knowledge_rewards"),
+        SqlTarget("core", table="knowledge_rewards"),
+        key=("id",),
+        cursor="createdAt",
+        batch_rows=batch,
+        reconcile=reconcile,
+    )
 
 
 class PgDatabases:
@@ -126,10 +141,14 @@ class PgDatabases:
         self.admin.dispose()
 
 
-def bench_postgres(n: int, subset: int, batch: int, results: list[tuple[str, int, float, str]],
-                   dbs: PgDatabases) -> None:
-    env = {"AZORA_HOME": _scratch("azbench-"),
-           "AZORA_MINT_URL": dbs.make("src"), "AZORA_CORE_URL": dbs.make("dst")}
+def bench_postgres(
+    n: int, subset: int, batch: int, results: list[tuple[str, int, float, str]], dbs: PgDatabases
+) -> None:
+    env = {
+        "AZORA_HOME": _scratch("azbench-"),
+        "AZORA_MINT_URL": dbs.make("src"),
+        "AZORA_CORE_URL": dbs.make("dst"),
+    }
     with Workspace(Settings.load(env=env, cwd=Path(env["AZORA_HOME"]))) as ws:
         src, dst = ws.engine("mint"), ws.engine("core")
         rewards.create(src)
@@ -138,54 +157,75 @@ def bench_postgres(n: int, subset: int, batch: int, results: list[tuple[str, int
             conn.exec_driver_sql(PG_FILL, {"n": n})
             conn.exec_driver_sql("ANALYZE knowledge_rewards")
 
-        seconds, result = timed(lambda: sync.run(ws, definition("bench_pg", batch),
-                                                 full=True, progress=False))
+        seconds, result = timed(
+            lambda: sync.run(ws, definition("bench_pg", batch), full=True, progress=False)
+        )
         assert result.rows_written == n, result
         results.append(("PostgreSQL -> PostgreSQL, engine", n, seconds, ""))
         engine_rate = n / seconds
 
-        seconds, result = timed(lambda: sync.run(ws, definition("bench_pg", batch),
-                                                 full=True, progress=False))
+        seconds, result = timed(
+            lambda: sync.run(ws, definition("bench_pg", batch), full=True, progress=False)
+        )
         assert result.rows_written == 0
         results.append(("  engine re-run (nothing changes)", n, seconds, ""))
 
         with dst.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE analysis.copy_target "
-                                 "(LIKE analysis.knowledge_rewards INCLUDING ALL)")
+            conn.exec_driver_sql(
+                "CREATE TABLE analysis.copy_target (LIKE analysis.knowledge_rewards INCLUDING ALL)"
+            )
         seconds, _ = timed(lambda: raw_copy(src, dst, "analysis.copy_target"))
         results.append(("  raw COPY source -> target (ceiling)", n, seconds, ""))
         copy_rate = n / seconds
 
         with dst.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE analysis.row_target "
-                                 "(LIKE analysis.knowledge_rewards INCLUDING ALL)")
+            conn.exec_driver_sql(
+                "CREATE TABLE analysis.row_target (LIKE analysis.knowledge_rewards INCLUDING ALL)"
+            )
         seconds, _ = timed(lambda: row_at_a_time(src, dst, "analysis.row_target", subset))
-        results.append(("  seed row-at-a-time upsert", n, seconds * n / subset,
-                        f"timed on {subset:,} rows, extrapolated"))
+        results.append(
+            (
+                "  seed row-at-a-time upsert",
+                n,
+                seconds * n / subset,
+                f"timed on {subset:,} rows, extrapolated",
+            )
+        )
         row_rate = subset / seconds
         results.append(("  engine / COPY", 0, 0, f"{engine_rate / copy_rate:.2f}x"))
         results.append(("  engine / row-at-a-time", 0, 0, f"{engine_rate / row_rate:.0f}x"))
 
         with src.begin() as conn:  # every row changes, none of them moves its cursor
             conn.exec_driver_sql("UPDATE knowledge_rewards SET status = status || '!'")
-        seconds, result = timed(lambda: sync.run(ws, definition("bench_pg", batch),
-                                                 full=True, progress=False))
+        seconds, result = timed(
+            lambda: sync.run(ws, definition("bench_pg", batch), full=True, progress=False)
+        )
         assert result.rows_written == n, result
-        results.append(("  engine merge, every row changed", n, seconds,
-                        "staging COPY + INSERT ON CONFLICT"))
+        results.append(
+            ("  engine merge, every row changed", n, seconds, "staging COPY + INSERT ON CONFLICT")
+        )
 
-        seconds, result = timed(lambda: sync.run(ws, definition("bench_pg_rec", batch, True),
-                                                 full=True, progress=False))
-        results.append(("  engine re-run with reconciliation", n, seconds,
-                        f"checked={result.reconciliation['ok']}"))
+        seconds, result = timed(
+            lambda: sync.run(ws, definition("bench_pg_rec", batch, True), full=True, progress=False)
+        )
+        results.append(
+            (
+                "  engine re-run with reconciliation",
+                n,
+                seconds,
+                f"checked={result.reconciliation['ok']}",
+            )
+        )
 
 
 def raw_copy(src: sa.Engine, dst: sa.Engine, table: str) -> None:
     with src.connect() as s, dst.connect() as d:
         scur = s.connection.driver_connection.cursor()  # type: ignore[union-attr]
         dcur = d.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with scur.copy(f"COPY (SELECT {QUOTED} FROM knowledge_rewards) TO STDOUT") as out, \
-                dcur.copy(f"COPY {table} ({QUOTED}) FROM STDIN") as into:
+        with (
+            scur.copy(f"COPY (SELECT {QUOTED} FROM knowledge_rewards) TO STDOUT") as out,
+            dcur.copy(f"COPY {table} ({QUOTED}) FROM STDIN") as into,
+        ):
             buffer = bytearray()
             for block in out:  # psycopg yields a block per row; write in 1 MB chunks
                 buffer += block
@@ -199,11 +239,14 @@ def raw_copy(src: sa.Engine, dst: sa.Engine, table: str) -> None:
 
 def row_at_a_time(src: sa.Engine, dst: sa.Engine, table: str, subset: int) -> None:
     with src.connect() as s:
-        rows = s.exec_driver_sql(f"SELECT {QUOTED} FROM knowledge_rewards ORDER BY id "
-                                 f"LIMIT {subset}").fetchall()
+        rows = s.exec_driver_sql(
+            f"SELECT {QUOTED} FROM knowledge_rewards ORDER BY id LIMIT {subset}"
+        ).fetchall()
     sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in COLUMNS[1:])
-    sql = (f"INSERT INTO {table} ({QUOTED}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-           f"ON CONFLICT (id) DO UPDATE SET {sets}")
+    sql = (
+        f"INSERT INTO {table} ({QUOTED}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+        f"ON CONFLICT (id) DO UPDATE SET {sets}"
+    )
     with dst.connect() as d:
         raw = d.connection.driver_connection
         assert raw is not None
@@ -220,27 +263,46 @@ def bench_sqlite(n: int, batch: int, results: list[tuple[str, int, float, str]])
         toolkit.metadata.create_all(ws.engine("core"))
         with ws.engine("mint").begin() as conn:
             for start in range(0, n, 100_000):
-                conn.execute(rewards.insert(), [row(g) for g in range(start, min(n, start
-                                                                                 + 100_000))])
-        seconds, result = timed(lambda: sync.run(ws, definition("bench_sqlite", batch),
-                                                 full=True, progress=False))
+                conn.execute(
+                    rewards.insert(), [row(g) for g in range(start, min(n, start + 100_000))]
+                )
+        seconds, result = timed(
+            lambda: sync.run(ws, definition("bench_sqlite", batch), full=True, progress=False)
+        )
         assert result.rows_written == n, result
         results.append(("SQLite -> SQLite (attached analysis), engine", n, seconds, ""))
 
 
-def bench_mongo(n: int, batch: int, results: list[tuple[str, int, float, str]],
-                dbs: PgDatabases) -> None:
+def bench_mongo(
+    n: int, batch: int, results: list[tuple[str, int, float, str]], dbs: PgDatabases
+) -> None:
     exe = Path(sys.executable).parent / "nx-27017"
     data = Path(_scratch("azbench-nx-"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([str(exe), "--data-dir", str(data), "-p", str(port),
-                             "--log-file", str(data / "log"), "--pid-file", str(data / "pid")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "--data-dir",
+            str(data),
+            "-p",
+            str(port),
+            "--log-file",
+            str(data / "log"),
+            "--pid-file",
+            str(data / "pid"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        env = {"AZORA_HOME": str(data / "home"), "AZORA_MONGO_URL": f"mongodb://127.0.0.1:{port}",
-               "AZORA_MINT_URL": dbs.make("msrc"), "AZORA_CORE_URL": dbs.make("mdst")}
+        env = {
+            "AZORA_HOME": str(data / "home"),
+            "AZORA_MONGO_URL": f"mongodb://127.0.0.1:{port}",
+            "AZORA_MINT_URL": dbs.make("msrc"),
+            "AZORA_CORE_URL": dbs.make("mdst"),
+        }
         with Workspace(Settings.load(env=env, cwd=data)) as ws:
             _wait(ws)
             rewards.create(ws.engine("mint"))
@@ -249,18 +311,32 @@ def bench_mongo(n: int, batch: int, results: list[tuple[str, int, float, str]],
             with ws.engine("mint").begin() as conn:
                 conn.exec_driver_sql(PG_FILL, {"n": n})
             to_mongo = SyncDefinition(
-                "bench_to_mongo", SqlSource("mint", table="knowledge_rewards"),
-                MongoTarget("rewards", decimals="float"), key=("id",), cursor="createdAt",
-                batch_rows=batch, reconcile=False)
+                "bench_to_mongo",
+                SqlSource("mint", table="knowledge_rewards"),
+                MongoTarget("rewards", decimals="float"),
+                key=("id",),
+                cursor="createdAt",
+                batch_rows=batch,
+                reconcile=False,
+            )
             seconds, result = timed(lambda: sync.run(ws, to_mongo, full=True, progress=False))
             assert result.rows_written == n, result
             results.append(("PostgreSQL -> MongoDB (nx-27017 test server)", n, seconds, ""))
             from_mongo = SyncDefinition(
-                "bench_from_mongo", MongoSource("rewards"),
-                SqlTarget("core", table="rewards_from_mongo"), key=("id",), cursor="createdAt",
+                "bench_from_mongo",
+                MongoSource("rewards"),
+                SqlTarget("core", table="rewards_from_mongo"),
+                key=("id",),
+                cursor="createdAt",
                 columns={c: c for c in COLUMNS},
-                types={"rewardAmount": "float", "createdAt": "timestamp",
-                       "processedAt": "timestamp"}, batch_rows=batch, reconcile=False)
+                types={
+                    "rewardAmount": "float",
+                    "createdAt": "timestamp",
+                    "processedAt": "timestamp",
+                },
+                batch_rows=batch,
+                reconcile=False,
+            )
             seconds, result = timed(lambda: sync.run(ws, from_mongo, full=True, progress=False))
             assert result.rows_written == n, result
             results.append(("MongoDB (nx-27017) -> PostgreSQL", n, seconds, ""))

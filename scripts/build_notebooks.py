@@ -44,9 +44,13 @@ def parameters(source: str) -> Cell:
 def provenance(*frames: str) -> list[Cell]:
     """A closing note: which results were computed now and which came from the cache."""
     lines = "\n".join(f'print("{f}:", az.provenance({f}) or "not cached")' for f in frames)
-    return [md("### Where these numbers came from"),
-            code("# NBVAL_IGNORE_OUTPUT\n# Computed now or served from the query cache: "
-                 "this differs from run to run.\n" + lines)]
+    return [
+        md("### Where these numbers came from"),
+        code(
+            "# NBVAL_IGNORE_OUTPUT\n# Computed now or served from the query cache: "
+            "this differs from run to run.\n" + lines
+        ),
+    ]
 
 
 def setup(modules: str, urls: tuple[str, ...]) -> Cell:
@@ -69,6 +73,7 @@ ws
 
 
 # -- 01 treasury ---------------------------------------------------------------------------
+
 
 def treasury_cells() -> list[Cell]:
     return [
@@ -105,11 +110,13 @@ ax = usd.plot.bar(stacked=True, rot=45)
 ax.set(title="Ledger flows per month (USD)", xlabel="", ylabel="USD")
 plt.show()
 """),
-        md("## Net supply and its forecast\n\n"
-           "Net supply is AZR minted minus AZR burned. The forecast fits an ordinary "
-           "least-squares trend to the monthly change and gives a Student-t *prediction* "
-           "interval at `forecast_level`; it assumes independent, normal residuals around "
-           "a straight line, so read it as a range of plausible outcomes, not a promise."),
+        md(
+            "## Net supply and its forecast\n\n"
+            "Net supply is AZR minted minus AZR burned. The forecast fits an ordinary "
+            "least-squares trend to the monthly change and gives a Student-t *prediction* "
+            "interval at `forecast_level`; it assumes independent, normal residuals around "
+            "a straight line, so read it as a range of plausible outcomes, not a promise."
+        ),
         code("""
 outlook = forecast.net_supply(ws, as_of=as_of, months=months, horizon=horizon_months,
                               level=forecast_level)
@@ -161,8 +168,10 @@ right.set(title="Allocation caps used (%)", xlim=(0, 100))
 plt.show()
 caps
 """),
-        md("## Findings\n\nConstitutional checks per ledger table, then the offending rows "
-           "by ledger id and transaction hash, ready to raise."),
+        md(
+            "## Findings\n\nConstitutional checks per ledger table, then the offending rows "
+            "by ledger id and transaction hash, ready to raise."
+        ),
         code("""
 treasury.compliance(ws)
 """),
@@ -176,6 +185,7 @@ violations.head(20)
 
 
 # -- 02 mining -----------------------------------------------------------------------------
+
 
 def mining_cells() -> list[Cell]:
     return [
@@ -281,6 +291,7 @@ findings
 
 # -- 03 reward audit -----------------------------------------------------------------------
 
+
 def rewards_cells() -> list[Cell]:
     return [
         md("""
@@ -362,6 +373,7 @@ findings
 
 # -- 04 health -----------------------------------------------------------------------------
 
+
 def health_cells() -> list[Cell]:
     return [
         md("""
@@ -434,9 +446,11 @@ plt.show()
         code("""
 health.circuit_breakers(ws)
 """),
-        md("## Cache and sync\n\nThe toolkit's own state: query-cache hit rate and how far "
-           "each sync lags. Both depend on what ran before this notebook, so they are not "
-           "compared between runs."),
+        md(
+            "## Cache and sync\n\nThe toolkit's own state: query-cache hit rate and how far "
+            "each sync lags. Both depend on what ran before this notebook, so they are not "
+            "compared between runs."
+        ),
         code("""
 # NBVAL_IGNORE_OUTPUT
 health.cache_stats(ws)
@@ -445,8 +459,10 @@ health.cache_stats(ws)
 # NBVAL_IGNORE_OUTPUT
 health.sync_lag(ws, as_of=as_of)
 """),
-        md("## Findings\n\nAlert storms, components stuck in critical, and routes whose "
-           "recent p99 latency degraded, keyed as the demo manifest keys them."),
+        md(
+            "## Findings\n\nAlert storms, components stuck in critical, and routes whose "
+            "recent p99 latency degraded, keyed as the demo manifest keys them."
+        ),
         code("""
 findings = pd.concat([
     health.alert_storms(ws, as_of=as_of, threshold=storm_alerts),
@@ -470,8 +486,11 @@ NOTEBOOK_CELLS = {
 
 def build(name: str) -> nbformat.NotebookNode:
     nb = new_notebook(cells=NOTEBOOK_CELLS[name]())
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"{Path(name).stem[:2]}-{index:02d}"
@@ -485,9 +504,13 @@ def execute(nb: nbformat.NotebookNode, home: Path) -> nbformat.NotebookNode:
     from azora_nb.settings import Settings
 
     settings = Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            kernel_manager_class=kernel_manager_for(kernel_env(settings)),
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        kernel_manager_class=kernel_manager_for(kernel_env(settings)),
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
     client.execute()
     return nb
 

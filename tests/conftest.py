@@ -18,8 +18,9 @@ import sqlalchemy as sa
 
 from azora_nb.settings import SOURCES, Settings
 
-PG_ADMIN_URL = os.environ.get("AZORA_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "AZORA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("AZORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE = os.environ.get("AZORA_REQUIRE_SERVICES") == "1"
 RUN_ID = uuid.uuid4().hex[:8]
@@ -34,8 +35,9 @@ def _missing(what: str) -> None:
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[sa.Engine]:
     """An engine on the PostgreSQL maintenance database, for creating test databases."""
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 3})
+    engine = sa.create_engine(
+        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("select 1")
@@ -99,8 +101,11 @@ def embedded_settings(home: Path) -> Settings:
 def pg_env(pg_database: Callable[[str], str], home: Path, redis_url: str) -> dict[str, str]:
     """Environment for a workspace on fresh PostgreSQL databases (one per source) and Redis,
     with a cache namespace of its own."""
-    env = {"AZORA_HOME": str(home), "AZORA_REDIS_URL": redis_url,
-           "AZORA_CACHE_PREFIX": f"azt-{RUN_ID}-{uuid.uuid4().hex[:6]}"}
+    env = {
+        "AZORA_HOME": str(home),
+        "AZORA_REDIS_URL": redis_url,
+        "AZORA_CACHE_PREFIX": f"azt-{RUN_ID}-{uuid.uuid4().hex[:6]}",
+    }
     for source in SOURCES:
         env[f"AZORA_{source.upper()}_URL"] = pg_database(source)
     return env

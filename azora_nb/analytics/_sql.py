@@ -39,6 +39,7 @@ BATCH_ROWS = 2_000
 
 # -- dialect-portable elements ------------------------------------------------
 
+
 class _Trunc(FunctionElement[datetime]):
     inherit_cache = True
     type = TimestampTZ()
@@ -101,8 +102,8 @@ def _seconds_sqlite(element: seconds, compiler: Any, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
 
     def epoch(ts: str) -> str:
-        return (f"(CAST(strftime('%s', {ts}) AS INTEGER) "
-                f"+ CAST(substr({ts}, 20) AS REAL))")
+        return f"(CAST(strftime('%s', {ts}) AS INTEGER) + CAST(substr({ts}, 20) AS REAL))"
+
     return f"({epoch(end)} - {epoch(start)})"
 
 
@@ -126,8 +127,10 @@ class percentile(FunctionElement[float]):
 @compiles(percentile, "postgresql")
 def _percentile_pg(element: percentile, compiler: Any, **kw: Any) -> str:
     expr, q = element.clauses
-    return (f"percentile_cont({compiler.process(q, **kw)}) WITHIN GROUP "
-            f"(ORDER BY {compiler.process(expr, **kw)})")
+    return (
+        f"percentile_cont({compiler.process(q, **kw)}) WITHIN GROUP "
+        f"(ORDER BY {compiler.process(expr, **kw)})"
+    )
 
 
 @compiles(percentile, "sqlite")
@@ -152,11 +155,11 @@ def ratio(numerator: Any, denominator: Any) -> Any:
 
 def count_if(condition: Any) -> Any:
     """Rows for which ``condition`` holds (portable ``count(*) filter (where ...)``)."""
-    return sa.cast(sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0),
-                   sa.Integer())
+    return sa.cast(sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0), sa.Integer())
 
 
 # -- time ------------------------------------------------------------------------
+
 
 def as_timestamp(value: datetime | str | pd.Timestamp | None) -> datetime:
     """``as_of`` as an aware UTC datetime; ``None`` means now."""
@@ -189,8 +192,15 @@ def within(column: Any, start: datetime | None, end: datetime) -> Any:
 
 # -- running queries -----------------------------------------------------------
 
-def run(ws: Workspace, stmt: Any, source: str, *, cache: bool = True,
-        params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+
+def run(
+    ws: Workspace,
+    stmt: Any,
+    source: str,
+    *,
+    cache: bool = True,
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """``ws.sql`` with the analytics' cache choice."""
     return ws.sql(stmt, params, source=source, cache=cache)
 
@@ -218,8 +228,10 @@ def lookup(ws: Workspace, stmt_for: Any, keys: Sequence[Any], source: str) -> pd
     Used to look one side of a cross-source join up in the other database without
     shipping either table whole.
     """
-    frames = [run(ws, stmt_for(batch), source, cache=False)
-              for batch in batched(dict.fromkeys(k for k in keys if k is not None))]
+    frames = [
+        run(ws, stmt_for(batch), source, cache=False)
+        for batch in batched(dict.fromkeys(k for k in keys if k is not None))
+    ]
     frames = [f for f in frames if len(f.columns)]
     if not frames:
         return pd.DataFrame()
@@ -241,6 +253,19 @@ def findings_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 __all__ = [
-    "as_timestamp", "count_if", "day", "favg", "findings", "fsum", "lookup", "month",
-    "percentile", "ratio", "run", "seconds", "ts_param", "window", "within",
+    "as_timestamp",
+    "count_if",
+    "day",
+    "favg",
+    "findings",
+    "fsum",
+    "lookup",
+    "month",
+    "percentile",
+    "ratio",
+    "run",
+    "seconds",
+    "ts_param",
+    "window",
+    "within",
 ]

@@ -76,16 +76,22 @@ def linear_forecast(values: pd.Series, horizon: int, level: float = 0.95) -> pd.
     steps = np.arange(1, horizon + 1, dtype="float64")
     cum_spread = np.sqrt(s2 * (steps + np.einsum("ij,jk,ik->i", cum_x, xtx_inv, cum_x)))
     cum_point = np.cumsum(point)
-    return pd.DataFrame({
-        "step": pd.array(np.arange(1, horizon + 1), dtype="Int64"),
-        "forecast": point, "lower": point - t * spread, "upper": point + t * spread,
-        "cum_forecast": cum_point, "cum_lower": cum_point - t * cum_spread,
-        "cum_upper": cum_point + t * cum_spread,
-    })
+    return pd.DataFrame(
+        {
+            "step": pd.array(np.arange(1, horizon + 1), dtype="Int64"),
+            "forecast": point,
+            "lower": point - t * spread,
+            "upper": point + t * spread,
+            "cum_forecast": cum_point,
+            "cum_lower": cum_point - t * cum_spread,
+            "cum_upper": cum_point + t * cum_spread,
+        }
+    )
 
 
-def trend(times: pd.Series, values: pd.Series, at: Sequence[datetime] | pd.Series,
-          level: float = 0.95) -> pd.DataFrame:
+def trend(
+    times: pd.Series, values: pd.Series, at: Sequence[datetime] | pd.Series, level: float = 0.95
+) -> pd.DataFrame:
     """OLS trend of ``values`` over (possibly uneven) ``times``, predicted at ``at`` with a
     ``level`` Student-t prediction interval; also the slope per day.
 
@@ -105,13 +111,26 @@ def trend(times: pd.Series, values: pd.Series, at: Sequence[datetime] | pd.Serie
     design = np.column_stack([np.ones(len(x_new)), x_new])
     point = design @ coef
     spread = np.sqrt(s2 * (1.0 + np.einsum("ij,jk,ik->i", design, xtx_inv, design)))
-    return pd.DataFrame({"at": targets.astype("datetime64[ns, UTC]"), "forecast": point,
-                         "lower": point - t * spread, "upper": point + t * spread,
-                         "slope_per_day": float(coef[1])})
+    return pd.DataFrame(
+        {
+            "at": targets.astype("datetime64[ns, UTC]"),
+            "forecast": point,
+            "lower": point - t * spread,
+            "upper": point + t * spread,
+            "slope_per_day": float(coef[1]),
+        }
+    )
 
 
-def net_supply(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,
-               horizon: int = 3, level: float = 0.95, cache: bool = True) -> pd.DataFrame:
+def net_supply(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    months: int = 12,
+    horizon: int = 3,
+    level: float = 0.95,
+    cache: bool = True,
+) -> pd.DataFrame:
     """History and forecast of monthly net supply change and of supply, with a
     ``level`` prediction interval (see the module docstring for the method).
 
@@ -130,15 +149,30 @@ def net_supply(ws: Workspace, *, as_of: datetime | str | None = None, months: in
     last = history["month"].iloc[-1]
     months_ahead = pd.date_range(last, periods=horizon + 1, freq="MS")[1:]
     supply = float(history["supply_azr"].iloc[-1])
-    actual = pd.DataFrame({
-        "month": history["month"], "kind": "actual", "net_azr": history["net_azr"],
-        "net_lower": np.nan, "net_upper": np.nan, "supply_azr": history["supply_azr"],
-        "supply_lower": np.nan, "supply_upper": np.nan})
-    ahead = pd.DataFrame({
-        "month": months_ahead.astype("datetime64[ns, UTC]"), "kind": "forecast",
-        "net_azr": fit["forecast"], "net_lower": fit["lower"], "net_upper": fit["upper"],
-        "supply_azr": supply + fit["cum_forecast"], "supply_lower": supply + fit["cum_lower"],
-        "supply_upper": supply + fit["cum_upper"]})
+    actual = pd.DataFrame(
+        {
+            "month": history["month"],
+            "kind": "actual",
+            "net_azr": history["net_azr"],
+            "net_lower": np.nan,
+            "net_upper": np.nan,
+            "supply_azr": history["supply_azr"],
+            "supply_lower": np.nan,
+            "supply_upper": np.nan,
+        }
+    )
+    ahead = pd.DataFrame(
+        {
+            "month": months_ahead.astype("datetime64[ns, UTC]"),
+            "kind": "forecast",
+            "net_azr": fit["forecast"],
+            "net_lower": fit["lower"],
+            "net_upper": fit["upper"],
+            "supply_azr": supply + fit["cum_forecast"],
+            "supply_lower": supply + fit["cum_lower"],
+            "supply_upper": supply + fit["cum_upper"],
+        }
+    )
     frame = pd.concat([actual, ahead], ignore_index=True).astype({"kind": "str"})
     frame.attrs.update(method=METHOD, level=level)
     return frame

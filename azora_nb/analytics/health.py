@@ -73,24 +73,34 @@ def migrations(ws: Workspace) -> pd.DataFrame:
         migrate = None
     rows = []
     for source in ws.sources:
-        row: dict[str, Any] = {"source": source, "current": None, "head": None,
-                               "up_to_date": None, "note": None}
+        row: dict[str, Any] = {
+            "source": source,
+            "current": None,
+            "head": None,
+            "up_to_date": None,
+            "note": None,
+        }
         if migrate is None:
             row["note"] = NOT_AVAILABLE
         else:
             try:
                 current, heads = migrate.current(ws, source), tuple(migrate.heads(source))
-                row.update(current=current, head=", ".join(heads),
-                           up_to_date=current is not None and current in heads)
+                row.update(
+                    current=current,
+                    head=", ".join(heads),
+                    up_to_date=current is not None and current in heads,
+                )
             except Exception as exc:  # reported per source: a health page never raises
                 row["note"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         rows.append(row)
-    return pd.DataFrame(rows).astype({"source": "str", "current": "str", "head": "str",
-                                      "up_to_date": "boolean", "note": "str"})
+    return pd.DataFrame(rows).astype(
+        {"source": "str", "current": "str", "head": "str", "up_to_date": "boolean", "note": "str"}
+    )
 
 
-def freshness(ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
-              ) -> pd.DataFrame:
+def freshness(
+    ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
+) -> pd.DataFrame:
     """The newest row of each table and its age at ``as_of`` in hours.
 
     Only ``max(column)`` is asked of each table (an index lookup where one exists).
@@ -100,8 +110,13 @@ def freshness(ws: Workspace, *, as_of: datetime | str | None = None, cache: bool
     end = q.as_timestamp(as_of)
     rows = []
     for source, column in FRESHNESS_COLUMNS:
-        row: dict[str, Any] = {"source": source, "table": column.table.name,
-                               "column": column.name, "latest": pd.NaT, "note": None}
+        row: dict[str, Any] = {
+            "source": source,
+            "table": column.table.name,
+            "column": column.name,
+            "latest": pd.NaT,
+            "note": None,
+        }
         if source in ws.sources:
             try:
                 stmt = sa.select(sa.func.max(column).label("latest"))
@@ -115,48 +130,66 @@ def freshness(ws: Workspace, *, as_of: datetime | str | None = None, cache: bool
     return frame.astype({"source": "str", "table": "str", "column": "str", "note": "str"})
 
 
-def breaches(ws: Workspace, *, as_of: datetime | str | None = None, days: float = 7,
-             cache: bool = True) -> pd.DataFrame:
+def breaches(
+    ws: Workspace, *, as_of: datetime | str | None = None, days: float = 7, cache: bool = True
+) -> pd.DataFrame:
     """``system_health`` checks per component by status over the window, worst first.
 
     >>> health.breaches(ws, as_of="2026-10-31", days=7)  # doctest: +SKIP
     """
     start, end = q.window(q.as_timestamp(as_of), days)
     h = core.system_health.c
-    stmt = (sa.select(h.component, sa.func.count().label("checks"),
-                      *(q.count_if(h.status == s).label(s)
-                        for s in ("healthy", "warning", "critical", "offline")),
-                      q.ratio(q.count_if(h.status != "healthy"), sa.func.count())
-                      .label("breach_rate"),
-                      sa.func.max(h.timestamp).label("last_check"))
-            .where(q.within(h.timestamp, start, end))
-            .group_by(h.component))
+    stmt = (
+        sa.select(
+            h.component,
+            sa.func.count().label("checks"),
+            *(
+                q.count_if(h.status == s).label(s)
+                for s in ("healthy", "warning", "critical", "offline")
+            ),
+            q.ratio(q.count_if(h.status != "healthy"), sa.func.count()).label("breach_rate"),
+            sa.func.max(h.timestamp).label("last_check"),
+        )
+        .where(q.within(h.timestamp, start, end))
+        .group_by(h.component)
+    )
     frame = q.run(ws, stmt, "core", cache=cache)
-    return frame.sort_values(["breach_rate", "component"], ascending=[False, True]) \
-        .reset_index(drop=True)
+    return frame.sort_values(["breach_rate", "component"], ascending=[False, True]).reset_index(
+        drop=True
+    )
 
 
-def stuck_critical(ws: Workspace, *, as_of: datetime | str | None = None,
-                   hours: float = STUCK_HOURS, cache: bool = True) -> pd.DataFrame:
+def stuck_critical(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    hours: float = STUCK_HOURS,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Components critical in every check of the last ``hours`` (findings frame).
 
     >>> health.stuck_critical(ws, as_of="2026-10-31")  # doctest: +SKIP
     """
     start, end = q.window(q.as_timestamp(as_of), hours / 24.0)
     h = core.system_health.c
-    stmt = (sa.select(h.component, sa.func.count().label("checks"))
-            .where(q.within(h.timestamp, start, end))
-            .group_by(h.component)
-            .having(q.count_if(h.status == "critical") == sa.func.count())
-            .order_by(h.component))
+    stmt = (
+        sa.select(h.component, sa.func.count().label("checks"))
+        .where(q.within(h.timestamp, start, end))
+        .group_by(h.component)
+        .having(q.count_if(h.status == "critical") == sa.func.count())
+        .order_by(h.component)
+    )
     found = q.run(ws, stmt, "core", cache=cache)
-    return q.findings("component_stuck_critical", ({"component": c} for c in found["component"]),
-                      (f"critical in all {n} checks of the last {hours:g} h"
-                       for n in found["checks"]))
+    return q.findings(
+        "component_stuck_critical",
+        ({"component": c} for c in found["component"]),
+        (f"critical in all {n} checks of the last {hours:g} h" for n in found["checks"]),
+    )
 
 
-def open_alerts(ws: Workspace, *, as_of: datetime | str | None = None, days: float = 30,
-                cache: bool = True) -> pd.DataFrame:
+def open_alerts(
+    ws: Workspace, *, as_of: datetime | str | None = None, days: float = 30, cache: bool = True
+) -> pd.DataFrame:
     """Per severity: alerts open at ``as_of`` and the oldest one's age; of the alerts
     raised in the window and resolved, the median and p95 time to resolve (hours).
 
@@ -168,26 +201,38 @@ def open_alerts(ws: Workspace, *, as_of: datetime | str | None = None, days: flo
     unresolved = sa.not_(sa.func.coalesce(a.resolved, sa.false()))
     is_open = sa.or_(unresolved, a.resolved_at >= q.ts_param(None, clock))
     age = q.seconds(a.created_at, q.ts_param(None, clock)) / 3600.0
-    to_resolve = sa.case((sa.and_(sa.not_(is_open), q.within(a.created_at, start, end)),
-                          q.seconds(a.created_at, a.resolved_at) / 3600.0))
-    stmt = (sa.select(a.severity,
-                      q.count_if(is_open).label("open"),
-                      sa.cast(sa.func.max(sa.case((is_open, age))), sa.Float)
-                      .label("oldest_open_hours"),
-                      q.count_if(to_resolve.is_not(None)).label("resolved_in_window"),
-                      q.percentile(to_resolve, 0.5).label("median_hours_to_resolve"),
-                      q.percentile(to_resolve, 0.95).label("p95_hours_to_resolve"))
-            .where(a.created_at < q.ts_param(None, clock))
-            .group_by(a.severity))
+    to_resolve = sa.case(
+        (
+            sa.and_(sa.not_(is_open), q.within(a.created_at, start, end)),
+            q.seconds(a.created_at, a.resolved_at) / 3600.0,
+        )
+    )
+    stmt = (
+        sa.select(
+            a.severity,
+            q.count_if(is_open).label("open"),
+            sa.cast(sa.func.max(sa.case((is_open, age))), sa.Float).label("oldest_open_hours"),
+            q.count_if(to_resolve.is_not(None)).label("resolved_in_window"),
+            q.percentile(to_resolve, 0.5).label("median_hours_to_resolve"),
+            q.percentile(to_resolve, 0.95).label("p95_hours_to_resolve"),
+        )
+        .where(a.created_at < q.ts_param(None, clock))
+        .group_by(a.severity)
+    )
     frame = q.run(ws, stmt, "core", cache=cache)
     order = {s: i for i, s in enumerate(core.SEVERITIES[::-1])}
     frame = frame.assign(_o=frame["severity"].map(lambda s: order.get(s, len(order))))
     return frame.sort_values("_o").drop(columns="_o").reset_index(drop=True)
 
 
-def alert_storms(ws: Workspace, *, as_of: datetime | str | None = None,
-                 threshold: int = STORM_ALERTS, minutes: float = STORM_MINUTES,
-                 cache: bool = True) -> pd.DataFrame:
+def alert_storms(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    threshold: int = STORM_ALERTS,
+    minutes: float = STORM_MINUTES,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Bursts of at least ``threshold`` alerts for one component within ``minutes``
     (findings frame; keys: component and the sorted ids of the storm's alerts).
 
@@ -198,26 +243,46 @@ def alert_storms(ws: Workspace, *, as_of: datetime | str | None = None,
     """
     clock = q.as_timestamp(as_of)
     a = core.alerts.c
-    later = sa.func.lead(a.created_at, threshold - 1).over(partition_by=a.component,
-                                                            order_by=(a.created_at, a.id))
-    ranked = (sa.select(a.component, a.created_at, later.label("later"))
-              .where(a.component.is_not(None), a.created_at < q.ts_param(None, clock))
-              .subquery("ranked"))
+    later = sa.func.lead(a.created_at, threshold - 1).over(
+        partition_by=a.component, order_by=(a.created_at, a.id)
+    )
+    ranked = (
+        sa.select(a.component, a.created_at, later.label("later"))
+        .where(a.component.is_not(None), a.created_at < q.ts_param(None, clock))
+        .subquery("ranked")
+    )
     span = q.seconds(ranked.c.created_at, ranked.c.later)
-    anchors = q.run(ws, sa.select(ranked.c.component, ranked.c.created_at,
-                                  sa.type_coerce(ranked.c.later, TimestampTZ()).label("later"))
-                    .where(ranked.c.later.is_not(None), span <= minutes * 60.0)
-                    .order_by(ranked.c.component, ranked.c.created_at), "core", cache=cache)
+    anchors = q.run(
+        ws,
+        sa.select(
+            ranked.c.component,
+            ranked.c.created_at,
+            sa.type_coerce(ranked.c.later, TimestampTZ()).label("later"),
+        )
+        .where(ranked.c.later.is_not(None), span <= minutes * 60.0)
+        .order_by(ranked.c.component, ranked.c.created_at),
+        "core",
+        cache=cache,
+    )
     rows = []
     for component, start, stop in _merge_windows(anchors):
-        stmt = (sa.select(a.id).where(a.component == component,
-                                      a.created_at >= q.ts_param(None, start),
-                                      a.created_at <= q.ts_param(None, stop))
-                .order_by(a.id))
+        stmt = (
+            sa.select(a.id)
+            .where(
+                a.component == component,
+                a.created_at >= q.ts_param(None, start),
+                a.created_at <= q.ts_param(None, stop),
+            )
+            .order_by(a.id)
+        )
         ids = sorted(q.run(ws, stmt, "core", cache=cache)["id"].tolist())
-        rows.append({"kind": "alert_storm", "keys": {"component": component, "alert_ids": ids},
-                     "detail": f"{len(ids)} alerts from {start:%Y-%m-%d %H:%M:%S} "
-                               f"to {stop:%H:%M:%S}"})
+        rows.append(
+            {
+                "kind": "alert_storm",
+                "keys": {"component": component, "alert_ids": ids},
+                "detail": f"{len(ids)} alerts from {start:%Y-%m-%d %H:%M:%S} to {stop:%H:%M:%S}",
+            }
+        )
     return q.findings_frame(rows)
 
 
@@ -234,8 +299,9 @@ def _merge_windows(anchors: pd.DataFrame) -> list[tuple[str, datetime, datetime]
     return windows
 
 
-def api_latency(ws: Workspace, *, as_of: datetime | str | None = None, days: float = 7,
-                cache: bool = True) -> pd.DataFrame:
+def api_latency(
+    ws: Workspace, *, as_of: datetime | str | None = None, days: float = 7, cache: bool = True
+) -> pd.DataFrame:
     """Per service and route: calls, error rate (status >= 500), client error rate
     (4xx), and p50/p95/p99 response time in ms.
 
@@ -243,23 +309,33 @@ def api_latency(ws: Workspace, *, as_of: datetime | str | None = None, days: flo
     """
     start, end = q.window(q.as_timestamp(as_of), days)
     c, r = gateway.api_calls.c, gateway.service_routes.c
-    stmt = (sa.select(r.serviceName.label("service"), r.route, r.id.label("route_id"),
-                      sa.func.count().label("calls"),
-                      q.ratio(q.count_if(c.statusCode >= 500), sa.func.count())
-                      .label("error_rate"),
-                      q.ratio(q.count_if(sa.and_(c.statusCode >= 400, c.statusCode < 500)),
-                              sa.func.count()).label("client_error_rate"),
-                      *(q.percentile(c.responseTime, p / 100).label(f"p{p}_ms")
-                        for p in (50, 95, 99)))
-            .join_from(gateway.api_calls, gateway.service_routes, r.id == c.routeId)
-            .where(q.within(c.timestamp, start, end))
-            .group_by(r.serviceName, r.route, r.id)
-            .order_by(r.serviceName, r.route, r.id))
+    stmt = (
+        sa.select(
+            r.serviceName.label("service"),
+            r.route,
+            r.id.label("route_id"),
+            sa.func.count().label("calls"),
+            q.ratio(q.count_if(c.statusCode >= 500), sa.func.count()).label("error_rate"),
+            q.ratio(
+                q.count_if(sa.and_(c.statusCode >= 400, c.statusCode < 500)), sa.func.count()
+            ).label("client_error_rate"),
+            *(q.percentile(c.responseTime, p / 100).label(f"p{p}_ms") for p in (50, 95, 99)),
+        )
+        .join_from(gateway.api_calls, gateway.service_routes, r.id == c.routeId)
+        .where(q.within(c.timestamp, start, end))
+        .group_by(r.serviceName, r.route, r.id)
+        .order_by(r.serviceName, r.route, r.id)
+    )
     return q.run(ws, stmt, "gateway", cache=cache)
 
 
-def route_degradation(ws: Workspace, *, as_of: datetime | str | None = None,
-                      factor: float = P99_FACTOR, cache: bool = True) -> pd.DataFrame:
+def route_degradation(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    factor: float = P99_FACTOR,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Routes whose recent p99 latency is more than ``factor`` times their baseline p99
     (findings frame; see the module docstring).
 
@@ -272,18 +348,26 @@ def route_degradation(ws: Workspace, *, as_of: datetime | str | None = None,
     recent_window = c.timestamp >= q.ts_param(None, split)
     recent = q.percentile(sa.case((recent_window, c.responseTime)), 0.99)
     baseline = q.percentile(sa.case((sa.not_(recent_window), c.responseTime)), 0.99)
-    stmt = (sa.select(c.routeId.label("route_id"), recent.label("recent_p99_ms"),
-                      baseline.label("baseline_p99_ms"))
-            .where(c.routeId.is_not(None), q.within(c.timestamp, first, clock))
-            .group_by(c.routeId)
-            .having(recent > factor * baseline)
-            .order_by(c.routeId))
+    stmt = (
+        sa.select(
+            c.routeId.label("route_id"),
+            recent.label("recent_p99_ms"),
+            baseline.label("baseline_p99_ms"),
+        )
+        .where(c.routeId.is_not(None), q.within(c.timestamp, first, clock))
+        .group_by(c.routeId)
+        .having(recent > factor * baseline)
+        .order_by(c.routeId)
+    )
     found = q.run(ws, stmt, "gateway", cache=cache)
-    return q.findings("route_p99_degradation", ({"route_id": r} for r in found["route_id"]),
-                      (f"p99 {n:.0f} ms in the last {P99_RECENT_DAYS:g} days, "
-                       f"{b:.0f} ms before"
-                       for n, b in zip(found["recent_p99_ms"], found["baseline_p99_ms"],
-                                       strict=True)))
+    return q.findings(
+        "route_p99_degradation",
+        ({"route_id": r} for r in found["route_id"]),
+        (
+            f"p99 {n:.0f} ms in the last {P99_RECENT_DAYS:g} days, {b:.0f} ms before"
+            for n, b in zip(found["recent_p99_ms"], found["baseline_p99_ms"], strict=True)
+        ),
+    )
 
 
 def circuit_breakers(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
@@ -293,9 +377,9 @@ def circuit_breakers(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
     """
     b = gateway.circuit_breakers.c
     opened = sa.case((b.state == "open", 0), (b.state == "half_open", 1), else_=2)
-    stmt = (sa.select(b.serviceName.label("service"), b.state, b.failureCount,
-                      b.lastFailure, b.timeout)
-            .order_by(opened, b.serviceName))
+    stmt = sa.select(
+        b.serviceName.label("service"), b.state, b.failureCount, b.lastFailure, b.timeout
+    ).order_by(opened, b.serviceName)
     return q.run(ws, stmt, "gateway", cache=cache)
 
 
@@ -310,8 +394,12 @@ def cache_stats(ws: Workspace) -> pd.DataFrame:
         frame: pd.DataFrame = cache_api.stats(ws).to_frame()
         return frame
     except (ImportError, AttributeError):
-        return pd.DataFrame({"source": pd.Series(["all"], dtype="str"),
-                             "note": pd.Series([NOT_AVAILABLE], dtype="str")})
+        return pd.DataFrame(
+            {
+                "source": pd.Series(["all"], dtype="str"),
+                "note": pd.Series([NOT_AVAILABLE], dtype="str"),
+            }
+        )
 
 
 def sync_lag(ws: Workspace, *, as_of: datetime | str | None = None) -> pd.DataFrame:
@@ -327,26 +415,52 @@ def sync_lag(ws: Workspace, *, as_of: datetime | str | None = None) -> pd.DataFr
     except (ImportError, AttributeError):
         rows = []
     if not rows:
-        return pd.DataFrame({"sync_name": pd.Series(["all"], dtype="str"),
-                             "note": pd.Series([NOT_AVAILABLE], dtype="str")})
-    frame = pd.DataFrame([{"sync_name": r["name"], "direction": r.get("direction"),
-                           "last_status": r.get("last_status"),
-                           "last_finished": r.get("last_finished"),
-                           "rows_written": r.get("rows_written"),
-                           "dead_letters": r.get("dead_letters"), "note": r.get("error")}
-                          for r in rows])
+        return pd.DataFrame(
+            {
+                "sync_name": pd.Series(["all"], dtype="str"),
+                "note": pd.Series([NOT_AVAILABLE], dtype="str"),
+            }
+        )
+    frame = pd.DataFrame(
+        [
+            {
+                "sync_name": r["name"],
+                "direction": r.get("direction"),
+                "last_status": r.get("last_status"),
+                "last_finished": r.get("last_finished"),
+                "rows_written": r.get("rows_written"),
+                "dead_letters": r.get("dead_letters"),
+                "note": r.get("error"),
+            }
+            for r in rows
+        ]
+    )
     frame["last_finished"] = pd.to_datetime(frame["last_finished"], utc=True)
     frame["lag_hours"] = (pd.Timestamp(clock) - frame["last_finished"]).dt.total_seconds() / 3600
-    return frame.astype({"sync_name": "str", "direction": "str", "last_status": "str",
-                         "rows_written": "Int64", "dead_letters": "Int64", "note": "str"})
+    return frame.astype(
+        {
+            "sync_name": "str",
+            "direction": "str",
+            "last_status": "str",
+            "rows_written": "Int64",
+            "dead_letters": "Int64",
+            "note": "str",
+        }
+    )
 
 
-def anomalies(ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
-              ) -> pd.DataFrame:
+def anomalies(
+    ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
+) -> pd.DataFrame:
     """The health findings (``kind``, ``keys``, ``detail``), keyed as in the demo manifest.
 
     >>> health.anomalies(ws, as_of="2026-10-31")  # doctest: +SKIP
     """
-    return pd.concat([alert_storms(ws, as_of=as_of, cache=cache),
-                      stuck_critical(ws, as_of=as_of, cache=cache),
-                      route_degradation(ws, as_of=as_of, cache=cache)], ignore_index=True)
+    return pd.concat(
+        [
+            alert_storms(ws, as_of=as_of, cache=cache),
+            stuck_critical(ws, as_of=as_of, cache=cache),
+            route_degradation(ws, as_of=as_of, cache=cache),
+        ],
+        ignore_index=True,
+    )

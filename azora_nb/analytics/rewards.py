@@ -36,18 +36,26 @@ PAYOUT_REASON = "knowledge_reward"
 
 _rewards = mint.knowledge_rewards
 _ledger = core.treasury_ledger
-KINDS = ("reward_paid_without_ledger", "ledger_payout_without_reward", "reward_amount_mismatch",
-         "reward_stuck_pending", "reward_processed_before_created", "reward_unverified_kyc",
-         "reward_near_duplicate", "balance_mismatch")
+KINDS = (
+    "reward_paid_without_ledger",
+    "ledger_payout_without_reward",
+    "reward_amount_mismatch",
+    "reward_stuck_pending",
+    "reward_processed_before_created",
+    "reward_unverified_kyc",
+    "reward_near_duplicate",
+    "balance_mismatch",
+)
 
 
 def _ledger_by_hash(ws: Workspace, hashes: list[str]) -> pd.DataFrame:
     t = _ledger.c
 
     def stmt(batch: list[str]) -> sa.Select[Any]:
-        return (sa.select(t.id.label("ledger_id"), t.tx_hash,
-                          sa.cast(t.amount_azr, sa.Float).label("amount_azr"))
-                .where(t.tx_hash.in_(batch)))
+        return sa.select(
+            t.id.label("ledger_id"), t.tx_hash, sa.cast(t.amount_azr, sa.Float).label("amount_azr")
+        ).where(t.tx_hash.in_(batch))
+
     return q.lookup(ws, stmt, hashes, "core")
 
 
@@ -56,6 +64,7 @@ def _reward_hashes(ws: Workspace, hashes: list[str]) -> set[str]:
 
     def stmt(batch: list[str]) -> sa.Select[Any]:
         return sa.select(r.transactionHash.label("tx_hash")).where(r.transactionHash.in_(batch))
+
     found = q.lookup(ws, stmt, hashes, "mint")
     return set(found["tx_hash"]) if len(found.columns) else set()
 
@@ -63,32 +72,53 @@ def _reward_hashes(ws: Workspace, hashes: list[str]) -> set[str]:
 def _match_paid(ws: Workspace, tolerance: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One pass over the PAID rewards: those without a ledger row, and amount mismatches."""
     r = _rewards.c
-    paid = (sa.select(r.id.label("reward_id"), r.transactionHash.label("tx_hash"),
-                      r.rewardAmount.label("amount"))
-            .where(r.status == "PAID").order_by(r.id))
+    paid = (
+        sa.select(
+            r.id.label("reward_id"),
+            r.transactionHash.label("tx_hash"),
+            r.rewardAmount.label("amount"),
+        )
+        .where(r.status == "PAID")
+        .order_by(r.id)
+    )
     missing: list[dict[str, Any]] = []
     mismatched: list[dict[str, Any]] = []
     for chunk in ws.sql_chunks(paid, source="mint", chunk_rows=q.BATCH_ROWS):
         hashes = [h for h in chunk["tx_hash"].tolist() if isinstance(h, str)]
         ledger = _ledger_by_hash(ws, hashes)
         if ledger.empty:
-            ledger = pd.DataFrame({"ledger_id": pd.Series(dtype="str"),
-                                   "tx_hash": pd.Series(dtype="str"),
-                                   "amount_azr": pd.Series(dtype="float64")})
+            ledger = pd.DataFrame(
+                {
+                    "ledger_id": pd.Series(dtype="str"),
+                    "tx_hash": pd.Series(dtype="str"),
+                    "amount_azr": pd.Series(dtype="float64"),
+                }
+            )
         joined = chunk.merge(ledger, on="tx_hash", how="left")
         columns = ("reward_id", "tx_hash", "amount", "ledger_id", "amount_azr")
         for reward_id, tx_hash, amount, ledger_id, amount_azr in zip(
-                *(joined[c].tolist() for c in columns), strict=True):
+            *(joined[c].tolist() for c in columns), strict=True
+        ):
             if pd.isna(ledger_id):
-                missing.append({"kind": "reward_paid_without_ledger",
-                                "keys": {"reward_id": reward_id},
-                                "detail": ("no transaction hash" if pd.isna(tx_hash)
-                                           else f"hash {tx_hash} not in the ledger")})
+                missing.append(
+                    {
+                        "kind": "reward_paid_without_ledger",
+                        "keys": {"reward_id": reward_id},
+                        "detail": (
+                            "no transaction hash"
+                            if pd.isna(tx_hash)
+                            else f"hash {tx_hash} not in the ledger"
+                        ),
+                    }
+                )
             elif abs(float(amount_azr) - float(amount)) > tolerance:
-                mismatched.append({"kind": "reward_amount_mismatch",
-                                   "keys": {"reward_id": reward_id, "ledger_id": ledger_id},
-                                   "detail": f"reward {amount:.2f} AZR, "
-                                             f"ledger {amount_azr:.8f} AZR"})
+                mismatched.append(
+                    {
+                        "kind": "reward_amount_mismatch",
+                        "keys": {"reward_id": reward_id, "ledger_id": ledger_id},
+                        "detail": f"reward {amount:.2f} AZR, ledger {amount_azr:.8f} AZR",
+                    }
+                )
     return q.findings_frame(missing), q.findings_frame(mismatched)
 
 
@@ -114,17 +144,26 @@ def ledger_without_reward(ws: Workspace) -> pd.DataFrame:
     >>> rewards.ledger_without_reward(ws)  # doctest: +SKIP
     """
     t = _ledger.c
-    payouts = (sa.select(t.id.label("ledger_id"), t.tx_hash)
-               .where(t.reason == PAYOUT_REASON).order_by(t.id))
+    payouts = (
+        sa.select(t.id.label("ledger_id"), t.tx_hash)
+        .where(t.reason == PAYOUT_REASON)
+        .order_by(t.id)
+    )
     rows: list[dict[str, Any]] = []
     for chunk in ws.sql_chunks(payouts, source="core", chunk_rows=q.BATCH_ROWS):
         known = _reward_hashes(ws, [h for h in chunk["tx_hash"].tolist() if isinstance(h, str)])
         for ledger_id, tx_hash in zip(chunk["ledger_id"], chunk["tx_hash"], strict=True):
             if pd.isna(tx_hash) or tx_hash not in known:
-                rows.append({"kind": "ledger_payout_without_reward",
-                             "keys": {"ledger_id": ledger_id,
-                                      "tx_hash": None if pd.isna(tx_hash) else tx_hash},
-                             "detail": "payout with no knowledge reward"})
+                rows.append(
+                    {
+                        "kind": "ledger_payout_without_reward",
+                        "keys": {
+                            "ledger_id": ledger_id,
+                            "tx_hash": None if pd.isna(tx_hash) else tx_hash,
+                        },
+                        "detail": "payout with no knowledge reward",
+                    }
+                )
     return q.findings_frame(rows)
 
 
@@ -137,8 +176,13 @@ def reconcile(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataF
     return pd.concat([missing, ledger_without_reward(ws), mismatched], ignore_index=True)
 
 
-def stuck_pending(ws: Workspace, *, as_of: datetime | str | None = None,
-                  days: float = STUCK_AFTER_DAYS, cache: bool = True) -> pd.DataFrame:
+def stuck_pending(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    days: float = STUCK_AFTER_DAYS,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Rewards still PENDING that were created more than ``days`` before ``as_of``.
 
     >>> rewards.stuck_pending(ws, as_of="2026-10-31")  # doctest: +SKIP
@@ -146,13 +190,17 @@ def stuck_pending(ws: Workspace, *, as_of: datetime | str | None = None,
     clock = q.as_timestamp(as_of)
     r = _rewards.c
     age = q.seconds(r.createdAt, q.ts_param(None, clock)) / 86400.0
-    stmt = (sa.select(r.id.label("reward_id"), sa.cast(age, sa.Float).label("age_days"))
-            .where(r.status == "PENDING",
-                   r.createdAt < q.ts_param(None, clock - timedelta(days=days)))
-            .order_by(r.id))
+    stmt = (
+        sa.select(r.id.label("reward_id"), sa.cast(age, sa.Float).label("age_days"))
+        .where(r.status == "PENDING", r.createdAt < q.ts_param(None, clock - timedelta(days=days)))
+        .order_by(r.id)
+    )
     found = q.run(ws, stmt, "mint", cache=cache)
-    return q.findings("reward_stuck_pending", ({"reward_id": i} for i in found["reward_id"]),
-                      (f"pending for {a:.1f} days" for a in found["age_days"]))
+    return q.findings(
+        "reward_stuck_pending",
+        ({"reward_id": i} for i in found["reward_id"]),
+        (f"pending for {a:.1f} days" for a in found["age_days"]),
+    )
 
 
 def processed_before_created(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
@@ -162,12 +210,17 @@ def processed_before_created(ws: Workspace, *, cache: bool = True) -> pd.DataFra
     """
     r = _rewards.c
     gap = q.seconds(r.processedAt, r.createdAt) / 3600.0
-    stmt = (sa.select(r.id.label("reward_id"), sa.cast(gap, sa.Float).label("hours"))
-            .where(r.processedAt < r.createdAt).order_by(r.id))
+    stmt = (
+        sa.select(r.id.label("reward_id"), sa.cast(gap, sa.Float).label("hours"))
+        .where(r.processedAt < r.createdAt)
+        .order_by(r.id)
+    )
     found = q.run(ws, stmt, "mint", cache=cache)
-    return q.findings("reward_processed_before_created",
-                      ({"reward_id": i} for i in found["reward_id"]),
-                      (f"processed {h:.1f} h before it was created" for h in found["hours"]))
+    return q.findings(
+        "reward_processed_before_created",
+        ({"reward_id": i} for i in found["reward_id"]),
+        (f"processed {h:.1f} h before it was created" for h in found["hours"]),
+    )
 
 
 def unverified_kyc(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
@@ -176,19 +229,26 @@ def unverified_kyc(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
     >>> rewards.unverified_kyc(ws)  # doctest: +SKIP
     """
     r, u = _rewards.c, mint.users.c
-    stmt = (sa.select(r.id.label("reward_id"), u.id.label("user_id"), u.kycStatus)
-            .join_from(_rewards, mint.users, u.id == r.userId)
-            .where(r.status == "PAID", u.kycStatus != "VERIFIED")
-            .order_by(r.id))
+    stmt = (
+        sa.select(r.id.label("reward_id"), u.id.label("user_id"), u.kycStatus)
+        .join_from(_rewards, mint.users, u.id == r.userId)
+        .where(r.status == "PAID", u.kycStatus != "VERIFIED")
+        .order_by(r.id)
+    )
     found = q.run(ws, stmt, "mint", cache=cache)
-    return q.findings("reward_unverified_kyc",
-                      ({"reward_id": i, "user_id": u} for i, u in
-                       zip(found["reward_id"], found["user_id"], strict=True)),
-                      (f"paid while KYC is {k}" for k in found["kycStatus"]))
+    return q.findings(
+        "reward_unverified_kyc",
+        (
+            {"reward_id": i, "user_id": u}
+            for i, u in zip(found["reward_id"], found["user_id"], strict=True)
+        ),
+        (f"paid while KYC is {k}" for k in found["kycStatus"]),
+    )
 
 
-def near_duplicates(ws: Workspace, *, hours: float = DUPLICATE_WINDOW_HOURS,
-                    cache: bool = True) -> pd.DataFrame:
+def near_duplicates(
+    ws: Workspace, *, hours: float = DUPLICATE_WINDOW_HOURS, cache: bool = True
+) -> pd.DataFrame:
     """Pairs of rewards to the same user for the same achievement, from different source
     transactions, created within ``hours`` of each other.
 
@@ -196,40 +256,56 @@ def near_duplicates(ws: Workspace, *, hours: float = DUPLICATE_WINDOW_HOURS,
     """
     a, b = _rewards.alias("a"), _rewards.alias("b")
     gap = q.seconds(a.c.createdAt, b.c.createdAt)
-    stmt = (sa.select(a.c.id.label("first_id"), b.c.id.label("second_id"),
-                      sa.cast(sa.func.abs(gap) / 3600.0, sa.Float).label("hours_apart"))
-            .join_from(a, b, sa.and_(a.c.userId == b.c.userId,
-                                     a.c.achievement == b.c.achievement,
-                                     a.c.id < b.c.id))
-            .where(a.c.sourceTrxId != b.c.sourceTrxId,
-                   sa.func.abs(gap) <= hours * 3600.0)
-            .order_by(a.c.id, b.c.id))
+    stmt = (
+        sa.select(
+            a.c.id.label("first_id"),
+            b.c.id.label("second_id"),
+            sa.cast(sa.func.abs(gap) / 3600.0, sa.Float).label("hours_apart"),
+        )
+        .join_from(
+            a,
+            b,
+            sa.and_(a.c.userId == b.c.userId, a.c.achievement == b.c.achievement, a.c.id < b.c.id),
+        )
+        .where(a.c.sourceTrxId != b.c.sourceTrxId, sa.func.abs(gap) <= hours * 3600.0)
+        .order_by(a.c.id, b.c.id)
+    )
     found = q.run(ws, stmt, "mint", cache=cache)
-    return q.findings("reward_near_duplicate",
-                      ({"reward_ids": sorted([x, y])} for x, y in
-                       zip(found["first_id"], found["second_id"], strict=True)),
-                      (f"{h:.1f} h apart" for h in found["hours_apart"]))
+    return q.findings(
+        "reward_near_duplicate",
+        (
+            {"reward_ids": sorted([x, y])}
+            for x, y in zip(found["first_id"], found["second_id"], strict=True)
+        ),
+        (f"{h:.1f} h apart" for h in found["hours_apart"]),
+    )
 
 
 def _paid_per_user() -> sa.Subquery:
     r = _rewards.c
-    return (sa.select(r.userId.label("user_id"), sa.func.sum(r.rewardAmount).label("paid"))
-            .where(r.status == "PAID", r.currencyCode == "AZR")
-            .group_by(r.userId).subquery("paid"))
+    return (
+        sa.select(r.userId.label("user_id"), sa.func.sum(r.rewardAmount).label("paid"))
+        .where(r.status == "PAID", r.currencyCode == "AZR")
+        .group_by(r.userId)
+        .subquery("paid")
+    )
 
 
 def _balances_against_paid() -> tuple[sa.Select[Any], Any, Any]:
     paid = _paid_per_user()
     b = mint.user_balances.c
     rewarded = sa.func.coalesce(paid.c.paid, 0.0)
-    stmt = (sa.select(b.userId.label("user_id"))
-            .join_from(mint.user_balances, paid, paid.c.user_id == b.userId, isouter=True)
-            .where(b.currencyCode == "AZR"))
+    stmt = (
+        sa.select(b.userId.label("user_id"))
+        .join_from(mint.user_balances, paid, paid.c.user_id == b.userId, isouter=True)
+        .where(b.currencyCode == "AZR")
+    )
     return stmt, b.amount, rewarded
 
 
-def balance_roll_forward(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE,
-                         cache: bool = True) -> pd.DataFrame:
+def balance_roll_forward(
+    ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE, cache: bool = True
+) -> pd.DataFrame:
     """One row: AZR balances held against the PAID AZR rewards that should explain them.
 
     >>> rewards.balance_roll_forward(ws)  # doctest: +SKIP
@@ -241,30 +317,46 @@ def balance_roll_forward(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE,
         q.fsum(balance).label("balance_azr"),
         q.fsum(rewarded).label("paid_rewards_azr"),
         q.fsum(balance - rewarded).label("difference_azr"),
-        q.count_if(diff > tolerance).label("mismatched_accounts"))
+        q.count_if(diff > tolerance).label("mismatched_accounts"),
+    )
     return q.run(ws, stmt, "mint", cache=cache)
 
 
-def balance_mismatches(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE,
-                       cache: bool = True) -> pd.DataFrame:
+def balance_mismatches(
+    ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE, cache: bool = True
+) -> pd.DataFrame:
     """Users whose AZR balance differs from the sum of their PAID AZR rewards.
 
     >>> rewards.balance_mismatches(ws)  # doctest: +SKIP
     """
     base, balance, rewarded = _balances_against_paid()
-    stmt = (base.add_columns(sa.cast(balance, sa.Float).label("balance"),
-                             sa.cast(rewarded, sa.Float).label("paid"))
-            .where(sa.func.abs(balance - rewarded) > tolerance)
-            .order_by(mint.user_balances.c.userId))
+    stmt = (
+        base.add_columns(
+            sa.cast(balance, sa.Float).label("balance"), sa.cast(rewarded, sa.Float).label("paid")
+        )
+        .where(sa.func.abs(balance - rewarded) > tolerance)
+        .order_by(mint.user_balances.c.userId)
+    )
     found = q.run(ws, stmt, "mint", cache=cache)
-    return q.findings("balance_mismatch", ({"user_id": u} for u in found["user_id"]),
-                      (f"balance {b:.2f} AZR, paid rewards {p:.2f} AZR"
-                       for b, p in zip(found["balance"], found["paid"], strict=True)))
+    return q.findings(
+        "balance_mismatch",
+        ({"user_id": u} for u in found["user_id"]),
+        (
+            f"balance {b:.2f} AZR, paid rewards {p:.2f} AZR"
+            for b, p in zip(found["balance"], found["paid"], strict=True)
+        ),
+    )
 
 
-def audit(ws: Workspace, *, as_of: datetime | str | None = None,
-          tolerance: float = AMOUNT_TOLERANCE, stuck_after_days: float = STUCK_AFTER_DAYS,
-          duplicate_hours: float = DUPLICATE_WINDOW_HOURS, cache: bool = True) -> pd.DataFrame:
+def audit(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    tolerance: float = AMOUNT_TOLERANCE,
+    stuck_after_days: float = STUCK_AFTER_DAYS,
+    duplicate_hours: float = DUPLICATE_WINDOW_HOURS,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Every reward check; one findings frame sorted by kind and keys. The defaults are
     the contract's thresholds (``docs/contracts.md``).
 
@@ -282,5 +374,8 @@ def audit(ws: Workspace, *, as_of: datetime | str | None = None,
     frame = pd.concat(parts, ignore_index=True)
     order = frame["kind"].map(KINDS.index).astype("int64")
     frame = frame.assign(_order=order, _keys=frame["keys"].map(repr))
-    return (frame.sort_values(["_order", "_keys"]).drop(columns=["_order", "_keys"])
-            .reset_index(drop=True))
+    return (
+        frame.sort_values(["_order", "_keys"])
+        .drop(columns=["_order", "_keys"])
+        .reset_index(drop=True)
+    )

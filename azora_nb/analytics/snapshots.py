@@ -36,55 +36,99 @@ def _scalar(ws: Workspace, stmt: Any, source: str) -> float:
 
 def _supply(ws: Workspace, as_of: datetime) -> float:
     t = core.treasury_ledger.c
-    signed = sa.case((t.transaction_type == "mint", t.amount_azr),
-                     (t.transaction_type == "burn", -t.amount_azr), else_=0)
-    return _scalar(ws, sa.select(q.fsum(signed)).where(
-        t.blockchain_status == "confirmed", t.created_at < q.ts_param(None, as_of)), "core")
+    signed = sa.case(
+        (t.transaction_type == "mint", t.amount_azr),
+        (t.transaction_type == "burn", -t.amount_azr),
+        else_=0,
+    )
+    return _scalar(
+        ws,
+        sa.select(q.fsum(signed)).where(
+            t.blockchain_status == "confirmed", t.created_at < q.ts_param(None, as_of)
+        ),
+        "core",
+    )
 
 
 def _minted_30d(ws: Workspace, as_of: datetime) -> float:
     t = core.treasury_ledger.c
-    return _scalar(ws, sa.select(q.fsum(t.amount_azr)).where(
-        t.transaction_type == "mint", t.blockchain_status == "confirmed",
-        q.within(t.created_at, as_of - timedelta(days=30), as_of)), "core")
+    return _scalar(
+        ws,
+        sa.select(q.fsum(t.amount_azr)).where(
+            t.transaction_type == "mint",
+            t.blockchain_status == "confirmed",
+            q.within(t.created_at, as_of - timedelta(days=30), as_of),
+        ),
+        "core",
+    )
 
 
 def _rewards_paid_30d(ws: Workspace, as_of: datetime) -> float:
     r = mint.knowledge_rewards.c
-    return _scalar(ws, sa.select(q.fsum(r.rewardAmount)).where(
-        r.status == "PAID", q.within(r.createdAt, as_of - timedelta(days=30), as_of)), "mint")
+    return _scalar(
+        ws,
+        sa.select(q.fsum(r.rewardAmount)).where(
+            r.status == "PAID", q.within(r.createdAt, as_of - timedelta(days=30), as_of)
+        ),
+        "mint",
+    )
 
 
 def _rewards_pending(ws: Workspace, as_of: datetime) -> float:
     r = mint.knowledge_rewards.c
-    return _scalar(ws, sa.select(sa.func.count()).where(
-        r.status == "PENDING", r.createdAt < q.ts_param(None, as_of)), "mint")
+    return _scalar(
+        ws,
+        sa.select(sa.func.count()).where(
+            r.status == "PENDING", r.createdAt < q.ts_param(None, as_of)
+        ),
+        "mint",
+    )
 
 
 def _hashrate_7d(ws: Workspace, as_of: datetime) -> float:
     s = core.mining_sessions.c
-    return _scalar(ws, sa.select(q.favg(s.total_hashrate_mhs)).where(
-        q.within(s.start_time, as_of - timedelta(days=7), as_of)), "core")
+    return _scalar(
+        ws,
+        sa.select(q.favg(s.total_hashrate_mhs)).where(
+            q.within(s.start_time, as_of - timedelta(days=7), as_of)
+        ),
+        "core",
+    )
 
 
 def _earnings_30d(ws: Workspace, as_of: datetime) -> float:
     s = core.mining_sessions.c
-    return _scalar(ws, sa.select(q.fsum(s.total_earnings_usd)).where(
-        q.within(s.start_time, as_of - timedelta(days=30), as_of)), "core")
+    return _scalar(
+        ws,
+        sa.select(q.fsum(s.total_earnings_usd)).where(
+            q.within(s.start_time, as_of - timedelta(days=30), as_of)
+        ),
+        "core",
+    )
 
 
 def _api_error_rate_7d(ws: Workspace, as_of: datetime) -> float:
     c = gateway.api_calls.c
-    return _scalar(ws, sa.select(q.ratio(q.count_if(c.statusCode >= 500), sa.func.count()))
-                   .where(q.within(c.timestamp, as_of - timedelta(days=7), as_of)), "gateway")
+    return _scalar(
+        ws,
+        sa.select(q.ratio(q.count_if(c.statusCode >= 500), sa.func.count())).where(
+            q.within(c.timestamp, as_of - timedelta(days=7), as_of)
+        ),
+        "gateway",
+    )
 
 
 def _open_alerts(ws: Workspace, as_of: datetime) -> float:
     a = core.alerts.c
     unresolved = sa.not_(sa.func.coalesce(a.resolved, sa.false()))
-    return _scalar(ws, sa.select(sa.func.count()).where(
-        a.created_at < q.ts_param(None, as_of),
-        sa.or_(unresolved, a.resolved_at >= q.ts_param(None, as_of))), "core")
+    return _scalar(
+        ws,
+        sa.select(sa.func.count()).where(
+            a.created_at < q.ts_param(None, as_of),
+            sa.or_(unresolved, a.resolved_at >= q.ts_param(None, as_of)),
+        ),
+        "core",
+    )
 
 
 HEADLINES: dict[str, Callable[[Workspace, datetime], float]] = {
@@ -108,20 +152,30 @@ def _names(metrics: Sequence[str] | None) -> list[str]:
     return names
 
 
-def headline_metrics(ws: Workspace, *, as_of: datetime | str | None = None,
-                     metrics: Sequence[str] | None = None) -> pd.DataFrame:
+def headline_metrics(
+    ws: Workspace, *, as_of: datetime | str | None = None, metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The headline metrics at ``as_of``: one row per metric (``metric``, ``value``).
 
     >>> snapshots.headline_metrics(ws, as_of="2026-10-31")  # doctest: +SKIP
     """
     clock = q.as_timestamp(as_of)
     names = _names(metrics)
-    return pd.DataFrame({"metric": pd.Series(names, dtype="str"),
-                         "value": [HEADLINES[name](ws, clock) for name in names]})
+    return pd.DataFrame(
+        {
+            "metric": pd.Series(names, dtype="str"),
+            "value": [HEADLINES[name](ws, clock) for name in names],
+        }
+    )
 
 
-def take(ws: Workspace, *, as_of: datetime | str | None = None,
-         metrics: Sequence[str] | None = None, keep: int | None = None) -> pd.DataFrame:
+def take(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    metrics: Sequence[str] | None = None,
+    keep: int | None = None,
+) -> pd.DataFrame:
     """Compute the headline metrics at ``as_of`` and store them, replacing any snapshot
     already stored for that ``as_of``; with ``keep``, then prune to the newest ``keep``
     snapshots per metric. Returns the metrics stored.
@@ -131,12 +185,16 @@ def take(ws: Workspace, *, as_of: datetime | str | None = None,
     clock = q.as_timestamp(as_of)
     values = headline_metrics(ws, as_of=clock, metrics=metrics)
     names = values["metric"].tolist()
-    rows = [{"as_of": clock, "metric": m, "dims": None,
-             "value": None if pd.isna(v) else float(v)}
-            for m, v in zip(names, values["value"], strict=True)]
+    rows = [
+        {"as_of": clock, "metric": m, "dims": None, "value": None if pd.isna(v) else float(v)}
+        for m, v in zip(names, values["value"], strict=True)
+    ]
     with ws.engine(SOURCE).begin() as conn:
-        conn.execute(sa.delete(_snap).where(_snap.c.as_of == q.ts_param(None, clock),
-                                            _snap.c.metric.in_(names)))
+        conn.execute(
+            sa.delete(_snap).where(
+                _snap.c.as_of == q.ts_param(None, clock), _snap.c.metric.in_(names)
+            )
+        )
         conn.execute(sa.insert(_snap), rows)
     _invalidate(ws)
     if keep is not None:
@@ -144,9 +202,14 @@ def take(ws: Workspace, *, as_of: datetime | str | None = None,
     return values.assign(as_of=pd.Timestamp(clock).as_unit("ns"))
 
 
-def history(ws: Workspace, *, metrics: Sequence[str] | None = None,
-            since: datetime | str | None = None, until: datetime | str | None = None,
-            cache: bool = False) -> pd.DataFrame:
+def history(
+    ws: Workspace,
+    *,
+    metrics: Sequence[str] | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    cache: bool = False,
+) -> pd.DataFrame:
     """Stored snapshots, oldest first: ``as_of``, ``metric``, ``value``, ``taken_at``.
 
     >>> h = snapshots.history(ws, metrics=["treasury.supply_azr"])  # doctest: +SKIP
@@ -163,9 +226,16 @@ def history(ws: Workspace, *, metrics: Sequence[str] | None = None,
     return q.run(ws, stmt.order_by(s.as_of, s.metric, s.id), SOURCE, cache=cache)
 
 
-def trend(ws: Workspace, metric: str, *, as_of: datetime | str | None = None,
-          window_days: float = 90, ahead_days: float = 7, level: float = 0.95,
-          min_snapshots: int = 7) -> pd.DataFrame:
+def trend(
+    ws: Workspace,
+    metric: str,
+    *,
+    as_of: datetime | str | None = None,
+    window_days: float = 90,
+    ahead_days: float = 7,
+    level: float = 0.95,
+    min_snapshots: int = 7,
+) -> pd.DataFrame:
     """Forecast ``metric`` ``ahead_days`` after ``as_of`` from its snapshots of the last
     ``window_days``: an OLS trend over time with a ``level`` prediction interval (see
     :func:`azora_nb.analytics.forecast.trend`). Needs ``min_snapshots`` snapshots.
@@ -176,15 +246,16 @@ def trend(ws: Workspace, metric: str, *, as_of: datetime | str | None = None,
     past = history(ws, metrics=[metric], since=clock - timedelta(days=window_days), until=clock)
     past = past.dropna(subset=["value"])
     if len(past) < max(min_snapshots, 3):
-        raise ValueError(f"{metric} has {len(past)} snapshots in the {window_days:g} days "
-                         f"before {clock:%Y-%m-%d}; a trend needs at least {min_snapshots}")
+        raise ValueError(
+            f"{metric} has {len(past)} snapshots in the {window_days:g} days "
+            f"before {clock:%Y-%m-%d}; a trend needs at least {min_snapshots}"
+        )
     ahead = pd.Timestamp(clock + timedelta(days=ahead_days))
     frame = forecast.trend(past["as_of"], past["value"], [ahead], level)
     return frame.assign(metric=metric, snapshots=len(past))
 
 
-def prune(ws: Workspace, *, keep: int | None = None,
-          before: datetime | str | None = None) -> int:
+def prune(ws: Workspace, *, keep: int | None = None, before: datetime | str | None = None) -> int:
     """Apply retention: keep the newest ``keep`` snapshots of each metric and/or drop
     those whose ``as_of`` is before ``before``. Returns the rows deleted.
 
@@ -201,8 +272,9 @@ def prune(ws: Workspace, *, keep: int | None = None,
         if keep is not None:
             if keep < 0:
                 raise ValueError("keep must be 0 or more")
-            rank = sa.func.row_number().over(partition_by=s.metric,
-                                             order_by=(s.as_of.desc(), s.id.desc()))
+            rank = sa.func.row_number().over(
+                partition_by=s.metric, order_by=(s.as_of.desc(), s.id.desc())
+            )
             ranked = sa.select(s.id, rank.label("rank")).subquery("ranked")
             stale = sa.select(ranked.c.id).where(ranked.c.rank > keep)
             deleted += conn.execute(sa.delete(_snap).where(s.id.in_(stale))).rowcount or 0

@@ -34,8 +34,12 @@ ALLOCATION_TOLERANCE = 0.00005
 """Half a unit of NUMERIC(5,4): a sum that rounds to 1.0000 passes."""
 VALUATION_TOLERANCE = 0.000000005
 """Half a unit of NUMERIC(20,8)."""
-AGE_BUCKETS = ((3600.0, "< 1 h"), (86400.0, "1-24 h"), (7 * 86400.0, "1-7 d"),
-               (30 * 86400.0, "7-30 d"))
+AGE_BUCKETS = (
+    (3600.0, "< 1 h"),
+    (86400.0, "1-24 h"),
+    (7 * 86400.0, "1-7 d"),
+    (30 * 86400.0, "7-30 d"),
+)
 
 _ledger = core.treasury_ledger
 _legacy = _ledger.to_metadata(sa.MetaData(), name=LEGACY_TABLE)
@@ -57,8 +61,14 @@ def _status_filter(column: Any, statuses: Sequence[str] | None) -> Any:
     return sa.true() if statuses is None else column.in_(list(statuses))
 
 
-def flows(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,
-          statuses: Sequence[str] | None = ("confirmed",), cache: bool = True) -> pd.DataFrame:
+def flows(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    months: int = 12,
+    statuses: Sequence[str] | None = ("confirmed",),
+    cache: bool = True,
+) -> pd.DataFrame:
     """Ledger flows per month and transaction type, in AZR and USD.
 
     >>> treasury.flows(ws, as_of="2026-10-31", months=6)  # doctest: +SKIP
@@ -66,27 +76,43 @@ def flows(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 1
     end = q.as_timestamp(as_of)
     t = _ledger.c
     bucket = q.month(t.created_at).label("month")
-    stmt = (sa.select(bucket, t.transaction_type, sa.func.count().label("transactions"),
-                      q.fsum(t.amount_azr).label("amount_azr"),
-                      q.fsum(t.amount_usd).label("amount_usd"))
-            .where(q.within(t.created_at, month_start(end, months), end),
-                   _status_filter(t.blockchain_status, statuses))
-            .group_by(bucket, t.transaction_type).order_by(bucket, t.transaction_type))
+    stmt = (
+        sa.select(
+            bucket,
+            t.transaction_type,
+            sa.func.count().label("transactions"),
+            q.fsum(t.amount_azr).label("amount_azr"),
+            q.fsum(t.amount_usd).label("amount_usd"),
+        )
+        .where(
+            q.within(t.created_at, month_start(end, months), end),
+            _status_filter(t.blockchain_status, statuses),
+        )
+        .group_by(bucket, t.transaction_type)
+        .order_by(bucket, t.transaction_type)
+    )
     return q.run(ws, stmt, "core", cache=cache)
 
 
 def _minted_burned() -> tuple[Any, Any]:
     t = _ledger.c
-    minted = sa.func.coalesce(sa.func.sum(sa.case((t.transaction_type == "mint", t.amount_azr),
-                                                  else_=0)), 0)
-    burned = sa.func.coalesce(sa.func.sum(sa.case((t.transaction_type == "burn", t.amount_azr),
-                                                  else_=0)), 0)
+    minted = sa.func.coalesce(
+        sa.func.sum(sa.case((t.transaction_type == "mint", t.amount_azr), else_=0)), 0
+    )
+    burned = sa.func.coalesce(
+        sa.func.sum(sa.case((t.transaction_type == "burn", t.amount_azr), else_=0)), 0
+    )
     return minted, burned
 
 
-def net_supply(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,
-               statuses: Sequence[str] | None = ("confirmed",), cache: bool = True
-               ) -> pd.DataFrame:
+def net_supply(
+    ws: Workspace,
+    *,
+    as_of: datetime | str | None = None,
+    months: int = 12,
+    statuses: Sequence[str] | None = ("confirmed",),
+    cache: bool = True,
+) -> pd.DataFrame:
     """AZR minted, burned and net per month, and the supply at each month's end.
 
     Every month of the window has a row (0 when nothing happened); the supply
@@ -101,41 +127,62 @@ def net_supply(ws: Workspace, *, as_of: datetime | str | None = None, months: in
     minted, burned = _minted_burned()
     status = _status_filter(t.blockchain_status, statuses)
     bucket = q.month(t.created_at).label("month")
-    monthly = (sa.select(bucket, sa.cast(minted, sa.Float).label("minted_azr"),
-                         sa.cast(burned, sa.Float).label("burned_azr"))
-               .where(q.within(t.created_at, start, end), status)
-               .group_by(bucket).order_by(bucket))
-    opening = sa.select(sa.cast(minted - burned, sa.Float).label("opening")) \
-        .where(t.created_at < q.ts_param(None, start), status)
+    monthly = (
+        sa.select(
+            bucket,
+            sa.cast(minted, sa.Float).label("minted_azr"),
+            sa.cast(burned, sa.Float).label("burned_azr"),
+        )
+        .where(q.within(t.created_at, start, end), status)
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    opening = sa.select(sa.cast(minted - burned, sa.Float).label("opening")).where(
+        t.created_at < q.ts_param(None, start), status
+    )
     found = q.run(ws, monthly, "core", cache=cache)
     before = q.run(ws, opening, "core", cache=cache)["opening"].fillna(0.0)
-    calendar = pd.DataFrame({"month": pd.date_range(start, periods=months, freq="MS",
-                                                    tz="UTC").astype("datetime64[ns, UTC]")})
+    calendar = pd.DataFrame(
+        {
+            "month": pd.date_range(start, periods=months, freq="MS", tz="UTC").astype(
+                "datetime64[ns, UTC]"
+            )
+        }
+    )
     frame = calendar.merge(found, on="month", how="left").fillna(
-        {"minted_azr": 0.0, "burned_azr": 0.0})
+        {"minted_azr": 0.0, "burned_azr": 0.0}
+    )
     frame["net_azr"] = frame["minted_azr"] - frame["burned_azr"]
     frame["supply_azr"] = float(before.iloc[0]) + frame["net_azr"].cumsum()
     return frame
 
 
-def allocation_split(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,
-                     cache: bool = True) -> pd.DataFrame:
+def allocation_split(
+    ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12, cache: bool = True
+) -> pd.DataFrame:
     """How confirmed mints divide between treasury, founder, burn and circulation.
 
     >>> treasury.allocation_split(ws, as_of="2026-10-31")  # doctest: +SKIP
     """
     end = q.as_timestamp(as_of)
     t = _ledger.c
-    stmt = (sa.select(*(q.fsum(t.amount_azr * t[f"{name}_allocation"]).label(name)
-                        for name in ALLOCATIONS))
-            .where(q.within(t.created_at, month_start(end, months), end),
-                   t.transaction_type == "mint", t.blockchain_status == "confirmed"))
+    stmt = sa.select(
+        *(q.fsum(t.amount_azr * t[f"{name}_allocation"]).label(name) for name in ALLOCATIONS)
+    ).where(
+        q.within(t.created_at, month_start(end, months), end),
+        t.transaction_type == "mint",
+        t.blockchain_status == "confirmed",
+    )
     row = q.run(ws, stmt, "core", cache=cache).fillna(0.0).iloc[0]
     amounts = [float(row[name]) for name in ALLOCATIONS]
     total = sum(amounts)
-    return pd.DataFrame({"allocation": pd.Series(ALLOCATIONS, dtype="str"),
-                         "amount_azr": amounts,
-                         "share": [a / total if total else float("nan") for a in amounts]})
+    return pd.DataFrame(
+        {
+            "allocation": pd.Series(ALLOCATIONS, dtype="str"),
+            "amount_azr": amounts,
+            "share": [a / total if total else float("nan") for a in amounts],
+        }
+    )
 
 
 def ledger_tables(ws: Workspace) -> list[sa.Table]:
@@ -152,8 +199,7 @@ def ledger_tables(ws: Workspace) -> list[sa.Table]:
 
 def _checks(table: sa.Table) -> dict[str, Any]:
     t = table.c
-    total = sum((t[f"{name}_allocation"] for name in ALLOCATIONS[1:]),
-                t.treasury_allocation)
+    total = sum((t[f"{name}_allocation"] for name in ALLOCATIONS[1:]), t.treasury_allocation)
     return {
         "legacy_allocation_sum": sa.func.abs(total - 1.0) > ALLOCATION_TOLERANCE,
         "legacy_valuation": sa.func.abs(t.amount_azr - t.amount_usd) > VALUATION_TOLERANCE,
@@ -170,20 +216,30 @@ def compliance(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
     rows = []
     for table in ledger_tables(ws):
         checks = _checks(table)
-        stmt = sa.select(sa.func.count().label("rows"),
-                         *(q.count_if(cond).label(kind) for kind, cond in checks.items()))
+        stmt = sa.select(
+            sa.func.count().label("rows"),
+            *(q.count_if(cond).label(kind) for kind, cond in checks.items()),
+        )
         stmt = stmt.select_from(table)
         counts = q.run(ws, stmt, "core", cache=cache).iloc[0]
         for kind in checks:
-            rows.append({"table": table.name, "check": kind, "rows_checked": int(counts["rows"]),
-                         "violations": int(counts[kind])})
+            rows.append(
+                {
+                    "table": table.name,
+                    "check": kind,
+                    "rows_checked": int(counts["rows"]),
+                    "violations": int(counts[kind]),
+                }
+            )
     frame = pd.DataFrame(rows)
-    return frame.astype({"table": "str", "check": "str", "rows_checked": "Int64",
-                         "violations": "Int64"})
+    return frame.astype(
+        {"table": "str", "check": "str", "rows_checked": "Int64", "violations": "Int64"}
+    )
 
 
-def compliance_violations(ws: Workspace, *, limit: int | None = 10_000, cache: bool = True
-                          ) -> pd.DataFrame:
+def compliance_violations(
+    ws: Workspace, *, limit: int | None = 10_000, cache: bool = True
+) -> pd.DataFrame:
     """The offending ledger rows as findings (``kind``, ``keys``, ``detail``), at most
     ``limit`` per table and check.
 
@@ -192,27 +248,41 @@ def compliance_violations(ws: Workspace, *, limit: int | None = 10_000, cache: b
     parts = []
     for table in ledger_tables(ws):
         t = table.c
-        total = t.treasury_allocation + t.founder_allocation + t.burn_allocation \
+        total = (
+            t.treasury_allocation
+            + t.founder_allocation
+            + t.burn_allocation
             + t.circulation_allocation
+        )
         for kind, cond in _checks(table).items():
-            stmt = (sa.select(t.id.label("ledger_id"),
-                              sa.cast(total, sa.Float).label("allocation_sum"),
-                              sa.cast(t.amount_azr, sa.Float).label("amount_azr"),
-                              sa.cast(t.amount_usd, sa.Float).label("amount_usd"))
-                    .where(cond).order_by(t.id).limit(limit))
+            stmt = (
+                sa.select(
+                    t.id.label("ledger_id"),
+                    sa.cast(total, sa.Float).label("allocation_sum"),
+                    sa.cast(t.amount_azr, sa.Float).label("amount_azr"),
+                    sa.cast(t.amount_usd, sa.Float).label("amount_usd"),
+                )
+                .where(cond)
+                .order_by(t.id)
+                .limit(limit)
+            )
             found = q.run(ws, stmt, "core", cache=cache)
             if kind == "legacy_allocation_sum":
-                details = (f"{table.name}: allocations sum to {s:.4f}"
-                           for s in found["allocation_sum"])
+                details = (
+                    f"{table.name}: allocations sum to {s:.4f}" for s in found["allocation_sum"]
+                )
             else:
-                details = (f"{table.name}: {a:.8f} AZR vs {u:.8f} USD"
-                           for a, u in zip(found["amount_azr"], found["amount_usd"], strict=True))
+                details = (
+                    f"{table.name}: {a:.8f} AZR vs {u:.8f} USD"
+                    for a, u in zip(found["amount_azr"], found["amount_usd"], strict=True)
+                )
             parts.append(q.findings(kind, ({"ledger_id": i} for i in found["ledger_id"]), details))
     return pd.concat(parts, ignore_index=True)
 
 
-def confirmation_ageing(ws: Workspace, *, as_of: datetime | str | None = None,
-                        cache: bool = True) -> pd.DataFrame:
+def confirmation_ageing(
+    ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
+) -> pd.DataFrame:
     """Pending and failed ledger rows by age (time since ``created_at`` at ``as_of``).
 
     >>> treasury.confirmation_ageing(ws, as_of="2026-10-31")  # doctest: +SKIP
@@ -220,23 +290,29 @@ def confirmation_ageing(ws: Workspace, *, as_of: datetime | str | None = None,
     end = q.as_timestamp(as_of)
     t = _ledger.c
     age = q.seconds(t.created_at, q.ts_param(None, end))
-    bucket = sa.case(*((age < limit, label) for limit, label in AGE_BUCKETS),
-                     else_="> 30 d").label("age")
-    stmt = (sa.select(t.blockchain_status, bucket, sa.func.count().label("transactions"),
-                      q.fsum(t.amount_azr).label("amount_azr"),
-                      sa.cast(sa.func.max(age) / 86400.0, sa.Float).label("oldest_days"))
-            .where(t.blockchain_status.in_(["pending", "failed"]),
-                   t.created_at < q.ts_param(None, end))
-            .group_by(t.blockchain_status, bucket))
+    bucket = sa.case(*((age < limit, label) for limit, label in AGE_BUCKETS), else_="> 30 d").label(
+        "age"
+    )
+    stmt = (
+        sa.select(
+            t.blockchain_status,
+            bucket,
+            sa.func.count().label("transactions"),
+            q.fsum(t.amount_azr).label("amount_azr"),
+            sa.cast(sa.func.max(age) / 86400.0, sa.Float).label("oldest_days"),
+        )
+        .where(t.blockchain_status.in_(["pending", "failed"]), t.created_at < q.ts_param(None, end))
+        .group_by(t.blockchain_status, bucket)
+    )
     frame = q.run(ws, stmt, "core", cache=cache)
     order = {label: i for i, (_, label) in enumerate(AGE_BUCKETS)}
     frame = frame.assign(_o=frame["age"].map(lambda a: order.get(a, len(order))))
-    return frame.sort_values(["blockchain_status", "_o"]).drop(columns="_o") \
-        .reset_index(drop=True)
+    return frame.sort_values(["blockchain_status", "_o"]).drop(columns="_o").reset_index(drop=True)
 
 
-def gas_spend(ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12,
-              cache: bool = True) -> pd.DataFrame:
+def gas_spend(
+    ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12, cache: bool = True
+) -> pd.DataFrame:
     """Gas used and its cost in ETH (gas_used × gas_price_wei / 1e18) per month.
 
     >>> treasury.gas_spend(ws, as_of="2026-10-31")  # doctest: +SKIP
@@ -244,18 +320,26 @@ def gas_spend(ws: Workspace, *, as_of: datetime | str | None = None, months: int
     end = q.as_timestamp(as_of)
     t = _ledger.c
     bucket = q.month(t.created_at).label("month")
-    stmt = (sa.select(bucket, sa.func.count(t.gas_used).label("transactions"),
-                      sa.cast(sa.func.sum(t.gas_used), sa.BigInteger).label("gas_used"),
-                      # In floating point: wei totals overflow SQLite's 64-bit integers.
-                      sa.cast(sa.func.sum(sa.cast(t.gas_used, sa.Float) * t.gas_price_wei)
-                              / 1e18, sa.Float).label("gas_cost_eth"))
-            .where(q.within(t.created_at, month_start(end, months), end))
-            .group_by(bucket).order_by(bucket))
+    stmt = (
+        sa.select(
+            bucket,
+            sa.func.count(t.gas_used).label("transactions"),
+            sa.cast(sa.func.sum(t.gas_used), sa.BigInteger).label("gas_used"),
+            # In floating point: wei totals overflow SQLite's 64-bit integers.
+            sa.cast(
+                sa.func.sum(sa.cast(t.gas_used, sa.Float) * t.gas_price_wei) / 1e18, sa.Float
+            ).label("gas_cost_eth"),
+        )
+        .where(q.within(t.created_at, month_start(end, months), end))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
     return q.run(ws, stmt, "core", cache=cache)
 
 
-def founder_compensation(ws: Workspace, *, as_of: datetime | str | None = None,
-                         months: int = 12, cache: bool = True) -> pd.DataFrame:
+def founder_compensation(
+    ws: Workspace, *, as_of: datetime | str | None = None, months: int = 12, cache: bool = True
+) -> pd.DataFrame:
     """Paid founder compensation per month against the founder allocation of that month's
     confirmed mints (``founder_allocation``, 11% by the constitution).
 
@@ -265,30 +349,50 @@ def founder_compensation(ws: Workspace, *, as_of: datetime | str | None = None,
     start = month_start(end, months)
     f = core.founder_compensation.c
     paid_month = q.month(f.month).label("month")
-    paid = (sa.select(paid_month, q.fsum(f.amount_azr).label("paid_azr"),
-                      sa.func.count().label("payments"))
-            .where(f.status == "paid", f.month >= sa.bindparam(None, start.date(),
-                                                               type_=f.month.type),
-                   f.month <= sa.bindparam(None, end.date(), type_=f.month.type))
-            .group_by(paid_month))
+    paid = (
+        sa.select(
+            paid_month, q.fsum(f.amount_azr).label("paid_azr"), sa.func.count().label("payments")
+        )
+        .where(
+            f.status == "paid",
+            f.month >= sa.bindparam(None, start.date(), type_=f.month.type),
+            f.month <= sa.bindparam(None, end.date(), type_=f.month.type),
+        )
+        .group_by(paid_month)
+    )
     t = _ledger.c
     mint_month = q.month(t.created_at).label("month")
-    allocated = (sa.select(mint_month, q.fsum(t.amount_azr).label("minted_azr"),
-                           q.fsum(t.amount_azr * t.founder_allocation).label("founder_share_azr"))
-                 .where(q.within(t.created_at, start, end), t.transaction_type == "mint",
-                        t.blockchain_status == "confirmed")
-                 .group_by(mint_month))
+    allocated = (
+        sa.select(
+            mint_month,
+            q.fsum(t.amount_azr).label("minted_azr"),
+            q.fsum(t.amount_azr * t.founder_allocation).label("founder_share_azr"),
+        )
+        .where(
+            q.within(t.created_at, start, end),
+            t.transaction_type == "mint",
+            t.blockchain_status == "confirmed",
+        )
+        .group_by(mint_month)
+    )
     left = q.run(ws, allocated, "core", cache=cache)
     right = q.run(ws, paid, "core", cache=cache)
-    calendar = pd.DataFrame({"month": pd.date_range(start, periods=months, freq="MS",
-                                                    tz="UTC").astype("datetime64[ns, UTC]")})
+    calendar = pd.DataFrame(
+        {
+            "month": pd.date_range(start, periods=months, freq="MS", tz="UTC").astype(
+                "datetime64[ns, UTC]"
+            )
+        }
+    )
     frame = calendar.merge(left, on="month", how="left").merge(right, on="month", how="left")
     frame = frame.fillna({"minted_azr": 0.0, "founder_share_azr": 0.0, "paid_azr": 0.0})
     frame["payments"] = frame["payments"].fillna(0).astype("Int64")
     frame["paid_vs_share"] = frame["paid_azr"] / frame["founder_share_azr"].where(
-        frame["founder_share_azr"] != 0)
+        frame["founder_share_azr"] != 0
+    )
     frame["paid_vs_minted"] = frame["paid_azr"] / frame["minted_azr"].where(
-        frame["minted_azr"] != 0)
+        frame["minted_azr"] != 0
+    )
     return frame
 
 
@@ -299,13 +403,23 @@ def allocation_caps(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
     >>> treasury.allocation_caps(ws)  # doctest: +SKIP
     """
     e = mint.earnings_ledger.c
-    stmt = (sa.select(e.user_type, q.fsum(e.amount).label("minted"))
-            .where(e.user_type.in_(list(ALLOCATION_CAPS))).group_by(e.user_type))
+    stmt = (
+        sa.select(e.user_type, q.fsum(e.amount).label("minted"))
+        .where(e.user_type.in_(list(ALLOCATION_CAPS)))
+        .group_by(e.user_type)
+    )
     minted = q.run(ws, stmt, "mint", cache=cache)
     by_type = dict(zip(minted["user_type"], minted["minted"], strict=True))
     rows = []
     for category, cap in ALLOCATION_CAPS.items():
         used = float(by_type.get(category, 0.0))
-        rows.append({"category": category.capitalize(), "cap": cap, "minted": used,
-                     "remaining": cap - used, "percent_used": 100.0 * used / cap})
+        rows.append(
+            {
+                "category": category.capitalize(),
+                "cap": cap,
+                "minted": used,
+                "remaining": cap - used,
+                "percent_used": 100.0 * used / cap,
+            }
+        )
     return pd.DataFrame(rows).astype({"category": "str"})

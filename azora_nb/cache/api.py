@@ -44,8 +44,9 @@ def open_cache(ws: Workspace) -> QueryCache:
     if not settings.cache.enabled:
         return QueryCache(NullBackend(), settings.cache)
     if settings.redis.url is not None:
-        backend = RedisBackend(ws.redis, settings.cache.prefix,
-                                    location=mask_url(settings.redis.url) or "redis")
+        backend = RedisBackend(
+            ws.redis, settings.cache.prefix, location=mask_url(settings.redis.url) or "redis"
+        )
         # Entries cross the network and share the server's memory: compress them.
         return QueryCache(backend, settings.cache, compression="zstd")
     # Local files are read at memory speed, where zstd would cost more than it saves
@@ -73,10 +74,17 @@ def invalidate(ws: Workspace, source: str, tables: Iterable[str]) -> None:
         ws.cache.invalidate(version_names(ws, source, names))
 
 
-def cached_sql(ws: Workspace, query: str | sa.sql.ClauseElement,
-               params: Mapping[str, Any] | None, source: str, *, ttl: float | None,
-               refresh: bool, tables: Iterable[str] | None,
-               run: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def cached_sql(
+    ws: Workspace,
+    query: str | sa.sql.ClauseElement,
+    params: Mapping[str, Any] | None,
+    source: str,
+    *,
+    ttl: float | None,
+    refresh: bool,
+    tables: Iterable[str] | None,
+    run: Callable[[], pd.DataFrame],
+) -> pd.DataFrame:
     """``ws.sql`` through the cache; ``run`` executes the query uncached."""
     stmt = sa.text(query) if isinstance(query, str) else query
     if isinstance(tables, str):
@@ -95,17 +103,25 @@ def cached_sql(ws: Workspace, query: str | sa.sql.ClauseElement,
         return run()
     read = found if tables is None else frozenset(tables)
     if read is None:
-        log.warning("cache: cannot tell which tables this query on %s reads, so writes will "
-                    "not invalidate it; it is cached for its TTL only. Pass tables=[...] "
-                    "to ws.sql to fix this.", source)
-    lookup = Lookup(label=source, scope=source_identity(ws.settings, source), text=text,
-                    params=encoded,
-                    versioned=None if read is None else version_names(ws, source, read))
+        log.warning(
+            "cache: cannot tell which tables this query on %s reads, so writes will "
+            "not invalidate it; it is cached for its TTL only. Pass tables=[...] "
+            "to ws.sql to fix this.",
+            source,
+        )
+    lookup = Lookup(
+        label=source,
+        scope=source_identity(ws.settings, source),
+        text=text,
+        params=encoded,
+        versioned=None if read is None else version_names(ws, source, read),
+    )
     return ws.cache.fetch(lookup, run, ttl=ttl, refresh=refresh)
 
 
-def cached(ws: Workspace, *, tables: Tables | None, source: str = "core",
-           ttl: float | None = None) -> Callable[[F], F]:
+def cached(
+    ws: Workspace, *, tables: Tables | None, source: str = "core", ttl: float | None = None
+) -> Callable[[F], F]:
     """Cache an analyst's function that returns a DataFrame.
 
     ``tables`` lists what the function reads, in ``source`` (or as a mapping
@@ -129,19 +145,35 @@ def cached(ws: Workspace, *, tables: Tables | None, source: str = "core",
         @functools.wraps(fn)
         def wrapper(*args: Any, refresh: bool = False, **kwargs: Any) -> pd.DataFrame:
             try:
-                encoded = encode_params({"args": [_argument(a, ws) for a in args],
-                                         "kwargs": {k: _argument(v, ws)
-                                                    for k, v in kwargs.items()}})
+                encoded = encode_params(
+                    {
+                        "args": [_argument(a, ws) for a in args],
+                        "kwargs": {k: _argument(v, ws) for k, v in kwargs.items()},
+                    }
+                )
             except TypeError as exc:
                 log.info("cache: %s run uncached: %s", name, exc)
                 return fn(*args, **kwargs)
-            versioned = None if per_source is None else tuple(sorted(
-                n for src, names in per_source.items() for n in version_names(ws, src, names)))
+            versioned = (
+                None
+                if per_source is None
+                else tuple(
+                    sorted(
+                        n
+                        for src, names in per_source.items()
+                        for n in version_names(ws, src, names)
+                    )
+                )
+            )
             scopes = sorted({source, *(per_source or {})})
-            lookup = Lookup(label=source,
-                            scope="|".join(source_identity(ws.settings, s) for s in scopes),
-                            text=f"{name}:{code}", params=encoded, versioned=versioned,
-                            namespace="function")
+            lookup = Lookup(
+                label=source,
+                scope="|".join(source_identity(ws.settings, s) for s in scopes),
+                text=f"{name}:{code}",
+                params=encoded,
+                versioned=versioned,
+                namespace="function",
+            )
             return ws.cache.fetch(lookup, lambda: fn(*args, **kwargs), ttl=ttl, refresh=refresh)
 
         return wrapper  # type: ignore[return-value]
@@ -154,8 +186,7 @@ def stats(ws: Workspace) -> CacheStats:
     return ws.cache.stats()
 
 
-def clear(ws: Workspace, source: str | None = None, tables: Iterable[str] | None = None
-          ) -> int:
+def clear(ws: Workspace, source: str | None = None, tables: Iterable[str] | None = None) -> int:
     """Without ``tables``: delete the entries of ``source`` (every source when ``None``) and
     return how many. With ``tables``: invalidate them in ``source`` (or every source)."""
     if tables is not None:

@@ -60,10 +60,17 @@ class SourceStats:
         return self.hits / asked if asked else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "hits": self.hits, "misses": self.misses,
-                "hit_rate": self.hit_rate, "entries": self.entries, "bytes": self.bytes,
-                "saved_seconds": round(self.saved_seconds, 3), "stores": self.stores,
-                "skipped": self.skipped}
+        return {
+            "source": self.source,
+            "hits": self.hits,
+            "misses": self.misses,
+            "hit_rate": self.hit_rate,
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "saved_seconds": round(self.saved_seconds, 3),
+            "stores": self.stores,
+            "skipped": self.skipped,
+        }
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,16 @@ class CacheStats:
         def add(name: str) -> Any:
             return sum(getattr(s, name) for s in self.sources)
 
-        return SourceStats("total", add("hits"), add("misses"), add("stores"), add("skipped"),
-                           add("entries"), add("bytes"), add("saved_seconds"))
+        return SourceStats(
+            "total",
+            add("hits"),
+            add("misses"),
+            add("stores"),
+            add("skipped"),
+            add("entries"),
+            add("bytes"),
+            add("saved_seconds"),
+        )
 
     def source(self, name: str) -> SourceStats:
         for stats in self.sources:
@@ -89,8 +104,12 @@ class CacheStats:
         return SourceStats(name, 0, 0, 0, 0, 0, 0, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "location": self.location,
-                "sources": [s.to_dict() for s in self.sources], "total": self.total.to_dict()}
+        return {
+            "backend": self.backend,
+            "location": self.location,
+            "sources": [s.to_dict() for s in self.sources],
+            "total": self.total.to_dict(),
+        }
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([s.to_dict() for s in (*self.sources, self.total)])
@@ -104,8 +123,9 @@ class QueryCache:
     'none'
     """
 
-    def __init__(self, backend: Backend, settings: CacheSettings, *,
-                 compression: str | None = "zstd") -> None:
+    def __init__(
+        self, backend: Backend, settings: CacheSettings, *, compression: str | None = "zstd"
+    ) -> None:
         self.backend = backend
         self.settings = settings
         self.compression = compression
@@ -115,11 +135,18 @@ class QueryCache:
         return not isinstance(self.backend, NullBackend)
 
     def key(self, lookup: Lookup) -> str:
-        return entry_key(lookup.scope, lookup.text, lookup.params, lookup.versioned or (),
-                         lookup.namespace)
+        return entry_key(
+            lookup.scope, lookup.text, lookup.params, lookup.versioned or (), lookup.namespace
+        )
 
-    def fetch(self, lookup: Lookup, run: Callable[[], pd.DataFrame], *,
-              ttl: float | None = None, refresh: bool = False) -> pd.DataFrame:
+    def fetch(
+        self,
+        lookup: Lookup,
+        run: Callable[[], pd.DataFrame],
+        *,
+        ttl: float | None = None,
+        refresh: bool = False,
+    ) -> pd.DataFrame:
         """The cached frame for ``lookup``, or ``run()``'s result, stored for ``ttl`` s.
 
         ``refresh`` skips the lookup and overwrites the entry. When another kernel is
@@ -153,10 +180,18 @@ class QueryCache:
         frame = run()
         elapsed = time.perf_counter() - started
         if isinstance(frame, pd.DataFrame):
-            attach(frame, Provenance(source=lookup.label, cached=False, created_at=time.time(),
-                                     elapsed=elapsed, seconds=elapsed,
-                                     backend=self.backend.name,
-                                     ttl_only=lookup.versioned is None))
+            attach(
+                frame,
+                Provenance(
+                    source=lookup.label,
+                    cached=False,
+                    created_at=time.time(),
+                    elapsed=elapsed,
+                    seconds=elapsed,
+                    backend=self.backend.name,
+                    ttl_only=lookup.versioned is None,
+                ),
+            )
         return frame
 
     def _read(self, key: str, lookup: Lookup) -> tuple[pd.DataFrame | None, list[str]]:
@@ -177,21 +212,34 @@ class QueryCache:
         seconds = time.perf_counter() - started
         header = entry.header
         elapsed = float(header.get("elapsed", 0.0))
-        self.backend.add_stats(lookup.label, {
-            "hits": 1, "saved_ms": max(int((elapsed - seconds) * 1000), 0)})
-        return attach(entry.frame, Provenance(
-            source=str(header.get("source", lookup.label)), cached=True,
-            created_at=float(header.get("created", 0.0)), elapsed=elapsed, seconds=seconds,
-            backend=self.backend.name, ttl_only=bool(header.get("ttl_only", False)))), versions
+        self.backend.add_stats(
+            lookup.label, {"hits": 1, "saved_ms": max(int((elapsed - seconds) * 1000), 0)}
+        )
+        return attach(
+            entry.frame,
+            Provenance(
+                source=str(header.get("source", lookup.label)),
+                cached=True,
+                created_at=float(header.get("created", 0.0)),
+                elapsed=elapsed,
+                seconds=seconds,
+                backend=self.backend.name,
+                ttl_only=bool(header.get("ttl_only", False)),
+            ),
+        ), versions
 
-    def _store(self, key: str, lookup: Lookup, frame: pd.DataFrame, ttl: float,
-               versions: list[str]) -> None:
-        info = frame.attrs.get("azora_nb.provenance", {}) if isinstance(frame, pd.DataFrame) \
-            else {}
-        header = {"source": lookup.label, "created": info.get("created_at", time.time()),
-                  "elapsed": info.get("elapsed", 0.0), "rows": len(frame) if hasattr(
-                      frame, "__len__") else 0, "ttl_only": lookup.versioned is None,
-                  "versions": versions}
+    def _store(
+        self, key: str, lookup: Lookup, frame: pd.DataFrame, ttl: float, versions: list[str]
+    ) -> None:
+        info = frame.attrs.get("azora_nb.provenance", {}) if isinstance(frame, pd.DataFrame) else {}
+        header = {
+            "source": lookup.label,
+            "created": info.get("created_at", time.time()),
+            "elapsed": info.get("elapsed", 0.0),
+            "rows": len(frame) if hasattr(frame, "__len__") else 0,
+            "ttl_only": lookup.versioned is None,
+            "versions": versions,
+        }
         try:
             # Small entries are read faster than they would be decompressed.
             small = frame.memory_usage(index=False).sum() < _COMPRESS_ABOVE
@@ -201,9 +249,13 @@ class QueryCache:
             self.backend.add_stats(lookup.label, {"skipped": 1})
             return
         if len(data) > self.settings.max_entry_bytes:
-            log.info("cache: result from %s not cached: %.1f MB is over the %.1f MB entry "
-                     "limit (AZORA_CACHE_MAX_ENTRY_MB)", lookup.label, len(data) / 2**20,
-                     self.settings.max_entry_bytes / 2**20)
+            log.info(
+                "cache: result from %s not cached: %.1f MB is over the %.1f MB entry "
+                "limit (AZORA_CACHE_MAX_ENTRY_MB)",
+                lookup.label,
+                len(data) / 2**20,
+                self.settings.max_entry_bytes / 2**20,
+            )
             self.backend.add_stats(lookup.label, {"skipped": 1})
             return
         if self.backend.set(key, data, ttl, lookup.label):
@@ -220,9 +272,18 @@ class QueryCache:
         for source in sorted(set(counters) | set(sizes)):
             c = counters.get(source, {})
             count, size = sizes.get(source, (0, 0))
-            rows.append(SourceStats(source, c.get("hits", 0), c.get("misses", 0),
-                                    c.get("stores", 0), c.get("skipped", 0), count, size,
-                                    c.get("saved_ms", 0) / 1000))
+            rows.append(
+                SourceStats(
+                    source,
+                    c.get("hits", 0),
+                    c.get("misses", 0),
+                    c.get("stores", 0),
+                    c.get("skipped", 0),
+                    count,
+                    size,
+                    c.get("saved_ms", 0) / 1000,
+                )
+            )
         return CacheStats(self.backend.name, self.backend.location, tuple(rows))
 
     def clear(self, source: str | None = None) -> int:
@@ -231,4 +292,3 @@ class QueryCache:
 
     def close(self) -> None:
         self.backend.close()
-

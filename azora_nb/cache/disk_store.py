@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("azora_nb")
 T = TypeVar("T")
 
+
 class _BytesOnlyDisk:
     """Factory for a :class:`diskcache.Disk` that refuses to unpickle anything."""
 
@@ -59,8 +60,11 @@ def _disk_guard(fallback: Any) -> Callable[[Callable[..., T]], Callable[..., T]]
             except (OSError, sqlite3.Error, diskcache.Timeout) as exc:
                 if type(exc) not in self._warned:
                     self._warned.add(type(exc))
-                    log.warning("cache: the disk cache at %s failed (%s); continuing uncached",
-                                self.location, exc)
+                    log.warning(
+                        "cache: the disk cache at %s failed (%s); continuing uncached",
+                        self.location,
+                        exc,
+                    )
                 return fallback(*args) if callable(fallback) else fallback
 
         return guarded
@@ -81,8 +85,9 @@ class DiskBackend:
         self.location = str(self.directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "locks").mkdir(exist_ok=True)
-        self.cache = diskcache.Cache(str(self.directory / "entries"), size_limit=size_limit,
-                                     disk=_BytesOnlyDisk.make())
+        self.cache = diskcache.Cache(
+            str(self.directory / "entries"), size_limit=size_limit, disk=_BytesOnlyDisk.make()
+        )
         self._stripes = stripes
         self._locks: dict[int, filelock.FileLock] = {}
         self._guard = threading.Lock()
@@ -140,8 +145,10 @@ class DiskBackend:
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout:
-            log.info("cache: waited %.0f s for another kernel to fill an entry; "
-                     "running the query here", timeout)
+            log.info(
+                "cache: waited %.0f s for another kernel to fill an entry; running the query here",
+                timeout,
+            )
             yield False
             return
         try:
@@ -162,7 +169,7 @@ class DiskBackend:
         for key in self._keys("stat:"):
             value = self.cache.get(key)
             if isinstance(value, int):
-                source, _, name = key[len("stat:"):].rpartition("|")
+                source, _, name = key[len("stat:") :].rpartition("|")
                 out.setdefault(source, {})[name] = value
         return out
 

@@ -57,7 +57,7 @@ def normalise_table(name: str) -> str:
     lowered = cleaned.lower()
     for schema in _DEFAULT_SCHEMAS:
         if lowered.startswith(schema):
-            return lowered[len(schema):]
+            return lowered[len(schema) :]
     return lowered
 
 
@@ -78,8 +78,9 @@ def normalise_sql(sql: str, dialect: str) -> str:
     return parsed[0].sql(dialect=_sqlglot_dialect(dialect), comments=False)
 
 
-def compile_statement(stmt: Any, dialect: sa.Dialect, params: Mapping[str, Any] | None
-                      ) -> tuple[str, dict[str, Any]]:
+def compile_statement(
+    stmt: Any, dialect: sa.Dialect, params: Mapping[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
     """SQL text and every bound value of a Core statement (literals included).
 
     ``IN`` lists stay one parameter holding the list, so that values bound only at
@@ -95,8 +96,9 @@ def encode_params(params: Mapping[str, Any] | None) -> str:
     return json.dumps(_typed(dict(params or {})), sort_keys=True, separators=(",", ":"))
 
 
-def entry_key(identity: str, sql: str, params: str, tables: Iterable[str],
-              namespace: str = "sql") -> str:
+def entry_key(
+    identity: str, sql: str, params: str, tables: Iterable[str], namespace: str = "sql"
+) -> str:
     """The digest naming one entry. Table *versions* are not in it: they are stamped in
     the entry and compared on every read, so that one round trip fetches both and a
     recomputed result replaces the stale one instead of piling up beside it."""

@@ -41,8 +41,15 @@ class RedisBackend:
 
     name = "redis"
 
-    def __init__(self, client: redis.Redis, prefix: str, *, location: str = "redis",
-                 retry_after: float = 15.0, poll: float = 0.05) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        location: str = "redis",
+        retry_after: float = 15.0,
+        poll: float = 0.05,
+    ) -> None:
         if not prefix:
             raise ValueError("a Redis cache needs a non-empty key prefix")
         self.client = client
@@ -70,16 +77,18 @@ class RedisBackend:
                 first = self._down_since is None
                 self._down_since = time.monotonic()
             if first:
-                log.warning("cache: Redis at %s is unreachable (%s); queries run uncached "
-                            "until it is back", self.location, exc)
+                log.warning(
+                    "cache: Redis at %s is unreachable (%s); queries run uncached until it is back",
+                    self.location,
+                    exc,
+                )
             return fallback
         except redis_lib.RedisError as exc:
             # OOM, READONLY...: say it once per kind, not on every query.
             kind = type(exc).__name__
             if kind not in self._refusals:
                 self._refusals.add(kind)
-                log.warning("cache: Redis refused a cache operation (%s); continuing "
-                            "uncached", exc)
+                log.warning("cache: Redis refused a cache operation (%s); continuing uncached", exc)
             return fallback
         if down_since is not None:
             with self._state:
@@ -196,15 +205,19 @@ class RedisBackend:
         while True:
             # True: ours; False: another kernel holds it; None: Redis failed, go ahead.
             acquired = self._call(
-                lambda: self.client.set(lock_key, token, nx=True, px=ttl_ms) is True, None)
+                lambda: self.client.set(lock_key, token, nx=True, px=ttl_ms) is True, None
+            )
             if acquired:
                 held = True
                 break
             if acquired is None:
                 break
             if time.monotonic() >= deadline:
-                log.info("cache: waited %.0f s for another kernel to fill an entry; "
-                         "running the query here", timeout)
+                log.info(
+                    "cache: waited %.0f s for another kernel to fill an entry; "
+                    "running the query here",
+                    timeout,
+                )
                 break
             time.sleep(delay)
             delay = min(delay * 2, self.poll)
@@ -255,7 +268,7 @@ class RedisBackend:
             for name in [source] if source else self._sources():
                 keys = [_text(k) for k in self.client.zrange(self._k("i", name), 0, -1)]
                 for start in range(0, len(keys), 500):
-                    batch = keys[start:start + 500]
+                    batch = keys[start : start + 500]
                     removed += int(self.client.delete(*(self._k("e", k) for k in batch)))
                 self.client.delete(self._k("i", name), self._k("s", name))
             return removed

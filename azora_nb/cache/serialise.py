@@ -49,8 +49,9 @@ class Entry:
     header: dict[str, Any]
 
 
-def dumps(frame: pd.DataFrame, header: dict[str, Any], *,
-          compression: str | pa.Codec | None = "zstd") -> bytes:
+def dumps(
+    frame: pd.DataFrame, header: dict[str, Any], *, compression: str | pa.Codec | None = "zstd"
+) -> bytes:
     """Encode ``frame`` and ``header`` (JSON-serialisable) as one cache entry."""
     if not isinstance(frame, pd.DataFrame):
         raise Uncacheable(f"only DataFrames are cached, not {type(frame).__name__}")
@@ -113,7 +114,7 @@ def _split(data: bytes) -> tuple[dict[str, Any], int]:
     if head_len > _MAX_HEADER or end > len(data):
         raise EntryCorrupt("truncated header")
     try:
-        header = json.loads(bytes(data[_PREFIX.size:end]))
+        header = json.loads(bytes(data[_PREFIX.size : end]))
     except ValueError:
         raise EntryCorrupt("header is not JSON") from None
     if not isinstance(header, dict):
@@ -126,7 +127,8 @@ def _refuse_extension_types(schema: pa.Schema) -> None:
     # the cache never writes them, so it never reads them either.
     for field in schema:
         if (field.metadata and _EXTENSION_KEY in field.metadata) or isinstance(
-                field.type, pa.ExtensionType):
+            field.type, pa.ExtensionType
+        ):
             raise EntryCorrupt(f"column {field.name!r} has an Arrow extension type")
 
 
@@ -153,8 +155,10 @@ def _encode_object_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
 
 def _encode_json(name: str, values: list[Any]) -> list[str | None]:
     try:
-        encoded = [None if v is None else json.dumps(v, separators=(",", ":"), allow_nan=False)
-                   for v in values]
+        encoded = [
+            None if v is None else json.dumps(v, separators=(",", ":"), allow_nan=False)
+            for v in values
+        ]
     except (TypeError, ValueError) as exc:
         raise Uncacheable(f"column {name!r} holds values JSON cannot store: {exc}") from None
     # Tuples, non-string dict keys... would come back different: refuse them.

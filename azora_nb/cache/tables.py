@@ -19,8 +19,17 @@ from sqlglot import exp
 from azora_nb.cache.keys import _sqlglot_dialect, normalise_table
 
 _READS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)
-_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
-           exp.Command, exp.TruncateTable)
+_WRITES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Command,
+    exp.TruncateTable,
+)
 
 
 # Placeholders of expanding IN lists; only table names are wanted from this text.

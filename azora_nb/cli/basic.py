@@ -35,12 +35,29 @@ def status(as_json: bool) -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("--source", type=click.Choice(SOURCES), default="core", show_default=True,
-              help="Which service database to query.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Bind a :NAME placeholder (repeatable). Values are bound, never formatted.")
+@click.option(
+    "--source",
+    type=click.Choice(SOURCES),
+    default="core",
+    show_default=True,
+    help="Which service database to query.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Bind a :NAME placeholder (repeatable). Values are bound, never formatted.",
+)
 @handle_errors
 def sql(query: str, source: str, fmt: str, params: tuple[str, ...]) -> None:
     """Run QUERY on a source and print the result.

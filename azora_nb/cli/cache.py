@@ -30,19 +30,29 @@ def stats(as_json: bool) -> None:
         return
     click.echo(f"backend: {report.backend} ({report.location})")
     frame = report.to_frame()
-    frame["hit_rate"] = frame["hit_rate"].map(lambda r: "" if r != r or r is None
-                                              else f"{r:.0%}")
+    frame["hit_rate"] = frame["hit_rate"].map(lambda r: "" if r != r or r is None else f"{r:.0%}")
     frame["bytes"] = frame["bytes"].map(_size)
-    click.echo(frame[["source", "hits", "misses", "hit_rate", "entries", "bytes",
-                      "saved_seconds"]].to_string(index=False))
+    click.echo(
+        frame[
+            ["source", "hits", "misses", "hit_rate", "entries", "bytes", "saved_seconds"]
+        ].to_string(index=False)
+    )
 
 
 @cache.command()
-@click.option("--source", type=click.Choice(SOURCES), default=None,
-              help="Only this source (default: every source).")
-@click.option("--table", "tables", multiple=True, metavar="TABLE",
-              help="Invalidate results that read TABLE instead of deleting entries "
-                   "(repeatable).")
+@click.option(
+    "--source",
+    type=click.Choice(SOURCES),
+    default=None,
+    help="Only this source (default: every source).",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="TABLE",
+    help="Invalidate results that read TABLE instead of deleting entries (repeatable).",
+)
 @handle_errors
 def clear(source: str | None, tables: tuple[str, ...]) -> None:
     """Delete cached results, or with --table invalidate those that read given tables.
@@ -57,8 +67,7 @@ def clear(source: str | None, tables: tuple[str, ...]) -> None:
     if tables:
         click.echo(f"invalidated {', '.join(tables)} in {where}")
     else:
-        click.echo(f"deleted {removed} cached result{'s' if removed != 1 else ''} "
-                   f"from {where}")
+        click.echo(f"deleted {removed} cached result{'s' if removed != 1 else ''} from {where}")
 
 
 def _size(n: int) -> str:

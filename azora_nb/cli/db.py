@@ -18,10 +18,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def source_options(func: F) -> F:
     """``--source NAME`` or ``--all``, exactly one of them."""
-    func = click.option("--all", "all_sources", is_flag=True,
-                        help=f"Every source, in order: {', '.join(SOURCES)}.")(func)
-    func = click.option("--source", type=click.Choice(SOURCES),
-                        help="The service database to work on.")(func)
+    func = click.option(
+        "--all", "all_sources", is_flag=True, help=f"Every source, in order: {', '.join(SOURCES)}."
+    )(func)
+    func = click.option(
+        "--source", type=click.Choice(SOURCES), help="The service database to work on."
+    )(func)
     return func
 
 
@@ -44,8 +46,9 @@ def db() -> None:
 
 @db.command()
 @source_options
-@click.option("--to", "to", default="head", show_default=True, metavar="REV",
-              help="Target revision.")
+@click.option(
+    "--to", "to", default="head", show_default=True, metavar="REV", help="Target revision."
+)
 @handle_errors
 def upgrade(source: str | None, all_sources: bool, to: str) -> None:
     """Upgrade the database(s) to a revision (default: the newest).
@@ -60,8 +63,13 @@ def upgrade(source: str | None, all_sources: bool, to: str) -> None:
 
 @db.command()
 @source_options
-@click.option("--to", "to", required=True, metavar="REV",
-              help="Target revision; 'base' removes every table the history made.")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="REV",
+    help="Target revision; 'base' removes every table the history made.",
+)
 @handle_errors
 def downgrade(source: str | None, all_sources: bool, to: str) -> None:
     """Downgrade the database(s) to a revision."""

@@ -16,10 +16,18 @@ from azora_nb.workspace import connect
 
 
 @main.group(invoke_without_command=True)
-@click.option("--scale", type=click.IntRange(min=1_000), default=None,
-              help="Main job: treasury ledger rows to seed  [default: the demo's default]")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Main job: directory for the HTML reports  [default: <home>/reports]")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1_000),
+    default=None,
+    help="Main job: treasury ledger rows to seed  [default: the demo's default]",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Main job: directory for the HTML reports  [default: <home>/reports]",
+)
 @click.pass_context
 @handle_errors
 def demo(ctx: click.Context, scale: int | None, out_dir: Path | None) -> None:
@@ -44,22 +52,55 @@ def _as_of(value: str) -> datetime:
 
 
 @demo.command("seed")
-@click.option("--scale", type=click.IntRange(min=1_000), default=DEFAULT_SCALE,
-              show_default=True, help="Treasury ledger rows; other tables grow in proportion.")
-@click.option("--seed", "seed_", type=click.IntRange(min=0), default=DEFAULT_SEED,
-              show_default=True, help="Random seed: the same seed gives the same rows.")
-@click.option("--as-of", default=DEFAULT_AS_OF.date().isoformat(), show_default=True,
-              help="End of the data's year (UTC date or ISO timestamp).")
-@click.option("--source", "sources", multiple=True, type=click.Choice(SOURCES),
-              help="Seed only this source (repeatable); default: all four.")
-@click.option("--reset", is_flag=True,
-              help="Empty the service tables first, replacing whatever is there.")
-@click.option("--flavour", type=click.Choice(FLAVOURS), default="standard", show_default=True,
-              help="legacy adds ledger rows that break the constitutional rules.")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1_000),
+    default=DEFAULT_SCALE,
+    show_default=True,
+    help="Treasury ledger rows; other tables grow in proportion.",
+)
+@click.option(
+    "--seed",
+    "seed_",
+    type=click.IntRange(min=0),
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Random seed: the same seed gives the same rows.",
+)
+@click.option(
+    "--as-of",
+    default=DEFAULT_AS_OF.date().isoformat(),
+    show_default=True,
+    help="End of the data's year (UTC date or ISO timestamp).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(SOURCES),
+    help="Seed only this source (repeatable); default: all four.",
+)
+@click.option(
+    "--reset", is_flag=True, help="Empty the service tables first, replacing whatever is there."
+)
+@click.option(
+    "--flavour",
+    type=click.Choice(FLAVOURS),
+    default="standard",
+    show_default=True,
+    help="legacy adds ledger rows that break the constitutional rules.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def seed_command(scale: int, seed_: int, as_of: str, sources: tuple[str, ...], reset: bool,
-                 flavour: str, quiet: bool) -> None:
+def seed_command(
+    scale: int,
+    seed_: int,
+    as_of: str,
+    sources: tuple[str, ...],
+    reset: bool,
+    flavour: str,
+    quiet: bool,
+) -> None:
     """Fill the sources with demo data and write <home>/demo/manifest.json.
 
     Run `azora-nb db upgrade --all` first. Without --reset, a source that
@@ -69,9 +110,16 @@ def seed_command(scale: int, seed_: int, as_of: str, sources: tuple[str, ...], r
     Example: azora-nb demo seed --scale 100000 --seed 7
     """
     with connect() as ws:
-        manifest = seed(ws, scale=scale, seed=seed_, as_of=_as_of(as_of),
-                        sources=sources or None, reset=reset, flavour=flavour,
-                        progress=not quiet)
+        manifest = seed(
+            ws,
+            scale=scale,
+            seed=seed_,
+            as_of=_as_of(as_of),
+            sources=sources or None,
+            reset=reset,
+            flavour=flavour,
+            progress=not quiet,
+        )
         path = manifest_path(ws.home)
     for source, what in manifest.outcome.items():
         rows = sum(manifest.counts.get(source, {}).values())

@@ -13,10 +13,20 @@ from azora_nb.workspace import connect
 
 @main.command()
 @click.argument("name")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Set a notebook parameter (repeatable), e.g. -p as_of=2026-10-31.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the executed notebook and the HTML  [default: <home>/reports]")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a notebook parameter (repeatable), e.g. -p as_of=2026-10-31.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the executed notebook and the HTML  [default: <home>/reports]",
+)
 @handle_errors
 def report(name: str, params: tuple[str, ...], out_dir: Path | None) -> None:
     """Run report NAME and render it to HTML with the code hidden.
@@ -28,5 +38,6 @@ def report(name: str, params: tuple[str, ...], out_dir: Path | None) -> None:
     """
     with connect() as ws:
         result = run_report(ws, name, parse_parameters(params), out_dir, progress_bar=True)
-    click.echo(f"{result.report}: {result.html} ({result.seconds:.1f} s; "
-               f"notebook {result.notebook})")
+    click.echo(
+        f"{result.report}: {result.html} ({result.seconds:.1f} s; notebook {result.notebook})"
+    )

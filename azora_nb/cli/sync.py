@@ -29,17 +29,30 @@ def list_() -> None:
 
     with connect() as ws:
         defs = engine.definitions(ws)
-    frame = pd.DataFrame([{
-        "name": name, "direction": d.direction, "source": d.source.describe(),
-        "target": d.target.describe(), "key": ",".join(d.key), "cursor": d.cursor or "",
-        "lag_s": d.lag} for name, d in sorted(defs.items())])
+    frame = pd.DataFrame(
+        [
+            {
+                "name": name,
+                "direction": d.direction,
+                "source": d.source.describe(),
+                "target": d.target.describe(),
+                "key": ",".join(d.key),
+                "cursor": d.cursor or "",
+                "lag_s": d.lag,
+            }
+            for name, d in sorted(defs.items())
+        ]
+    )
     click.echo(frame.to_string(index=False) if len(frame) else "(no syncs defined)")
 
 
 @sync.command()
 @click.argument("name")
-@click.option("--full", is_flag=True, help="Read everything, ignoring the watermark "
-              "(also picks up rows whose cursor is NULL).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Read everything, ignoring the watermark (also picks up rows whose cursor is NULL).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def run(name: str, full: bool, quiet: bool) -> None:
@@ -50,14 +63,18 @@ def run(name: str, full: bool, quiet: bool) -> None:
     with connect() as ws:
         result = engine.run(ws, name, full=full, progress=not quiet)
     recon = result.reconciliation or {}
-    click.echo(f"{result.name}: {result.status} in {result.seconds:.1f}s: read "
-               f"{result.rows_read}, wrote {result.rows_written}, dead {result.rows_dead}")
+    click.echo(
+        f"{result.name}: {result.status} in {result.seconds:.1f}s: read "
+        f"{result.rows_read}, wrote {result.rows_written}, dead {result.rows_dead}"
+    )
     click.echo(f"watermark: {_wm(result.watermark_before)} -> {_wm(result.watermark_after)}")
     if recon.get("checked"):
         verdict = "ok" if recon["ok"] else "MISMATCH"
-        click.echo(f"reconciliation: {verdict} (source {recon['source_count']}, "
-                   f"target {recon['target_count']}, checksum "
-                   f"{'equal' if recon['checksum_match'] else 'different'})")
+        click.echo(
+            f"reconciliation: {verdict} (source {recon['source_count']}, "
+            f"target {recon['target_count']}, checksum "
+            f"{'equal' if recon['checksum_match'] else 'different'})"
+        )
     if result.rows_dead:
         click.echo(f"see: azora-nb sync dead-letters {name}")
     sys.exit(1 if result.rows_dead or recon.get("ok") is False else 0)
@@ -96,8 +113,9 @@ def dead_letters(name: str, show_all: bool, as_json: bool) -> None:
     if not rows:
         click.echo("(no dead letters)")
         return
-    frame = pd.DataFrame([{k: r[k] for k in ("id", "status", "record_key", "reason",
-                                               "created_at")} for r in rows])
+    frame = pd.DataFrame(
+        [{k: r[k] for k in ("id", "status", "record_key", "reason", "created_at")} for r in rows]
+    )
     click.echo(frame.to_string(index=False))
 
 
@@ -112,8 +130,9 @@ def replay(name: str) -> None:
     with connect() as ws:
         result = engine.replay(ws, name)
         left = len(engine.dead_letters(ws, name))
-    click.echo(f"{name}: re-read {result.rows_read}, wrote {result.rows_written}, "
-               f"still dead {left}")
+    click.echo(
+        f"{name}: re-read {result.rows_read}, wrote {result.rows_written}, still dead {left}"
+    )
     sys.exit(1 if left else 0)
 
 
@@ -142,12 +161,21 @@ def history(name: str, limit: int) -> None:
     if not rows:
         click.echo("(no runs)")
         return
-    frame = pd.DataFrame([{
-        "started": r["started_at"], "status": r["status"], "read": r["rows_read"],
-        "written": r["rows_written"], "dead": r["rows_dead"],
-        "watermark_after": _wm(r["watermark_after"]),
-        "reconciled": (r["reconciliation"] or {}).get("ok", ""), "error": r["error"] or ""}
-        for r in rows])
+    frame = pd.DataFrame(
+        [
+            {
+                "started": r["started_at"],
+                "status": r["status"],
+                "read": r["rows_read"],
+                "written": r["rows_written"],
+                "dead": r["rows_dead"],
+                "watermark_after": _wm(r["watermark_after"]),
+                "reconciled": (r["reconciliation"] or {}).get("ok", ""),
+                "error": r["error"] or "",
+            }
+            for r in rows
+        ]
+    )
     click.echo(frame.to_string(index=False))
 
 

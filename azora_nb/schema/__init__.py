@@ -21,7 +21,10 @@ from azora_nb.schema import compliance, core, gateway, mint, toolkit
 from azora_nb.settings import SOURCES
 
 _MODULES: dict[str, ModuleType] = {
-    "core": core, "mint": mint, "gateway": gateway, "compliance": compliance,
+    "core": core,
+    "mint": mint,
+    "gateway": gateway,
+    "compliance": compliance,
 }
 
 

@@ -51,9 +51,7 @@ def ddl_type(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> str:
 
 def sqlite_declared_types(conn: Connection, table: str) -> dict[str, str]:
     """``{column: declared type}`` of a SQLite table, exactly as written in its DDL."""
-    rows = conn.exec_driver_sql(
-        "SELECT name, type FROM pragma_table_info(?)", (table,)
-    ).fetchall()
+    rows = conn.exec_driver_sql("SELECT name, type FROM pragma_table_info(?)", (table,)).fetchall()
     return {str(name): str(type_) for name, type_ in rows}
 
 
@@ -66,26 +64,39 @@ class TypeComparator:
     def __init__(self) -> None:
         self._sqlite_types: dict[str, dict[str, str]] = {}
 
-    def live_type(self, conn: Connection, table: str, column: str,
-                  reflected: sa.types.TypeEngine[Any]) -> str:
+    def live_type(
+        self, conn: Connection, table: str, column: str, reflected: sa.types.TypeEngine[Any]
+    ) -> str:
         if conn.dialect.name == "sqlite":
             if table not in self._sqlite_types:
                 self._sqlite_types[table] = sqlite_declared_types(conn, table)
             return self._sqlite_types[table].get(column, "")
         return ddl_type(reflected, conn.dialect)
 
-    def differs(self, conn: Connection, table: str, column: str,
-                reflected: sa.types.TypeEngine[Any], model: sa.types.TypeEngine[Any]) -> bool:
+    def differs(
+        self,
+        conn: Connection,
+        table: str,
+        column: str,
+        reflected: sa.types.TypeEngine[Any],
+        model: sa.types.TypeEngine[Any],
+    ) -> bool:
         live = canonical(self.live_type(conn, table, column, reflected), conn.dialect.name)
         expected = canonical(ddl_type(model, conn.dialect), conn.dialect.name)
         return live != expected
 
-    def __call__(self, context: Any, inspected_column: sa.Column[Any],
-                 metadata_column: sa.Column[Any], inspected_type: sa.types.TypeEngine[Any],
-                 metadata_type: sa.types.TypeEngine[Any]) -> bool:
+    def __call__(
+        self,
+        context: Any,
+        inspected_column: sa.Column[Any],
+        metadata_column: sa.Column[Any],
+        inspected_type: sa.types.TypeEngine[Any],
+        metadata_type: sa.types.TypeEngine[Any],
+    ) -> bool:
         table = metadata_column.table.name
-        return self.differs(context.connection, table, metadata_column.name, inspected_type,
-                            metadata_type)
+        return self.differs(
+            context.connection, table, metadata_column.name, inspected_type, metadata_type
+        )
 
 
 @dataclass(frozen=True)
@@ -118,14 +129,22 @@ def shape_differences(conn: Connection, tables: list[sa.Table]) -> list[Differen
         for column in table.columns:
             reflected = live.get(column.name)
             if reflected is None:
-                found.append(Difference("missing column", table.name, column.name,
-                                        ddl_type(column.type, conn.dialect)))
-            elif comparator.differs(conn, table.name, column.name, reflected["type"],
-                                    column.type):
+                found.append(
+                    Difference(
+                        "missing column",
+                        table.name,
+                        column.name,
+                        ddl_type(column.type, conn.dialect),
+                    )
+                )
+            elif comparator.differs(conn, table.name, column.name, reflected["type"], column.type):
                 have = comparator.live_type(conn, table.name, column.name, reflected["type"])
                 want = ddl_type(column.type, conn.dialect)
-                found.append(Difference("type", table.name, column.name,
-                                        f"database has {have}, expected {want}"))
+                found.append(
+                    Difference(
+                        "type", table.name, column.name, f"database has {have}, expected {want}"
+                    )
+                )
     return found
 
 

@@ -14,7 +14,8 @@ metadata = new_metadata()
 views = sa.MetaData()
 
 ComplianceCheck = sa.Table(
-    "ComplianceCheck", metadata,
+    "ComplianceCheck",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text, nullable=False),
     sa.Column("action", sa.Text, nullable=False),
@@ -25,7 +26,8 @@ ComplianceCheck = sa.Table(
 )
 
 AuditLog = sa.Table(
-    "AuditLog", metadata,
+    "AuditLog",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("eventType", sa.Text, nullable=False),
     sa.Column("details", JSONB(), nullable=False),

@@ -35,8 +35,14 @@ TRANSACTION_TYPES = ("mint", "burn", "withdrawal", "deposit", "transfer")
 SESSION_STATUSES = ("active", "completed", "failed", "interrupted")
 COMPENSATION_TYPES = ("monthly", "bonus", "equity", "special")
 COMPENSATION_STATUSES = ("pending", "approved", "paid", "cancelled")
-EVENT_TYPES = ("burn_ritual", "treasury_report", "founder_payment", "constitutional_amendment",
-               "sovereignty_declaration", "embassy_establishment")
+EVENT_TYPES = (
+    "burn_ritual",
+    "treasury_report",
+    "founder_payment",
+    "constitutional_amendment",
+    "sovereignty_declaration",
+    "embassy_establishment",
+)
 TREASURY_IMPACTS = ("neutral", "positive", "negative")
 EVENT_STATUSES = ("scheduled", "in_progress", "completed", "cancelled")
 HEALTH_STATUSES = ("healthy", "warning", "critical", "offline")
@@ -51,14 +57,18 @@ class AllocationSum(ColumnElement[bool]):
 
 @compiles(AllocationSum)
 def _allocation_sum(element: AllocationSum, compiler: SQLCompiler, **kw: object) -> str:
-    return ("(treasury_allocation + founder_allocation + burn_allocation"
-            " + circulation_allocation) = 1.0000")
+    return (
+        "(treasury_allocation + founder_allocation + burn_allocation"
+        " + circulation_allocation) = 1.0000"
+    )
 
 
 @compiles(AllocationSum, "sqlite")
 def _allocation_sum_sqlite(element: AllocationSum, compiler: SQLCompiler, **kw: object) -> str:
-    return ("round(treasury_allocation + founder_allocation + burn_allocation"
-            " + circulation_allocation, 4) = 1.0000")
+    return (
+        "round(treasury_allocation + founder_allocation + burn_allocation"
+        " + circulation_allocation, 4) = 1.0000"
+    )
 
 
 def _id() -> sa.Column[str]:
@@ -74,7 +84,8 @@ def _text_default(value: str) -> sa.TextClause:
 
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     _id(),
     sa.Column("wallet_address", sa.String(255), nullable=False, unique=True),
     sa.Column("reputation_score", Numeric(5, 2), server_default=sa.text("0.00")),
@@ -86,14 +97,17 @@ users = sa.Table(
 )
 
 treasury_ledger = sa.Table(
-    "treasury_ledger", metadata,
+    "treasury_ledger",
+    metadata,
     _id(),
     sa.Column("tx_hash", sa.String(255), unique=True),
     sa.Column("transaction_type", sa.String(50), nullable=False),
     sa.Column("amount_azr", Numeric(30, 8), nullable=False),
     sa.Column("amount_usd", Numeric(20, 8), nullable=False),
-    *(sa.Column(name, Numeric(5, 4), server_default=sa.text(value))
-      for name, value in ALLOCATION_DEFAULTS.items()),
+    *(
+        sa.Column(name, Numeric(5, 4), server_default=sa.text(value))
+        for name, value in ALLOCATION_DEFAULTS.items()
+    ),
     sa.Column("recipient_address", sa.String(255)),
     sa.Column("sender_address", sa.String(255)),
     sa.Column("gas_used", sa.BigInteger),
@@ -104,8 +118,9 @@ treasury_ledger = sa.Table(
     sa.Column("confirmed_at", TimestampTZ()),
     sa.Column("processed_at", TimestampTZ()),
     enum_check("treasury_ledger", "transaction_type", TRANSACTION_TYPES),
-    sa.CheckConstraint(sa.column("amount_azr") == sa.column("amount_usd"),
-                       name="constitutional_valuation_check"),
+    sa.CheckConstraint(
+        sa.column("amount_azr") == sa.column("amount_usd"), name="constitutional_valuation_check"
+    ),
     sa.CheckConstraint(AllocationSum(), name="treasury_allocation_check"),
     sa.Index(None, "tx_hash"),
     sa.Index(None, "transaction_type"),
@@ -115,7 +130,8 @@ treasury_ledger = sa.Table(
 )
 
 mining_sessions = sa.Table(
-    "mining_sessions", metadata,
+    "mining_sessions",
+    metadata,
     _id(),
     sa.Column("session_id", sa.String(255), nullable=False, unique=True),
     sa.Column("user_id", UUID(), sa.ForeignKey("users.id")),
@@ -139,7 +155,8 @@ mining_sessions = sa.Table(
 )
 
 mining_statistics = sa.Table(
-    "mining_statistics", metadata,
+    "mining_statistics",
+    metadata,
     _id(),
     sa.Column("session_id", UUID(), sa.ForeignKey("mining_sessions.id")),
     _created_at("timestamp"),
@@ -159,7 +176,8 @@ mining_statistics = sa.Table(
 )
 
 founder_compensation = sa.Table(
-    "founder_compensation", metadata,
+    "founder_compensation",
+    metadata,
     _id(),
     sa.Column("founder_id", UUID(), sa.ForeignKey("users.id")),
     sa.Column("founder_name", sa.String(255), nullable=False),
@@ -182,7 +200,8 @@ founder_compensation = sa.Table(
 )
 
 ceremonial_events = sa.Table(
-    "ceremonial_events", metadata,
+    "ceremonial_events",
+    metadata,
     _id(),
     sa.Column("event_type", sa.String(100), nullable=False),
     sa.Column("event_title", sa.String(500), nullable=False),
@@ -210,7 +229,8 @@ ceremonial_events = sa.Table(
 )
 
 crypto_prices = sa.Table(
-    "crypto_prices", metadata,
+    "crypto_prices",
+    metadata,
     _id(),
     sa.Column("symbol", sa.String(20), nullable=False),
     sa.Column("price_usd", Numeric(20, 8), nullable=False),
@@ -225,7 +245,8 @@ crypto_prices = sa.Table(
 )
 
 mining_pool_stats = sa.Table(
-    "mining_pool_stats", metadata,
+    "mining_pool_stats",
+    metadata,
     _id(),
     sa.Column("pool_name", sa.String(255), nullable=False),
     sa.Column("algorithm", sa.String(100), nullable=False),
@@ -239,7 +260,8 @@ mining_pool_stats = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     _id(),
     sa.Column("user_id", UUID(), sa.ForeignKey("users.id")),
     sa.Column("action", sa.String(255), nullable=False),
@@ -256,7 +278,8 @@ audit_log = sa.Table(
 )
 
 compliance_reports = sa.Table(
-    "compliance_reports", metadata,
+    "compliance_reports",
+    metadata,
     _id(),
     sa.Column("report_type", sa.String(100), nullable=False),
     sa.Column("report_period_start", Date()),
@@ -276,7 +299,8 @@ compliance_reports = sa.Table(
 )
 
 system_health = sa.Table(
-    "system_health", metadata,
+    "system_health",
+    metadata,
     _id(),
     sa.Column("component", sa.String(100), nullable=False),
     sa.Column("status", sa.String(50), nullable=False),
@@ -293,7 +317,8 @@ system_health = sa.Table(
 )
 
 alerts = sa.Table(
-    "alerts", metadata,
+    "alerts",
+    metadata,
     _id(),
     sa.Column("alert_type", sa.String(100), nullable=False),
     sa.Column("severity", sa.String(50), server_default=_text_default("info")),
@@ -314,7 +339,8 @@ alerts = sa.Table(
 # -- views ---------------------------------------------------------------------
 
 treasury_summary = sa.Table(
-    "treasury_summary", views,
+    "treasury_summary",
+    views,
     sa.Column("month", TimestampTZ()),
     sa.Column("transaction_type", sa.String(50)),
     sa.Column("transaction_count", sa.BigInteger),
@@ -327,7 +353,8 @@ treasury_summary = sa.Table(
 )
 
 mining_performance = sa.Table(
-    "mining_performance", views,
+    "mining_performance",
+    views,
     sa.Column("date", TimestampTZ()),
     sa.Column("algorithm", sa.String(100)),
     sa.Column("session_count", sa.BigInteger),
@@ -339,7 +366,8 @@ mining_performance = sa.Table(
 )
 
 founder_compensation_summary = sa.Table(
-    "founder_compensation_summary", views,
+    "founder_compensation_summary",
+    views,
     sa.Column("founder_name", sa.String(255)),
     sa.Column("month", TimestampTZ()),
     sa.Column("total_azr", Numeric()),

@@ -17,7 +17,8 @@ def _text_default(value: str) -> sa.TextClause:
 
 
 service_routes = sa.Table(
-    "service_routes", metadata,
+    "service_routes",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("serviceName", sa.Text, nullable=False),
     sa.Column("route", sa.Text, nullable=False),
@@ -29,10 +30,14 @@ service_routes = sa.Table(
 )
 
 api_calls = sa.Table(
-    "api_calls", metadata,
+    "api_calls",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("routeId", sa.Text,
-              sa.ForeignKey("service_routes.id", ondelete="SET NULL", onupdate="CASCADE")),
+    sa.Column(
+        "routeId",
+        sa.Text,
+        sa.ForeignKey("service_routes.id", ondelete="SET NULL", onupdate="CASCADE"),
+    ),
     sa.Column("method", sa.Text, nullable=False),
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("userId", sa.Text),
@@ -46,7 +51,8 @@ api_calls = sa.Table(
 )
 
 circuit_breakers = sa.Table(
-    "circuit_breakers", metadata,
+    "circuit_breakers",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("serviceName", sa.Text, nullable=False),
     sa.Column("failureCount", sa.Integer, nullable=False, server_default=sa.text("0")),
@@ -59,7 +65,8 @@ circuit_breakers = sa.Table(
 )
 
 audit_logs = sa.Table(
-    "audit_logs", metadata,
+    "audit_logs",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("entityId", sa.Text, nullable=False),

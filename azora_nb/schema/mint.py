@@ -29,8 +29,9 @@ def _text_default(value: str) -> sa.TextClause:
 
 
 def _ts3(name: str, *, default: bool = False, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, Timestamp(3), nullable=nullable,
-                     server_default=prisma_now() if default else None)
+    return sa.Column(
+        name, Timestamp(3), nullable=nullable, server_default=prisma_now() if default else None
+    )
 
 
 def _prisma_fk(column: str, target: str) -> sa.ForeignKey:
@@ -40,7 +41,8 @@ def _prisma_fk(column: str, target: str) -> sa.ForeignKey:
 # -- Prisma tables ---------------------------------------------------------------
 
 subscription = sa.Table(
-    "subscription", metadata,
+    "subscription",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text, nullable=False),
     sa.Column("tier", sa.Text, nullable=False, server_default=_text_default("free_citizen")),
@@ -50,7 +52,8 @@ subscription = sa.Table(
 )
 
 invoice = sa.Table(
-    "invoice", metadata,
+    "invoice",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text, nullable=False),
     sa.Column("amount", Real(), nullable=False),
@@ -59,7 +62,8 @@ invoice = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("details", JSONB(), nullable=False),
@@ -67,7 +71,8 @@ audit_log = sa.Table(
 )
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("azoraId", sa.Text, nullable=False),
     sa.Column("walletAddress", sa.Text, nullable=False),
@@ -79,7 +84,8 @@ users = sa.Table(
 )
 
 user_balances = sa.Table(
-    "user_balances", metadata,
+    "user_balances",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text, _prisma_fk("userId", "users.id"), nullable=False),
     sa.Column("currencyCode", sa.Text, nullable=False),
@@ -88,7 +94,8 @@ user_balances = sa.Table(
 )
 
 knowledge_rewards = sa.Table(
-    "knowledge_rewards", metadata,
+    "knowledge_rewards",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text, _prisma_fk("userId", "users.id"), nullable=False),
     sa.Column("rewardAmount", Real(), nullable=False),
@@ -105,7 +112,8 @@ knowledge_rewards = sa.Table(
 # -- schema.sql tables -------------------------------------------------------------
 
 earnings_ledger = sa.Table(
-    "earnings_ledger", metadata,
+    "earnings_ledger",
+    metadata,
     sa.Column("id", sa.String(100), primary_key=True),
     sa.Column("user_id", UUID(), nullable=False),
     sa.Column("user_type", sa.String(20), nullable=False),
@@ -118,7 +126,8 @@ earnings_ledger = sa.Table(
 )
 
 pool_statistics = sa.Table(
-    "pool_statistics", metadata,
+    "pool_statistics",
+    metadata,
     sa.Column("pool_type", sa.String(20), primary_key=True),
     sa.Column("total_minted", Numeric(20, 6), server_default=sa.text("0")),
     sa.Column("last_mint_amount", Numeric(20, 6)),
@@ -128,7 +137,8 @@ pool_statistics = sa.Table(
 )
 
 minting_transactions = sa.Table(
-    "minting_transactions", metadata,
+    "minting_transactions",
+    metadata,
     sa.Column("id", sa.String(100), primary_key=True),
     sa.Column("mining_session_id", sa.String(100)),
     sa.Column("user_id", UUID(), nullable=False),
@@ -144,7 +154,8 @@ minting_transactions = sa.Table(
 )
 
 mining_pools = sa.Table(
-    "mining_pools", metadata,
+    "mining_pools",
+    metadata,
     sa.Column("id", sa.String(50), primary_key=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("url", sa.String(255), nullable=False),
@@ -157,7 +168,8 @@ mining_pools = sa.Table(
 # -- views -------------------------------------------------------------------------
 
 allocation_status = sa.Table(
-    "allocation_status", views,
+    "allocation_status",
+    views,
     sa.Column("category", sa.Text),
     sa.Column("cap", sa.Integer),
     sa.Column("minted", Numeric()),

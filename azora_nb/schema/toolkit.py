@@ -21,7 +21,8 @@ PREFIX = "azora_nb_"
 SYNC_RUN_STATUSES = ("running", "succeeded", "failed", "cancelled")
 
 sync_state = sa.Table(
-    "azora_nb_sync_state", metadata,
+    "azora_nb_sync_state",
+    metadata,
     sa.Column("sync_name", sa.Text, primary_key=True),
     sa.Column("watermark", JSONB),
     sa.Column("updated_at", TimestampTZ(), nullable=False, server_default=now_default()),
@@ -30,7 +31,8 @@ sync_state = sa.Table(
 )
 
 sync_runs = sa.Table(
-    "azora_nb_sync_runs", metadata,
+    "azora_nb_sync_runs",
+    metadata,
     sa.Column("run_id", sa.Text, primary_key=True),
     sa.Column("sync_name", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
@@ -52,7 +54,8 @@ sync_runs = sa.Table(
 )
 
 dead_letters = sa.Table(
-    "azora_nb_dead_letters", metadata,
+    "azora_nb_dead_letters",
+    metadata,
     sa.Column("id", BigSerial(), primary_key=True, autoincrement=True),
     sa.Column("sync_name", sa.Text, nullable=False),
     sa.Column("run_id", sa.Text),
@@ -67,7 +70,8 @@ dead_letters = sa.Table(
 )
 
 metric_snapshots = sa.Table(
-    "azora_nb_metric_snapshots", metadata,
+    "azora_nb_metric_snapshots",
+    metadata,
     sa.Column("id", BigSerial(), primary_key=True, autoincrement=True),
     sa.Column("taken_at", TimestampTZ(), nullable=False, server_default=now_default()),
     sa.Column("as_of", TimestampTZ(), nullable=False),
@@ -79,7 +83,8 @@ metric_snapshots = sa.Table(
 )
 
 report_runs = sa.Table(
-    "azora_nb_report_runs", metadata,
+    "azora_nb_report_runs",
+    metadata,
     sa.Column("run_id", sa.Text, primary_key=True),
     sa.Column("report", sa.Text, nullable=False),
     sa.Column("parameters", JSONB),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 _TRUNC = {
     "postgresql": {"month": "date_trunc('month', {col})", "day": "date_trunc('day', {col})"},
-    "sqlite": {"month": "strftime('%Y-%m-01 00:00:00.000000', {col})",
-               "day": "strftime('%Y-%m-%d 00:00:00.000000', {col})"},
+    "sqlite": {
+        "month": "strftime('%Y-%m-01 00:00:00.000000', {col})",
+        "day": "strftime('%Y-%m-%d 00:00:00.000000', {col})",
+    },
 }
 
 
@@ -64,9 +66,11 @@ GROUP BY founder_name, {pay_month}""",
 
 
 # Category, the earnings_ledger.user_type it counts, and its fixed cap in AZR.
-ALLOCATION_CAPS = (("Enterprise", "enterprise", 600000),
-                   ("Business", "business", 200000),
-                   ("Student", "student", 100000))
+ALLOCATION_CAPS = (
+    ("Enterprise", "enterprise", 600000),
+    ("Business", "business", 200000),
+    ("Student", "student", 100000),
+)
 
 
 def _mint(dialect: str) -> dict[str, str]:

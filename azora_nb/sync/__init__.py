@@ -63,8 +63,14 @@ def get(ws: Workspace, name: str | SyncDefinition) -> SyncDefinition:
         raise UnknownSync(name, tuple(sorted(known))) from None
 
 
-def run(ws: Workspace, name: str | SyncDefinition, *, full: bool = False,
-        progress: bool = True, hook: Hook | None = None) -> RunResult:
+def run(
+    ws: Workspace,
+    name: str | SyncDefinition,
+    *,
+    full: bool = False,
+    progress: bool = True,
+    hook: Hook | None = None,
+) -> RunResult:
     """Run a sync: incremental from its watermark, or everything with ``full=True``.
 
     Raises :class:`~azora_nb.exceptions.SyncBusy` when another run holds the lock.
@@ -82,8 +88,9 @@ def replay(ws: Workspace, name: str | SyncDefinition) -> RunResult:
         return _Run(ws, definition, full=False, progress=False, hook=None).replay()
 
 
-def dead_letters(ws: Workspace, name: str | SyncDefinition, *,
-                 status: str | None = "dead") -> list[dict[str, Any]]:
+def dead_letters(
+    ws: Workspace, name: str | SyncDefinition, *, status: str | None = "dead"
+) -> list[dict[str, Any]]:
     """The sync's dead letters (``status=None`` for every one, replayed included)."""
     definition = get(ws, name)
     with ws.engine(definition.state_source).connect() as conn:
@@ -110,8 +117,12 @@ def status(ws: Workspace) -> list[dict[str, Any]]:
     A sync whose state tables are missing or unreachable shows the error instead."""
     rows = []
     for name, d in sorted(definitions(ws).items()):
-        row: dict[str, Any] = {"name": name, "direction": d.direction,
-                               "source": d.source.describe(), "target": d.target.describe()}
+        row: dict[str, Any] = {
+            "name": name,
+            "direction": d.direction,
+            "source": d.source.describe(),
+            "target": d.target.describe(),
+        }
         try:
             with ws.engine(d.state_source).connect() as conn:
                 last = state.runs(conn, name, 1)
@@ -123,10 +134,15 @@ def status(ws: Workspace) -> list[dict[str, Any]]:
             continue
         if last:
             run_row = last[0]
-            row.update(last_status=run_row["status"], last_started=run_row["started_at"],
-                       last_finished=run_row["finished_at"], rows_read=run_row["rows_read"],
-                       rows_written=run_row["rows_written"], rows_dead=run_row["rows_dead"],
-                       reconciled=(run_row["reconciliation"] or {}).get("ok"))
+            row.update(
+                last_status=run_row["status"],
+                last_started=run_row["started_at"],
+                last_finished=run_row["finished_at"],
+                rows_read=run_row["rows_read"],
+                rows_written=run_row["rows_written"],
+                rows_dead=run_row["rows_dead"],
+                reconciled=(run_row["reconciliation"] or {}).get("ok"),
+            )
         rows.append(row)
     return rows
 

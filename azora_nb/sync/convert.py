@@ -119,8 +119,14 @@ def _to_uuid(value: Any) -> str:
 
 
 CONVERTERS: dict[str, Converter] = {
-    "text": _to_text, "integer": _to_int, "float": _to_float, "numeric": _to_float,
-    "boolean": _to_bool, "timestamp": _to_timestamp, "date": _to_date, "json": _to_json,
+    "text": _to_text,
+    "integer": _to_int,
+    "float": _to_float,
+    "numeric": _to_float,
+    "boolean": _to_bool,
+    "timestamp": _to_timestamp,
+    "date": _to_date,
+    "json": _to_json,
     "uuid": _to_uuid,
 }
 
@@ -173,10 +179,15 @@ def infer_kind(values: list[Any]) -> str:
 def sa_type(kind: str) -> sa.types.TypeEngine[Any]:
     """The portable SQLAlchemy type of a kind."""
     types: dict[str, sa.types.TypeEngine[Any]] = {
-        "text": sa.Text(), "integer": sa.BigInteger(), "float": sa.Double(),
-        "numeric": az_types.Numeric(), "boolean": sa.Boolean(),
-        "timestamp": az_types.TimestampTZ(), "date": az_types.Date(),
-        "json": az_types.JSONB(), "uuid": az_types.UUID(),
+        "text": sa.Text(),
+        "integer": sa.BigInteger(),
+        "float": sa.Double(),
+        "numeric": az_types.Numeric(),
+        "boolean": sa.Boolean(),
+        "timestamp": az_types.TimestampTZ(),
+        "date": az_types.Date(),
+        "json": az_types.JSONB(),
+        "uuid": az_types.UUID(),
     }
     return types[kind]
 
@@ -243,6 +254,7 @@ def portable_from_sqlite(declared: str) -> tuple[sa.types.TypeEngine[Any], str]:
 
 
 # -- watermarks and reconciliation --------------------------------------------
+
 
 def floor_ms(value: datetime) -> datetime:
     """Truncate to the millisecond: MongoDB keeps no finer time."""

@@ -183,8 +183,10 @@ class SyncDefinition:
             raise ConfigError(f"sync {self.name}: lag must not be negative")
         for column, kind in self.types.items():
             if kind not in KINDS:
-                raise ConfigError(f"sync {self.name}: type {kind!r} of {column!r} is not one "
-                                  f"of {', '.join(KINDS)}")
+                raise ConfigError(
+                    f"sync {self.name}: type {kind!r} of {column!r} is not one "
+                    f"of {', '.join(KINDS)}"
+                )
         if isinstance(self.target, SqlTarget):
             for column in (*self.key, *(self.columns or {})):
                 _check_ident(column, f"sync {self.name}: target column")
@@ -220,8 +222,9 @@ def from_mapping(name: str, raw: Mapping[str, Any]) -> SyncDefinition:
         source = SqlSource(src.pop("sql"), **src)
     elif "mongo" in src:
         projection = src.pop("projection", None)
-        source = MongoSource(src.pop("mongo"), projection=tuple(projection) if projection else None,
-                             **src)
+        source = MongoSource(
+            src.pop("mongo"), projection=tuple(projection) if projection else None, **src
+        )
     else:
         raise ConfigError(f"sync {name}: source needs 'sql = <source>' or 'mongo = <collection>'")
     target: SqlTarget | MongoTarget
@@ -236,8 +239,9 @@ def from_mapping(name: str, raw: Mapping[str, Any]) -> SyncDefinition:
     if isinstance(key, str):
         key = [key]
     try:
-        return SyncDefinition(name=name, source=source, target=target, key=tuple(key or ()),
-                              **options)
+        return SyncDefinition(
+            name=name, source=source, target=target, key=tuple(key or ()), **options
+        )
     except TypeError as exc:
         raise ConfigError(f"sync {name}: {exc}") from None
 

@@ -71,8 +71,15 @@ class _Page:
 
 
 class _Run:
-    def __init__(self, ws: Workspace, definition: SyncDefinition, *, full: bool,
-                 progress: bool, hook: Hook | None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        definition: SyncDefinition,
+        *,
+        full: bool,
+        progress: bool,
+        hook: Hook | None,
+    ) -> None:
         self.ws = ws
         self.d = definition
         self.full = full
@@ -87,17 +94,20 @@ class _Run:
         self.src_range: list[Row] = []
         self.tgt_range: list[Row] = []
         self._adopt_target_columns()
-        self.notifier = (Notifier(ws, definition.target.channel_type, definition.name,
-                                  self.result.run_id)
-                         if isinstance(definition.target, MongoTarget) else None)
+        self.notifier = (
+            Notifier(ws, definition.target.channel_type, definition.name, self.result.run_id)
+            if isinstance(definition.target, MongoTarget)
+            else None
+        )
 
     def _adopt_target_columns(self) -> None:
         """A Mongo source without declared columns keeps the columns of the table its
         first run created; what is new since goes to ``extra``."""
         reader = self.reader
         target = self.d.target
-        if not (isinstance(reader, MongoReader) and reader.discovered
-                and isinstance(target, SqlTarget)):
+        if not (
+            isinstance(reader, MongoReader) and reader.discovered and isinstance(target, SqlTarget)
+        ):
             return
         engine = self.ws.engine(target.source)
         inspector = sa.inspect(engine)
@@ -141,8 +151,7 @@ class _Run:
             key = tuple(raw[i] for i in key_idx)
             if any(v is None for v in key):
                 missing = [k for k, v in zip(self.d.key, key, strict=True) if v is None]
-                page.dead.append((None, f"missing key {', '.join(missing)}",
-                                  record(columns, raw)))
+                page.dead.append((None, f"missing key {', '.join(missing)}", record(columns, raw)))
                 continue
             row = raw
             if self.converters:
@@ -177,8 +186,10 @@ class _Run:
         if isinstance(self.writer, MongoWriter):
             good, too_big = self.writer.screen(page.good)
             key_idx = [self.reader.columns.index(k) for k in self.d.key]
-            page.dead.extend((tuple(row[i] for i in key_idx), reason,
-                              record(self.reader.columns, row)) for row, reason in too_big)
+            page.dead.extend(
+                (tuple(row[i] for i in key_idx), reason, record(self.reader.columns, row))
+                for row, reason in too_big
+            )
             changed = self.writer.write(good)
             r.rows_written += len(changed)
             self._call("written")
@@ -206,8 +217,14 @@ class _Run:
         state.add_dead(conn, self.d.name, r.run_id, page.dead)
         if wm_json is not None:
             state.set_watermark(conn, self.d.name, wm_json, r.run_id)
-        state.progress(conn, r.run_id, r.rows_read, r.rows_written, r.rows_dead,
-                       wm_json if wm_json is not None else r.watermark_before)
+        state.progress(
+            conn,
+            r.run_id,
+            r.rows_read,
+            r.rows_written,
+            r.rows_dead,
+            wm_json if wm_json is not None else r.watermark_before,
+        )
 
     def _call(self, stage: str) -> None:
         if self.hook is not None:
@@ -220,8 +237,7 @@ class _Run:
         keys = [tuple(row[i] for i in key_idx) for row in page.good]
         self._widen(min(page.raw_keys), max(page.raw_keys), min(keys), max(keys))
 
-    def _after_page(self, conn: sa.Connection, rows: int, update: Callable[[int], Any]
-                    ) -> bool:
+    def _after_page(self, conn: sa.Connection, rows: int, update: Callable[[int], Any]) -> bool:
         """Hook, progress and the cancel check after a committed page; True to stop."""
         r = self.result
         self._call("committed")
@@ -233,8 +249,14 @@ class _Run:
             r.status = "cancelled"
         return cancelled
 
-    def _phase_rows(self, conn: sa.Connection, phase: str, lower: Any, watermark: Any,
-                    update: Callable[[int], Any]) -> Any:
+    def _phase_rows(
+        self,
+        conn: sa.Connection,
+        phase: str,
+        lower: Any,
+        watermark: Any,
+        update: Callable[[int], Any],
+    ) -> Any:
         """Pages as Python rows: converted, checked, merged by the writer."""
         cursor_idx = None
         for rows in self.reader.pages(phase, lower, self.d.batch_rows):
@@ -256,10 +278,14 @@ class _Run:
         """PostgreSQL to PostgreSQL, a table keyed by its primary key, no conversions and
         the same collation on both sides (the page's last key is found in the target)."""
         reader = self.reader
-        if not (isinstance(reader, SqlReader) and isinstance(self.d.target, SqlTarget)
-                and not self.d.types and reader.engine.dialect.name == "postgresql"
-                and self.ws.engine(self.d.target.source).dialect.name == "postgresql"
-                and reader.key_is_primary_key()):
+        if not (
+            isinstance(reader, SqlReader)
+            and isinstance(self.d.target, SqlTarget)
+            and not self.d.types
+            and reader.engine.dialect.name == "postgresql"
+            and self.ws.engine(self.d.target.source).dialect.name == "postgresql"
+            and reader.key_is_primary_key()
+        ):
             return False
         query = sa.text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
         collations = set()
@@ -268,8 +294,14 @@ class _Run:
                 collations.add(c.execute(query).scalar())
         return len(collations) == 1
 
-    def _phase_piped(self, conn: sa.Connection, phase: str, lower: Any, watermark: Any,
-                     update: Callable[[int], Any]) -> Any:
+    def _phase_piped(
+        self,
+        conn: sa.Connection,
+        phase: str,
+        lower: Any,
+        watermark: Any,
+        update: Callable[[int], Any],
+    ) -> Any:
         """Pages piped from COPY to COPY; values never become Python objects. Into an
         empty target the pages are copied straight in (a first load); otherwise, or
         when a key comes twice, through the staging table and the merge."""
@@ -286,27 +318,33 @@ class _Run:
         with self.reader.engine.connect() as source:
             while True:
                 sql, params = self.reader.driver_sql(
-                    self.reader.page_statement(phase, lower, self.d.batch_rows, last))
+                    self.reader.page_statement(phase, lower, self.d.batch_rows, last)
+                )
                 try:
                     with conn.begin():
-                        page = writer.pipe_page(conn, source, sql, params, order,
-                                                direct=self.direct)
+                        page = writer.pipe_page(
+                            conn, source, sql, params, order, direct=self.direct
+                        )
                         source.rollback()
                         if not page.rows:
                             break
                         if page.last_line is not None:
-                            page.last = self.reader.position_from_copy_line(page.last_line,
-                                                                            order)
+                            page.last = self.reader.position_from_copy_line(page.last_line, order)
                         r.rows_read += page.rows
                         r.rows_written += page.written
                         self._call("written")
                         if phase == "cursor" and page.last is not None:
                             watermark = _later(watermark, page.last[0])
-                        self._save(conn, _Page([], [], []), convert.encode_watermark(watermark)
-                                   if phase == "cursor" else None)
+                        self._save(
+                            conn,
+                            _Page([], [], []),
+                            convert.encode_watermark(watermark) if phase == "cursor" else None,
+                        )
                 except KeyCollision:
-                    log.info("sync %s: a key came twice during the first load; merging "
-                             "from here on", self.d.name)
+                    log.info(
+                        "sync %s: a key came twice during the first load; merging from here on",
+                        self.d.name,
+                    )
                     source.rollback()
                     self.direct = False
                     continue
@@ -322,8 +360,7 @@ class _Run:
         return watermark
 
     def _widen(self, src_lo: Row, src_hi: Row, tgt_lo: Row, tgt_hi: Row) -> None:
-        for bounds, lo, hi in ((self.src_range, src_lo, src_hi),
-                               (self.tgt_range, tgt_lo, tgt_hi)):
+        for bounds, lo, hi in ((self.src_range, src_lo, src_hi), (self.tgt_range, tgt_lo, tgt_hi)):
             if not bounds:
                 bounds.extend([lo, hi])
             else:
@@ -343,8 +380,9 @@ class _Run:
                 state.start_run(conn, self.d.name, r.run_id, raw_wm)
             r.watermark_before = raw_wm
             watermark = convert.decode_watermark(raw_wm)
-            bar = tqdm(desc=f"sync {self.d.name}", unit="rows", disable=not self.progress,
-                       leave=False)
+            bar = tqdm(
+                desc=f"sync {self.d.name}", unit="rows", disable=not self.progress, leave=False
+            )
             try:
                 step = self._phase_piped if self._can_pipe() else self._phase_rows
                 for phase, lower in self._phases(watermark):
@@ -358,13 +396,14 @@ class _Run:
                         with self.state_engine.connect() as c2:
                             dead = state.dead_keys(c2, self.d.name)
                         r.reconciliation = reconcile(
-                            self.reader, self.writer,
+                            self.reader,
+                            self.writer,
                             tuple(self.src_range) if self.src_range else None,  # type: ignore[arg-type]
                             tuple(self.tgt_range) if self.tgt_range else None,  # type: ignore[arg-type]
-                            dead)
+                            dead,
+                        )
                 with conn.begin():
-                    state.finish_run(conn, r.run_id, r.status,
-                                     reconciliation=r.reconciliation)
+                    state.finish_run(conn, r.run_id, r.status, reconciliation=r.reconciliation)
             except BaseException as exc:
                 self._record_failure(conn, exc)
                 raise
@@ -385,8 +424,9 @@ class _Run:
                 state.mark_abandoned(conn, self.d.name)
                 letters = state.list_dead(conn, self.d.name)
                 state.start_run(conn, self.d.name, r.run_id, None)
-            keys = [tuple(json.loads(x["record_key"])) for x in letters
-                    if x["record_key"] is not None]
+            keys = [
+                tuple(json.loads(x["record_key"])) for x in letters if x["record_key"] is not None
+            ]
             try:
                 rows = self.reader.by_keys(keys)
                 r.rows_read = len(rows)
@@ -395,8 +435,9 @@ class _Run:
                     page = self._check(rows)
                     self._commit_page(conn, page, None)
                     with conn.begin():
-                        state.mark_replayed(conn, self.d.name,
-                                            [state.key_text(k) for k in page.raw_keys])
+                        state.mark_replayed(
+                            conn, self.d.name, [state.key_text(k) for k in page.raw_keys]
+                        )
                     r.pages = 1
                 with conn.begin():
                     state.finish_run(conn, r.run_id, "succeeded")
@@ -413,8 +454,9 @@ class _Run:
         self.result.status = "failed"
         conn.rollback()
         with conn.begin():
-            state.finish_run(conn, self.result.run_id, "failed",
-                             error=f"{type(exc).__name__}: {exc}"[:2000])
+            state.finish_run(
+                conn, self.result.run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
 
     def _after_run(self) -> RunResult:
         """Invalidate cached results of the SQL table written, if any row was."""
@@ -440,12 +482,25 @@ def _later(current: Any, new: Any) -> Any:
     return new if new > current else current
 
 
-def run_definition(ws: Workspace, definition: SyncDefinition, *, full: bool = False,
-                   progress: bool = True, hook: Hook | None = None) -> RunResult:
+def run_definition(
+    ws: Workspace,
+    definition: SyncDefinition,
+    *,
+    full: bool = False,
+    progress: bool = True,
+    hook: Hook | None = None,
+) -> RunResult:
     """Run one sync under its lock; see :func:`azora_nb.sync.run`."""
     with state.lock(ws, definition):
         job = _Run(ws, definition, full=full, progress=progress, hook=hook)
         result = job.execute()
-    log.info("sync %s %s: read %d, wrote %d, dead %d in %.1fs", definition.name, result.status,
-             result.rows_read, result.rows_written, result.rows_dead, result.seconds)
+    log.info(
+        "sync %s %s: read %d, wrote %d, dead %d in %.1fs",
+        definition.name,
+        result.status,
+        result.rows_read,
+        result.rows_written,
+        result.rows_dead,
+        result.seconds,
+    )
     return result

@@ -43,9 +43,14 @@ class Notifier:
     def publish(self, ids: list[Any]) -> None:
         if not ids or not self.enabled:
             return
-        message = {"entityType": self.entity_type, "operation": "upsert",
-                   "ids": to_jsonable(ids), "sync": self.sync, "runId": self.run_id,
-                   "timestamp": utcnow().isoformat().replace("+00:00", "Z")}
+        message = {
+            "entityType": self.entity_type,
+            "operation": "upsert",
+            "ids": to_jsonable(ids),
+            "sync": self.sync,
+            "runId": self.run_id,
+            "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+        }
         from redis.exceptions import RedisError
 
         try:

@@ -48,15 +48,21 @@ def _pg_digest(engine: sa.Engine, cols: list[Any], cond: Any) -> tuple[int, int]
     but two numbers travels, whatever the size of the range."""
     text = sa.func.concat_ws("|", *[sa.cast(c, sa.Text) for c in cols])
     bits = sa.cast(sa.literal("x") + sa.func.left(sa.func.md5(text), 16), postgresql.BIT(64))
-    stmt = sa.select(sa.func.count(), sa.func.coalesce(
-        sa.func.sum(sa.cast(bits, sa.BigInteger)), 0)).where(cond)
+    stmt = sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.cast(bits, sa.BigInteger)), 0)
+    ).where(cond)
     with engine.connect() as conn:
         row = conn.execute(stmt).one()
     return int(row[0]), int(row[1]) % _MOD
 
 
-def reconcile(reader: Any, writer: Any, source_range: tuple[Row, Row] | None,
-              target_range: tuple[Row, Row] | None, dead: set[str]) -> dict[str, Any]:
+def reconcile(
+    reader: Any,
+    writer: Any,
+    source_range: tuple[Row, Row] | None,
+    target_range: tuple[Row, Row] | None,
+    dead: set[str],
+) -> dict[str, Any]:
     """Compare source and target over the run's key range (as each side spells the
     keys: a Mongo ObjectId is text in a SQL target); ``dead`` are key texts to skip."""
     if source_range is None or target_range is None:

@@ -40,14 +40,18 @@ class SqlReader:
         mapping = dict(definition.columns or {c.key: c.key for c in self.relation.c})
         missing = [src for src in mapping.values() if src not in self.relation.c]
         if missing:
-            raise ConfigError(f"sync {definition.name}: {self.spec.describe()} has no column "
-                              f"{', '.join(map(repr, missing))}")
+            raise ConfigError(
+                f"sync {definition.name}: {self.spec.describe()} has no column "
+                f"{', '.join(map(repr, missing))}"
+            )
         self.columns: list[str] = list(mapping)
         self._source_col = {target: self.relation.c[src] for target, src in mapping.items()}
         for name in (*definition.key, *([definition.cursor] if definition.cursor else [])):
             if name not in self._source_col:
-                raise ConfigError(f"sync {definition.name}: key or cursor {name!r} is not "
-                                  f"one of the columns {', '.join(self.columns)}")
+                raise ConfigError(
+                    f"sync {definition.name}: key or cursor {name!r} is not "
+                    f"one of the columns {', '.join(self.columns)}"
+                )
         self.types = {t: self.types[s] for t, s in mapping.items() if s in self.types}
         self.kinds = {t: self.kinds[s] for t, s in mapping.items()}
         for column, kind in definition.types.items():
@@ -63,27 +67,34 @@ class SqlReader:
             names = list(result.keys())
         types = {n: convert.sa_type(k) for n, k in self.definition.types.items() if n in names}
         query = sa.text(self.spec.query or "").columns(
-            *[sa.column(n, types.get(n, sa.types.NULLTYPE)) for n in names])
+            *[sa.column(n, types.get(n, sa.types.NULLTYPE)) for n in names]
+        )
         kinds: dict[str, str | None] = {n: self.definition.types.get(n) for n in names}
         return query.subquery("q"), types, kinds
 
-    def _reflect(self, table: str, schema: str | None
-                 ) -> tuple[sa.Table, dict[str, Any], dict[str, str | None]]:
+    def _reflect(
+        self, table: str, schema: str | None
+    ) -> tuple[sa.Table, dict[str, Any], dict[str, str | None]]:
         inspector = sa.inspect(self.engine)
         if not inspector.has_table(table, schema=schema):
-            raise SchemaError(f"sync {self.definition.name}: table {table!r} does not exist in "
-                              f"{self.spec.source}; create or seed it first "
-                              "(azora-nb db upgrade, azora-nb demo)", source=self.spec.source)
+            raise SchemaError(
+                f"sync {self.definition.name}: table {table!r} does not exist in "
+                f"{self.spec.source}; create or seed it first "
+                "(azora-nb db upgrade, azora-nb demo)",
+                source=self.spec.source,
+            )
         reflected = self.reflect_types(self.engine, table, schema)
         types: dict[str, Any] = {c: t for c, (t, _) in reflected.items()}
         kinds: dict[str, str | None] = {c: k for c, (_, k) in reflected.items()}
-        relation = sa.Table(table, sa.MetaData(), *[sa.Column(n, t) for n, t in types.items()],
-                            schema=schema)
+        relation = sa.Table(
+            table, sa.MetaData(), *[sa.Column(n, t) for n, t in types.items()], schema=schema
+        )
         return relation, types, kinds
 
     @staticmethod
-    def reflect_types(engine: sa.Engine, table: str, schema: str | None
-                      ) -> dict[str, tuple[Any, str]]:
+    def reflect_types(
+        engine: sa.Engine, table: str, schema: str | None
+    ) -> dict[str, tuple[Any, str]]:
         """Portable type and kind of each column of an existing table, in order."""
         out: dict[str, tuple[Any, str]] = {}
         if engine.dialect.name == "sqlite":
@@ -116,8 +127,9 @@ class SqlReader:
         d = self.definition
         return [*([d.cursor] if phase == "cursor" and d.cursor else []), *d.key]
 
-    def page_statement(self, phase: str, lower: Any, batch_rows: int,
-                       last: Row | None) -> sa.Select[Any]:
+    def page_statement(
+        self, phase: str, lower: Any, batch_rows: int, last: Row | None
+    ) -> sa.Select[Any]:
         """The query of the page of ``phase`` (``cursor``, ``null`` or ``all``) after
         ``last`` (the previous page's last values of :meth:`order`)."""
         d = self.definition
@@ -132,9 +144,10 @@ class SqlReader:
             assert d.cursor is not None
             stmt = stmt.where(self._col(d.cursor).is_(None))
         if last is not None:
-            stmt = stmt.where(sa.tuple_(*[self._col(c) for c in order])
-                              > sa.tuple_(*[self._bind(c, v) for c, v in
-                                            zip(order, last, strict=True)]))
+            stmt = stmt.where(
+                sa.tuple_(*[self._col(c) for c in order])
+                > sa.tuple_(*[self._bind(c, v) for c, v in zip(order, last, strict=True)])
+            )
         return stmt.order_by(*[self._col(c) for c in order]).limit(batch_rows)
 
     def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
@@ -170,8 +183,12 @@ class SqlReader:
         of :meth:`page_statement`, cast by the source database itself."""
         fields = line.rstrip(b"\n").split(b"\t")
         texts = [_copy_unescape(fields[self.columns.index(c)]) for c in order]
-        stmt = sa.select(*[sa.cast(sa.literal(t, sa.Text), self._col(c).type)
-                           for c, t in zip(order, texts, strict=True)])
+        stmt = sa.select(
+            *[
+                sa.cast(sa.literal(t, sa.Text), self._col(c).type)
+                for c, t in zip(order, texts, strict=True)
+            ]
+        )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
         assert row is not None
@@ -203,10 +220,11 @@ class SqlReader:
         names = [*d.key, *([d.cursor] if d.cursor else [])]
         cols = [self._col(c) for c in d.key]
         cond = sa.and_(
-            sa.tuple_(*cols) >= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, lo,
-                                                                              strict=True)]),
-            sa.tuple_(*cols) <= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, hi,
-                                                                              strict=True)]))
+            sa.tuple_(*cols)
+            >= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, lo, strict=True)]),
+            sa.tuple_(*cols)
+            <= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, hi, strict=True)]),
+        )
         return [self._col(c) for c in names], cond
 
     def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
@@ -214,7 +232,8 @@ class SqlReader:
         cols, cond = self.key_range(lo, hi)
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=50_000).execute(
-                    sa.select(*cols).where(cond)):
+                sa.select(*cols).where(cond)
+            ):
                 yield tuple(row)
 
 
@@ -259,10 +278,10 @@ class MongoReader:
                 names.insert(0, name)
         self.columns = [*names, "extra"]
         for name in names:
-            kind = self.definition.types.get(name) or convert.infer_kind([r.get(name)
-                                                                          for r in flat])
-            self.kinds[name] = kind if name not in self.definition.key or kind != "json" \
-                else "text"
+            kind = self.definition.types.get(name) or convert.infer_kind(
+                [r.get(name) for r in flat]
+            )
+            self.kinds[name] = kind if name not in self.definition.key or kind != "json" else "text"
         self.kinds["extra"] = "json"
 
     def shape(self, doc: dict[str, Any]) -> Row:
@@ -292,17 +311,18 @@ class MongoReader:
             assert d.cursor is not None
             cpath = self.path(d.cursor)
             bound = convert.floor_ms(lower) if hasattr(lower, "tzinfo") else lower
-            conds.append({cpath: {"$gte": bound}} if lower is not None else
-                         {cpath: {"$ne": None}})
+            conds.append({cpath: {"$gte": bound}} if lower is not None else {cpath: {"$ne": None}})
         elif phase == "null":
             assert d.cursor is not None
             conds.append({self.path(d.cursor): None})
         last: list[Any] | None = None
         while True:
-            query = {"$and": [*conds, _after(order, last)]} if last is not None \
-                else {"$and": conds}
-            docs = list(self.collection.find(query, self._projection())
-                        .sort([(p, 1) for p in order]).limit(batch_rows))
+            query = {"$and": [*conds, _after(order, last)]} if last is not None else {"$and": conds}
+            docs = list(
+                self.collection.find(query, self._projection())
+                .sort([(p, 1) for p in order])
+                .limit(batch_rows)
+            )
             if not docs:
                 return
             self.discover(docs)
@@ -315,8 +335,9 @@ class MongoReader:
         if not keys:
             return []
         paths = [self.path(k) for k in self.definition.key]
-        query = {"$or": [dict(zip(paths, [_maybe_object_id(v) for v in k], strict=True))
-                         for k in keys]}
+        query = {
+            "$or": [dict(zip(paths, [_maybe_object_id(v) for v in k], strict=True)) for k in keys]
+        }
         docs = list(self.collection.find(query, self._projection()))
         if docs:
             self.discover(docs)
@@ -332,7 +353,7 @@ class MongoReader:
         query = {"$and": [self._query(), query]}
         for doc in self.collection.find(query, {p: 1 for p in paths}):
             row = tuple(_get_path(doc, p) for p in paths)
-            if lo <= row[:len(d.key)] <= hi:
+            if lo <= row[: len(d.key)] <= hi:
                 yield row
 
 
@@ -346,8 +367,7 @@ def _after(order: list[str], last: list[Any]) -> dict[str, Any]:
     return {"$or": branches}
 
 
-_COPY_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v",
-                 "\\": "\\"}
+_COPY_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "\\": "\\"}
 
 
 def _copy_unescape(field: bytes) -> str | None:
@@ -388,5 +408,6 @@ def make_reader(ws: Workspace, definition: SyncDefinition) -> SqlReader | MongoR
 
 def record(columns: list[str], row: Row) -> dict[str, Any]:
     """A row as the JSON-safe record kept in the dead-letter table."""
-    return dict(json.loads(json.dumps(dict(zip(columns, row, strict=False)),
-                                      default=convert._json_default)))
+    return dict(
+        json.loads(json.dumps(dict(zip(columns, row, strict=False)), default=convert._json_default))
+    )

@@ -36,22 +36,28 @@ def check_tables(engine: sa.Engine, source: str) -> None:
     inspector = sa.inspect(engine)
     missing = [t.name for t in TABLES if not inspector.has_table(t.name)]
     if missing:
-        raise SchemaError(f"the sync tables {', '.join(missing)} are missing in {source}; "
-                          f"run azora-nb db upgrade", source=source)
+        raise SchemaError(
+            f"the sync tables {', '.join(missing)} are missing in {source}; "
+            f"run azora-nb db upgrade",
+            source=source,
+        )
 
 
 # -- watermark -----------------------------------------------------------------
 
+
 def get_watermark(conn: sa.Connection, name: str) -> Any:
-    row = conn.execute(sa.select(sync_state.c.watermark)
-                       .where(sync_state.c.sync_name == name)).first()
+    row = conn.execute(
+        sa.select(sync_state.c.watermark).where(sync_state.c.sync_name == name)
+    ).first()
     return None if row is None else row[0]
 
 
 def set_watermark(conn: sa.Connection, name: str, watermark: Any, run_id: str) -> None:
     values = {"watermark": watermark, "updated_at": utcnow(), "last_run_id": run_id}
-    done = conn.execute(sa.update(sync_state).where(sync_state.c.sync_name == name)
-                        .values(**values))
+    done = conn.execute(
+        sa.update(sync_state).where(sync_state.c.sync_name == name).values(**values)
+    )
     if not done.rowcount:
         conn.execute(sa.insert(sync_state).values(sync_name=name, **values))
 
@@ -62,10 +68,17 @@ def reset(conn: sa.Connection, name: str) -> None:
 
 # -- runs ------------------------------------------------------------------------
 
+
 def start_run(conn: sa.Connection, name: str, run_id: str, watermark: Any) -> None:
-    conn.execute(sa.insert(sync_runs).values(
-        run_id=run_id, sync_name=name, status="running", started_at=utcnow(),
-        watermark_before=watermark))
+    conn.execute(
+        sa.insert(sync_runs).values(
+            run_id=run_id,
+            sync_name=name,
+            status="running",
+            started_at=utcnow(),
+            watermark_before=watermark,
+        )
+    )
 
 
 def mark_abandoned(conn: sa.Connection, name: str) -> int:
@@ -74,37 +87,61 @@ def mark_abandoned(conn: sa.Connection, name: str) -> int:
     result = conn.execute(
         sa.update(sync_runs)
         .where(sync_runs.c.sync_name == name, sync_runs.c.finished_at.is_(None))
-        .values(status=sa.case((sync_runs.c.status == "running", "failed"),
-                               else_=sync_runs.c.status),
-                finished_at=utcnow(),
-                error=sa.func.coalesce(sync_runs.c.error, "the process ended before the run "
-                                                          "finished; the next run resumed it")))
+        .values(
+            status=sa.case((sync_runs.c.status == "running", "failed"), else_=sync_runs.c.status),
+            finished_at=utcnow(),
+            error=sa.func.coalesce(
+                sync_runs.c.error,
+                "the process ended before the run finished; the next run resumed it",
+            ),
+        )
+    )
     return int(result.rowcount or 0)
 
 
-def progress(conn: sa.Connection, run_id: str, read: int, written: int, dead: int,
-             watermark: Any) -> None:
-    conn.execute(sa.update(sync_runs).where(sync_runs.c.run_id == run_id).values(
-        rows_read=read, rows_written=written, rows_dead=dead, watermark_after=watermark))
+def progress(
+    conn: sa.Connection, run_id: str, read: int, written: int, dead: int, watermark: Any
+) -> None:
+    conn.execute(
+        sa.update(sync_runs)
+        .where(sync_runs.c.run_id == run_id)
+        .values(rows_read=read, rows_written=written, rows_dead=dead, watermark_after=watermark)
+    )
 
 
 def cancel_requested(conn: sa.Connection, run_id: str) -> bool:
-    status = conn.execute(sa.select(sync_runs.c.status)
-                          .where(sync_runs.c.run_id == run_id)).scalar()
+    status = conn.execute(
+        sa.select(sync_runs.c.status).where(sync_runs.c.run_id == run_id)
+    ).scalar()
     return status == "cancelled"
 
 
 def request_cancel(conn: sa.Connection, name: str) -> int:
-    result = conn.execute(sa.update(sync_runs).where(
-        sync_runs.c.sync_name == name, sync_runs.c.status == "running",
-        sync_runs.c.finished_at.is_(None)).values(status="cancelled"))
+    result = conn.execute(
+        sa.update(sync_runs)
+        .where(
+            sync_runs.c.sync_name == name,
+            sync_runs.c.status == "running",
+            sync_runs.c.finished_at.is_(None),
+        )
+        .values(status="cancelled")
+    )
     return int(result.rowcount or 0)
 
 
-def finish_run(conn: sa.Connection, run_id: str, status: str, *,
-               reconciliation: dict[str, Any] | None = None, error: str | None = None) -> None:
-    conn.execute(sa.update(sync_runs).where(sync_runs.c.run_id == run_id).values(
-        status=status, finished_at=utcnow(), reconciliation=reconciliation, error=error))
+def finish_run(
+    conn: sa.Connection,
+    run_id: str,
+    status: str,
+    *,
+    reconciliation: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        sa.update(sync_runs)
+        .where(sync_runs.c.run_id == run_id)
+        .values(status=status, finished_at=utcnow(), reconciliation=reconciliation, error=error)
+    )
 
 
 def runs(conn: sa.Connection, name: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -116,31 +153,51 @@ def runs(conn: sa.Connection, name: str | None = None, limit: int = 20) -> list[
 
 # -- dead letters ------------------------------------------------------------------
 
+
 def key_text(key: tuple[Any, ...]) -> str:
     return json.dumps(list(key), default=str)
 
 
-def add_dead(conn: sa.Connection, name: str, run_id: str,
-             items: list[tuple[tuple[Any, ...] | None, str, dict[str, Any]]]) -> None:
+def add_dead(
+    conn: sa.Connection,
+    name: str,
+    run_id: str,
+    items: list[tuple[tuple[Any, ...] | None, str, dict[str, Any]]],
+) -> None:
     """Record dead letters: (key or None when the key is missing, reason, record).
     A key already dead for this sync gets its reason and record refreshed."""
     if not items:
         return
     keyed = [key_text(k) for k, _, _ in items if k is not None]
     if keyed:
-        conn.execute(sa.delete(dead_letters).where(
-            dead_letters.c.sync_name == name, dead_letters.c.status == "dead",
-            dead_letters.c.record_key.in_(keyed)))
-    conn.execute(sa.insert(dead_letters), [
-        {"sync_name": name, "run_id": run_id, "record_key": None if k is None else key_text(k),
-         "reason": reason, "record": record, "created_at": utcnow(), "status": "dead"}
-        for k, reason, record in items])
+        conn.execute(
+            sa.delete(dead_letters).where(
+                dead_letters.c.sync_name == name,
+                dead_letters.c.status == "dead",
+                dead_letters.c.record_key.in_(keyed),
+            )
+        )
+    conn.execute(
+        sa.insert(dead_letters),
+        [
+            {
+                "sync_name": name,
+                "run_id": run_id,
+                "record_key": None if k is None else key_text(k),
+                "reason": reason,
+                "record": record,
+                "created_at": utcnow(),
+                "status": "dead",
+            }
+            for k, reason, record in items
+        ],
+    )
 
 
-def list_dead(conn: sa.Connection, name: str, status: str | None = "dead"
-              ) -> list[dict[str, Any]]:
-    stmt = sa.select(dead_letters).where(dead_letters.c.sync_name == name) \
-        .order_by(dead_letters.c.id)
+def list_dead(conn: sa.Connection, name: str, status: str | None = "dead") -> list[dict[str, Any]]:
+    stmt = (
+        sa.select(dead_letters).where(dead_letters.c.sync_name == name).order_by(dead_letters.c.id)
+    )
     if status is not None:
         stmt = stmt.where(dead_letters.c.status == status)
     return [dict(r._mapping) for r in conn.execute(stmt)]
@@ -148,19 +205,32 @@ def list_dead(conn: sa.Connection, name: str, status: str | None = "dead"
 
 def mark_replayed(conn: sa.Connection, name: str, keys: list[str]) -> None:
     if keys:
-        conn.execute(sa.update(dead_letters).where(
-            dead_letters.c.sync_name == name, dead_letters.c.status == "dead",
-            dead_letters.c.record_key.in_(keys)).values(status="replayed",
-                                                       replayed_at=utcnow()))
+        conn.execute(
+            sa.update(dead_letters)
+            .where(
+                dead_letters.c.sync_name == name,
+                dead_letters.c.status == "dead",
+                dead_letters.c.record_key.in_(keys),
+            )
+            .values(status="replayed", replayed_at=utcnow())
+        )
 
 
 def dead_keys(conn: sa.Connection, name: str) -> set[str]:
-    return {r[0] for r in conn.execute(sa.select(dead_letters.c.record_key).where(
-        dead_letters.c.sync_name == name, dead_letters.c.status == "dead",
-        dead_letters.c.record_key.is_not(None)))}
+    return {
+        r[0]
+        for r in conn.execute(
+            sa.select(dead_letters.c.record_key).where(
+                dead_letters.c.sync_name == name,
+                dead_letters.c.status == "dead",
+                dead_letters.c.record_key.is_not(None),
+            )
+        )
+    }
 
 
 # -- lock ----------------------------------------------------------------------------
+
 
 def _lock_id(name: str) -> int:
     digest = hashlib.blake2b(f"azora_nb.sync:{name}".encode(), digest_size=8).digest()

@@ -50,8 +50,13 @@ class PipedPage:
 class SqlWriter:
     """Merge pages into a table of a SQL source, creating it on first use."""
 
-    def __init__(self, ws: Workspace, definition: SyncDefinition, columns: list[str],
-                 types: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        definition: SyncDefinition,
+        columns: list[str],
+        types: Mapping[str, Any],
+    ) -> None:
         assert isinstance(definition.target, SqlTarget)
         self.definition = definition
         self.spec: SqlTarget = definition.target
@@ -60,14 +65,21 @@ class SqlWriter:
         self.columns = columns
         schema = self.spec.schema
         if self.dialect == "sqlite" and schema is not None and schema != "analysis":
-            raise SchemaError(f"sync {definition.name}: on SQLite the only target schema is "
-                              "'analysis' (attached to core); use schema = \"analysis\" or none")
+            raise SchemaError(
+                f"sync {definition.name}: on SQLite the only target schema is "
+                "'analysis' (attached to core); use schema = \"analysis\" or none"
+            )
         self.table = sa.Table(
-            self.spec.table, sa.MetaData(),
+            self.spec.table,
+            sa.MetaData(),
             *[sa.Column(c, types[c], primary_key=c in definition.key) for c in columns],
-            schema=schema)
-        self._json = [i for i, c in enumerate(columns)
-                      if isinstance(self.table.c[c].type, convert.az_types.JSONB)]
+            schema=schema,
+        )
+        self._json = [
+            i
+            for i, c in enumerate(columns)
+            if isinstance(self.table.c[c].type, convert.az_types.JSONB)
+        ]
 
     @property
     def name(self) -> str:
@@ -88,14 +100,16 @@ class SqlWriter:
             if not inspector.has_table(self.spec.table, schema=self.spec.schema):
                 self.table.create(conn)
                 return
-            present = {c["name"] for c in inspector.get_columns(self.spec.table,
-                                                                  schema=self.spec.schema)}
+            present = {
+                c["name"] for c in inspector.get_columns(self.spec.table, schema=self.spec.schema)
+            }
         missing = [c for c in self.columns if c not in present]
         if missing:
             raise SchemaError(
                 f"sync {self.definition.name}: target {self.name} has no column "
                 f"{', '.join(missing)}; add it, or drop the table to let the sync recreate it",
-                source=self.spec.source)
+                source=self.spec.source,
+            )
 
     def write(self, conn: sa.Connection, rows: list[Row]) -> int:
         """Merge ``rows`` (one per key) and return how many were inserted or changed."""
@@ -118,7 +132,8 @@ class SqlWriter:
         return insert.on_conflict_do_update(
             index_elements=list(self.definition.key),
             set_={c: insert.excluded[c] for c in others},
-            where=self._changed(insert.excluded))
+            where=self._changed(insert.excluded),
+        )
 
     def _write_sqlite(self, conn: sa.Connection, rows: list[Row]) -> int:
         stmt = self._upsert(sqlite.insert(self.table))
@@ -139,9 +154,11 @@ class SqlWriter:
         driver = conn.connection.driver_connection
         assert driver is not None
         cur = driver.cursor()
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(self._staging)} "
-                    f"ON COMMIT DELETE ROWS AS SELECT {cols} "
-                    f"FROM {prep.format_table(self.table)} WITH NO DATA")
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(self._staging)} "
+            f"ON COMMIT DELETE ROWS AS SELECT {cols} "
+            f"FROM {prep.format_table(self.table)} WITH NO DATA"
+        )
         return cur
 
     def _copy_sql(self) -> str:
@@ -152,7 +169,8 @@ class SqlWriter:
     def _merge_stage(self, conn: sa.Connection) -> int:
         stage = sa.table(self._staging, *[sa.column(c) for c in self.columns])
         insert = postgresql.insert(self.table).from_select(
-            self.columns, sa.select(*[stage.c[c] for c in self.columns]))
+            self.columns, sa.select(*[stage.c[c] for c in self.columns])
+        )
         result = conn.execute(self._upsert(insert).execution_options(preserve_rowcount=True))
         return int(result.rowcount or 0)
 
@@ -174,21 +192,29 @@ class SqlWriter:
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.literal(1)).select_from(self.table).limit(1)
-                                ).first() is None
+            return (
+                conn.execute(sa.select(sa.literal(1)).select_from(self.table).limit(1)).first()
+                is None
+            )
 
     def key_bounds(self) -> tuple[Row, Row] | None:
         """The smallest and largest key in the target (by its primary-key index)."""
         cols = [self.table.c[k] for k in self.definition.key]
         with self.engine.connect() as conn:
             lo = conn.execute(sa.select(*cols).order_by(*cols).limit(1)).first()
-            hi = conn.execute(sa.select(*cols).order_by(*[c.desc() for c in cols])
-                              .limit(1)).first()
+            hi = conn.execute(sa.select(*cols).order_by(*[c.desc() for c in cols]).limit(1)).first()
         return None if lo is None or hi is None else (tuple(lo), tuple(hi))
 
-    def pipe_page(self, conn: sa.Connection, source: sa.Connection, sql: str,
-                  params: dict[str, Any], order: list[str], *, direct: bool = False
-                  ) -> PipedPage:
+    def pipe_page(
+        self,
+        conn: sa.Connection,
+        source: sa.Connection,
+        sql: str,
+        params: dict[str, Any],
+        order: list[str],
+        *,
+        direct: bool = False,
+    ) -> PipedPage:
         """PostgreSQL to PostgreSQL without Python values: ``COPY (page query) TO STDOUT``
         on the source piped into ``COPY staging FROM STDIN``, then the merge.
 
@@ -205,9 +231,11 @@ class SqlWriter:
 
         with self._stage_cursor(conn) as cur:
             try:
-                with src_driver.cursor() as scur, \
-                        scur.copy(f"COPY ({sql}) TO STDOUT", params) as out, \
-                        cur.copy(f"COPY {into_table} ({cols}) FROM STDIN") as into:
+                with (
+                    src_driver.cursor() as scur,
+                    scur.copy(f"COPY ({sql}) TO STDOUT", params) as out,
+                    cur.copy(f"COPY {into_table} ({cols}) FROM STDIN") as into,
+                ):
                     buffer = bytearray()
                     block: Any = b""
                     for block in out:  # one block per row: write in larger chunks
@@ -230,8 +258,10 @@ class SqlWriter:
 
             def ordered(names: list[str], direction: str) -> Row:
                 by = ", ".join(f"{prep.quote(c)} {direction}" for c in names)
-                cur.execute(f"SELECT {', '.join(prep.quote(c) for c in names)} FROM {stage} "
-                            f"ORDER BY {by} LIMIT 1")
+                cur.execute(
+                    f"SELECT {', '.join(prep.quote(c) for c in names)} FROM {stage} "
+                    f"ORDER BY {by} LIMIT 1"
+                )
                 return tuple(cur.fetchone())
 
             last = ordered(order, "DESC")
@@ -244,10 +274,11 @@ class SqlWriter:
         names = [*d.key, *([d.cursor] if d.cursor else [])]
         cols = [self.table.c[k] for k in d.key]
         cond = sa.and_(
-            sa.tuple_(*cols) >= sa.tuple_(*[sa.literal(v, c.type) for c, v in
-                                            zip(cols, lo, strict=True)]),
-            sa.tuple_(*cols) <= sa.tuple_(*[sa.literal(v, c.type) for c, v in
-                                            zip(cols, hi, strict=True)]))
+            sa.tuple_(*cols)
+            >= sa.tuple_(*[sa.literal(v, c.type) for c, v in zip(cols, lo, strict=True)]),
+            sa.tuple_(*cols)
+            <= sa.tuple_(*[sa.literal(v, c.type) for c, v in zip(cols, hi, strict=True)]),
+        )
         return [self.table.c[c] for c in names], cond
 
     def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
@@ -279,12 +310,15 @@ class MongoWriter:
     def doc_id(self, row: Row) -> Any:
         if len(self._key_idx) == 1:
             return _bson_value(row[self._key_idx[0]], self.spec.decimals)
-        return {self.definition.key[n]: _bson_value(row[i], self.spec.decimals)
-                for n, i in enumerate(self._key_idx)}
+        return {
+            self.definition.key[n]: _bson_value(row[i], self.spec.decimals)
+            for n, i in enumerate(self._key_idx)
+        }
 
     def document(self, row: Row) -> dict[str, Any]:
-        return {c: _bson_value(v, self.spec.decimals) for c, v in zip(self.columns, row,
-                                                                       strict=True)}
+        return {
+            c: _bson_value(v, self.spec.decimals) for c, v in zip(self.columns, row, strict=True)
+        }
 
     def too_large(self, doc: dict[str, Any]) -> int | None:
         """The BSON size of ``doc`` when over the limit, else None."""
@@ -302,8 +336,9 @@ class MongoWriter:
             if size is None:
                 good.append(row)
             else:
-                bad.append((row, f"document too large: {size} bytes > "
-                                 f"{self.spec.max_document_bytes}"))
+                bad.append(
+                    (row, f"document too large: {size} bytes > {self.spec.max_document_bytes}")
+                )
         return good, bad
 
     def write(self, rows: list[Row]) -> list[Any]:
@@ -316,8 +351,10 @@ class MongoWriter:
         for row in rows:
             hashes[_id_key(self.doc_id(row))] = (row, content_hash(row))
         ids = [self.doc_id(r) for r, _ in hashes.values()]
-        stored = {_id_key(d["_id"]): d.get("syncHash")
-                  for d in self.collection.find({"_id": {"$in": ids}}, {"syncHash": 1})}
+        stored = {
+            _id_key(d["_id"]): d.get("syncHash")
+            for d in self.collection.find({"_id": {"$in": ids}}, {"syncHash": 1})
+        }
         now = convert.floor_ms(convert.utcnow())
         ops = []
         changed = []
@@ -327,8 +364,9 @@ class MongoWriter:
             doc_id = self.doc_id(row)
             fields = self.document(row)
             fields.update(syncedAt=now, syncHash=digest)
-            ops.append(UpdateOne({"_id": doc_id}, {"$set": fields, "$inc": {"version": 1}},
-                                 upsert=True))
+            ops.append(
+                UpdateOne({"_id": doc_id}, {"$set": fields, "$inc": {"version": 1}}, upsert=True)
+            )
             changed.append(doc_id)
         if ops:
             self.collection.bulk_write(ops, ordered=False)
@@ -338,14 +376,15 @@ class MongoWriter:
         d = self.definition
         fields = [*d.key, *([d.cursor] if d.cursor else [])]
         if len(d.key) == 1:
-            query: dict[str, Any] = {"_id": {"$gte": _bson_value(lo[0], "float"),
-                                             "$lte": _bson_value(hi[0], "float")}}
+            query: dict[str, Any] = {
+                "_id": {"$gte": _bson_value(lo[0], "float"), "$lte": _bson_value(hi[0], "float")}
+            }
         else:
             query = {}
         out = []
         for doc in self.collection.find(query, {f: 1 for f in fields}):
             row = tuple(doc.get(f) for f in fields)
-            if len(d.key) == 1 or lo <= row[:len(d.key)] <= hi:
+            if len(d.key) == 1 or lo <= row[: len(d.key)] <= hi:
                 out.append(row)
         return out
 

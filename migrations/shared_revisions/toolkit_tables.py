@@ -12,8 +12,13 @@ from alembic import op
 from azora_nb.schema._portable import BigSerial, now_default
 from azora_nb.types import JSONB, TimestampTZ
 
-TABLES = ("azora_nb_sync_state", "azora_nb_sync_runs", "azora_nb_dead_letters",
-          "azora_nb_metric_snapshots", "azora_nb_report_runs")
+TABLES = (
+    "azora_nb_sync_state",
+    "azora_nb_sync_runs",
+    "azora_nb_dead_letters",
+    "azora_nb_metric_snapshots",
+    "azora_nb_report_runs",
+)
 
 
 def _now(name: str) -> sa.Column:
@@ -49,12 +54,17 @@ def upgrade() -> None:
         sa.Column("reconciliation", JSONB()),
         sa.Column("error", sa.Text),
         sa.PrimaryKeyConstraint("run_id", name="azora_nb_sync_runs_pkey"),
-        sa.CheckConstraint("status IN ('running', 'succeeded', 'failed', 'cancelled')",
-                           name="azora_nb_sync_runs_status_check"),
+        sa.CheckConstraint(
+            "status IN ('running', 'succeeded', 'failed', 'cancelled')",
+            name="azora_nb_sync_runs_status_check",
+        ),
         comment="One row per sync run: the job log.",
     )
-    op.create_index("idx_azora_nb_sync_runs_sync_name_started_at", "azora_nb_sync_runs",
-                    ["sync_name", "started_at"])
+    op.create_index(
+        "idx_azora_nb_sync_runs_sync_name_started_at",
+        "azora_nb_sync_runs",
+        ["sync_name", "started_at"],
+    )
     op.create_table(
         "azora_nb_dead_letters",
         sa.Column("id", BigSerial(), nullable=False, autoincrement=True),
@@ -69,8 +79,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="azora_nb_dead_letters_pkey"),
         comment="Records a sync could not write, kept for inspection and replay.",
     )
-    op.create_index("idx_azora_nb_dead_letters_sync_name_status", "azora_nb_dead_letters",
-                    ["sync_name", "status"])
+    op.create_index(
+        "idx_azora_nb_dead_letters_sync_name_status",
+        "azora_nb_dead_letters",
+        ["sync_name", "status"],
+    )
     op.create_table(
         "azora_nb_metric_snapshots",
         sa.Column("id", BigSerial(), nullable=False, autoincrement=True),
@@ -82,8 +95,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="azora_nb_metric_snapshots_pkey"),
         comment="Computed metric values over time, for trends and forecasts.",
     )
-    op.create_index("idx_azora_nb_metric_snapshots_metric_as_of", "azora_nb_metric_snapshots",
-                    ["metric", "as_of"])
+    op.create_index(
+        "idx_azora_nb_metric_snapshots_metric_as_of",
+        "azora_nb_metric_snapshots",
+        ["metric", "as_of"],
+    )
     op.create_table(
         "azora_nb_report_runs",
         sa.Column("run_id", sa.Text, nullable=False),

@@ -20,13 +20,18 @@ from . import handmade
 BACKENDS = ("sqlite", "postgres")
 
 
-def _settings(backend: str, home: Path, pg_database: Callable[[str], str] | None,
-              redis_url: str | None) -> Settings:
+def _settings(
+    backend: str, home: Path, pg_database: Callable[[str], str] | None, redis_url: str | None
+) -> Settings:
     env = {"AZORA_HOME": str(home)}
     if backend == "postgres":
         assert pg_database is not None and redis_url is not None
-        env.update({"AZORA_REDIS_URL": redis_url,
-                    "AZORA_CACHE_PREFIX": f"azt-analytics-{uuid.uuid4().hex[:8]}"})
+        env.update(
+            {
+                "AZORA_REDIS_URL": redis_url,
+                "AZORA_CACHE_PREFIX": f"azt-analytics-{uuid.uuid4().hex[:8]}",
+            }
+        )
         for source in SOURCES:
             env[f"AZORA_{source.upper()}_URL"] = pg_database(f"an_{source}")
     return Settings.load(env=env, cwd=home)
@@ -41,8 +46,9 @@ def _open(request: pytest.FixtureRequest, backend: str, home: Path) -> Workspace
 
 
 @pytest.fixture(scope="session")
-def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Callable[[str], Workspace]]:
+def loaded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Workspace]]:
     """``loaded("sqlite")`` / ``loaded("postgres")``: a workspace holding the hand-built
     data, built once per session."""
     made: dict[str, Workspace] = {}
@@ -69,4 +75,3 @@ def ws(request: pytest.FixtureRequest, loaded: Callable[[str], Workspace]) -> Wo
 def both(loaded: Callable[[str], Workspace]) -> tuple[Workspace, Workspace]:
     """The loaded SQLite and PostgreSQL workspaces, for parity tests."""
     return loaded("sqlite"), loaded("postgres")
-

@@ -27,136 +27,281 @@ def ago(**kw: float) -> datetime:
     return AS_OF - timedelta(**kw)
 
 
-def _ledger_row(name: str, kind: str, amount: float, created: datetime, *,
-                status: str = "confirmed", reason: str | None = None,
-                tx_hash: str | None = None, founder: float = 0.11,
-                gas: int | None = 21_000) -> dict[str, Any]:
-    return {"id": _id(name), "tx_hash": tx_hash or f"0x{name}", "transaction_type": kind,
-            "amount_azr": amount, "amount_usd": amount, "treasury_allocation": 0.70,
-            "founder_allocation": founder, "burn_allocation": 0.05,
-            "circulation_allocation": round(0.25 - founder, 4), "gas_used": gas,
-            "gas_price_wei": 2_000_000_000 if gas else None, "blockchain_status": status,
-            "reason": reason, "created_at": created}
+def _ledger_row(
+    name: str,
+    kind: str,
+    amount: float,
+    created: datetime,
+    *,
+    status: str = "confirmed",
+    reason: str | None = None,
+    tx_hash: str | None = None,
+    founder: float = 0.11,
+    gas: int | None = 21_000,
+) -> dict[str, Any]:
+    return {
+        "id": _id(name),
+        "tx_hash": tx_hash or f"0x{name}",
+        "transaction_type": kind,
+        "amount_azr": amount,
+        "amount_usd": amount,
+        "treasury_allocation": 0.70,
+        "founder_allocation": founder,
+        "burn_allocation": 0.05,
+        "circulation_allocation": round(0.25 - founder, 4),
+        "gas_used": gas,
+        "gas_price_wei": 2_000_000_000 if gas else None,
+        "blockchain_status": status,
+        "reason": reason,
+        "created_at": created,
+    }
 
 
 def core_rows() -> dict[str, list[dict[str, Any]]]:
     users = [{"id": _id(f"rig{i}"), "wallet_address": f"0xwallet{i}"} for i in range(18)]
     ledger = []
     for month in range(1, 11):
-        ledger.append(_ledger_row(f"mint{month}", "mint", 1000.0 + 100 * month,
-                                  datetime(2026, month, 3, tzinfo=UTC)))
-        ledger.append(_ledger_row(f"burn{month}", "burn", 50.0 + month,
-                                  datetime(2026, month, 20, tzinfo=UTC)))
+        ledger.append(
+            _ledger_row(
+                f"mint{month}", "mint", 1000.0 + 100 * month, datetime(2026, month, 3, tzinfo=UTC)
+            )
+        )
+        ledger.append(
+            _ledger_row(f"burn{month}", "burn", 50.0 + month, datetime(2026, month, 20, tzinfo=UTC))
+        )
     ledger.append(_ledger_row("mint_old", "mint", 500.0, datetime(2025, 6, 1, tzinfo=UTC)))
     ledger.append(_ledger_row("transfer1", "transfer", 42.0, ago(days=40)))
     ledger.append(_ledger_row("pending1", "mint", 10.0, ago(minutes=30), status="pending"))
     ledger.append(_ledger_row("pending2", "mint", 20.0, ago(days=3), status="pending"))
     ledger.append(_ledger_row("failed1", "withdrawal", 30.0, ago(days=40), status="failed"))
-    for name, amount in (("h1", 10.0), ("h2", 5.60), ("h5", 4.0), ("h8", 8.0), ("h9", 1.0),
-                         ("h10", 1.0), ("h11", 1.0), ("h99", 2.0)):
-        ledger.append(_ledger_row(f"pay_{name}", "mint", amount, ago(days=5),
-                                  reason="knowledge_reward", tx_hash=name, gas=None))
+    for name, amount in (
+        ("h1", 10.0),
+        ("h2", 5.60),
+        ("h5", 4.0),
+        ("h8", 8.0),
+        ("h9", 1.0),
+        ("h10", 1.0),
+        ("h11", 1.0),
+        ("h99", 2.0),
+    ):
+        ledger.append(
+            _ledger_row(
+                f"pay_{name}",
+                "mint",
+                amount,
+                ago(days=5),
+                reason="knowledge_reward",
+                tx_hash=name,
+                gas=None,
+            )
+        )
     sessions, stats = [], []
     for algo, base in (("sha256", 100.0), ("ethash", 50.0)):
         for rig in range(9):
             user = users[rig + (0 if algo == "sha256" else 9)]["id"]
             rate = base * (1 + (rig % 5 - 2) / 100)
             if algo == "sha256" and rig == 8:
-                rate = 20.0          # under-performing
+                rate = 20.0  # under-performing
             for n in range(5):
                 start = ago(days=10 - n, hours=rig)
                 hot = algo == "ethash" and rig == 3 and n < 3
                 earnings = rate * 2 * 0.01
                 if algo == "sha256" and rig == 1 and n == 4:
-                    earnings *= 50      # impossible earnings
+                    earnings *= 50  # impossible earnings
                 if algo == "ethash" and rig == 4 and n == 4:
-                    earnings *= 9.5     # high, but under 10x
+                    earnings *= 9.5  # high, but under 10x
                 status = "completed"
                 if rig == 2 and n == 0:
                     status = "failed"
                 elif rig == 5 and n == 1:
                     status = "interrupted"
                 sid = _id(f"session-{algo}-{rig}-{n}")
-                sessions.append({
-                    "id": sid, "session_id": f"s-{algo}-{rig}-{n}", "user_id": user,
-                    "start_time": start, "end_time": start + timedelta(hours=2),
-                    "algorithm": algo, "total_hashrate_mhs": rate,
-                    "total_earnings_usd": earnings, "azr_minted": earnings / 2,
-                    "power_consumption_watts": 100 + 10 * (rig % 3),
-                    "temperature_celsius": 90.0 if hot else (85.0 if rig == 7 else 60.0 + rig),
-                    "pool_name": f"{algo}-pool-{rig % 2}", "status": status,
-                    "created_at": start})
-                stats.append({"id": _id(f"stat-{algo}-{rig}-{n}"), "session_id": sid,
-                              "timestamp": start + timedelta(hours=1), "algorithm": algo,
-                              "pool": f"{algo}-pool-{rig % 2}", "hashrate_mhs": rate,
-                              "shares_accepted": 100 + rig, "shares_rejected": rig % 4})
-    prices = [{"id": _id(f"price{d}-{h}-{sym}"), "symbol": sym, "price_usd": p + d,
-               "timestamp": ago(days=d, hours=h)}
-              for d in range(12) for h in (3, 15)
-              for sym, p in (("BTC", 60_000.0), ("ETH", 3000.0))]
-    comp = [{"id": _id(f"comp{m}"), "founder_name": "Founder A", "amount_azr": 100.0 + m,
-             "amount_usd": 100.0 + m, "month": date(2026, m, 1), "status": "paid"}
-            for m in range(1, 11)]
-    comp.append({"id": _id("comp-pending"), "founder_name": "Founder A", "amount_azr": 999.0,
-                 "amount_usd": 999.0, "month": date(2026, 10, 1), "status": "pending"})
+                sessions.append(
+                    {
+                        "id": sid,
+                        "session_id": f"s-{algo}-{rig}-{n}",
+                        "user_id": user,
+                        "start_time": start,
+                        "end_time": start + timedelta(hours=2),
+                        "algorithm": algo,
+                        "total_hashrate_mhs": rate,
+                        "total_earnings_usd": earnings,
+                        "azr_minted": earnings / 2,
+                        "power_consumption_watts": 100 + 10 * (rig % 3),
+                        "temperature_celsius": 90.0 if hot else (85.0 if rig == 7 else 60.0 + rig),
+                        "pool_name": f"{algo}-pool-{rig % 2}",
+                        "status": status,
+                        "created_at": start,
+                    }
+                )
+                stats.append(
+                    {
+                        "id": _id(f"stat-{algo}-{rig}-{n}"),
+                        "session_id": sid,
+                        "timestamp": start + timedelta(hours=1),
+                        "algorithm": algo,
+                        "pool": f"{algo}-pool-{rig % 2}",
+                        "hashrate_mhs": rate,
+                        "shares_accepted": 100 + rig,
+                        "shares_rejected": rig % 4,
+                    }
+                )
+    prices = [
+        {
+            "id": _id(f"price{d}-{h}-{sym}"),
+            "symbol": sym,
+            "price_usd": p + d,
+            "timestamp": ago(days=d, hours=h),
+        }
+        for d in range(12)
+        for h in (3, 15)
+        for sym, p in (("BTC", 60_000.0), ("ETH", 3000.0))
+    ]
+    comp = [
+        {
+            "id": _id(f"comp{m}"),
+            "founder_name": "Founder A",
+            "amount_azr": 100.0 + m,
+            "amount_usd": 100.0 + m,
+            "month": date(2026, m, 1),
+            "status": "paid",
+        }
+        for m in range(1, 11)
+    ]
+    comp.append(
+        {
+            "id": _id("comp-pending"),
+            "founder_name": "Founder A",
+            "amount_azr": 999.0,
+            "amount_usd": 999.0,
+            "month": date(2026, 10, 1),
+            "status": "pending",
+        }
+    )
     health = []
     for hour in range(0, 48, 6):
-        for component, status in (("db", "critical" if hour < 24 else "healthy"),
-                                  ("api", "warning" if hour == 6 else "healthy"),
-                                  ("queue", "critical" if hour != 12 else "warning")):
-            health.append({"id": _id(f"h-{component}-{hour}"), "component": component,
-                           "status": status, "metric_name": "m", "metric_value": 1.0,
-                           "timestamp": ago(hours=hour + 1)})
+        for component, status in (
+            ("db", "critical" if hour < 24 else "healthy"),
+            ("api", "warning" if hour == 6 else "healthy"),
+            ("queue", "critical" if hour != 12 else "warning"),
+        ):
+            health.append(
+                {
+                    "id": _id(f"h-{component}-{hour}"),
+                    "component": component,
+                    "status": status,
+                    "metric_name": "m",
+                    "metric_value": 1.0,
+                    "timestamp": ago(hours=hour + 1),
+                }
+            )
     alerts = []
     storm_start = ago(days=3)
-    for i in range(20):   # 20 in 475 s: a storm
-        alerts.append({"id": _id(f"storm{i}"), "alert_type": "latency", "severity": "error",
-                       "title": "slow", "component": "api", "resolved": True,
-                       "resolved_at": storm_start + timedelta(hours=2),
-                       "created_at": storm_start + timedelta(seconds=25 * i)})
-    for i in range(20):   # 20 spread over 11 min: not a storm
-        alerts.append({"id": _id(f"calm{i}"), "alert_type": "disk", "severity": "warning",
-                       "title": "disk", "component": "db", "resolved": i % 2 == 0,
-                       "resolved_at": ago(days=1) if i % 2 == 0 else None,
-                       "created_at": ago(days=2) + timedelta(seconds=34.7 * i)})
-    alerts.append({"id": _id("open-critical"), "alert_type": "down", "severity": "critical",
-                   "title": "down", "component": "queue", "resolved": False,
-                   "resolved_at": None, "created_at": ago(hours=5)})
-    return {"users": users, "treasury_ledger": ledger, "mining_sessions": sessions,
-            "mining_statistics": stats, "crypto_prices": prices, "founder_compensation": comp,
-            "system_health": health, "alerts": alerts}
+    for i in range(20):  # 20 in 475 s: a storm
+        alerts.append(
+            {
+                "id": _id(f"storm{i}"),
+                "alert_type": "latency",
+                "severity": "error",
+                "title": "slow",
+                "component": "api",
+                "resolved": True,
+                "resolved_at": storm_start + timedelta(hours=2),
+                "created_at": storm_start + timedelta(seconds=25 * i),
+            }
+        )
+    for i in range(20):  # 20 spread over 11 min: not a storm
+        alerts.append(
+            {
+                "id": _id(f"calm{i}"),
+                "alert_type": "disk",
+                "severity": "warning",
+                "title": "disk",
+                "component": "db",
+                "resolved": i % 2 == 0,
+                "resolved_at": ago(days=1) if i % 2 == 0 else None,
+                "created_at": ago(days=2) + timedelta(seconds=34.7 * i),
+            }
+        )
+    alerts.append(
+        {
+            "id": _id("open-critical"),
+            "alert_type": "down",
+            "severity": "critical",
+            "title": "down",
+            "component": "queue",
+            "resolved": False,
+            "resolved_at": None,
+            "created_at": ago(hours=5),
+        }
+    )
+    return {
+        "users": users,
+        "treasury_ledger": ledger,
+        "mining_sessions": sessions,
+        "mining_statistics": stats,
+        "crypto_prices": prices,
+        "founder_compensation": comp,
+        "system_health": health,
+        "alerts": alerts,
+    }
 
 
 LEGACY_ROWS = [
     _ledger_row("legacy_ok", "mint", 5.0, datetime(2024, 1, 1, tzinfo=UTC)),
-    {**_ledger_row("legacy_sum", "mint", 5.0, datetime(2024, 1, 2, tzinfo=UTC)),
-     "circulation_allocation": 0.239},
-    {**_ledger_row("legacy_val", "mint", 5.0, datetime(2024, 1, 3, tzinfo=UTC)),
-     "amount_usd": 4.5},
+    {
+        **_ledger_row("legacy_sum", "mint", 5.0, datetime(2024, 1, 2, tzinfo=UTC)),
+        "circulation_allocation": 0.239,
+    },
+    {**_ledger_row("legacy_val", "mint", 5.0, datetime(2024, 1, 3, tzinfo=UTC)), "amount_usd": 4.5},
 ]
 
 
 def mint_rows() -> dict[str, list[dict[str, Any]]]:
     t0 = ago(days=20)
-    users = [{"id": f"u{i}", "azoraId": f"az{i}", "walletAddress": f"w{i}",
-              "kycStatus": "PENDING" if i == 3 else "VERIFIED", "createdAt": t0,
-              "updatedAt": t0} for i in range(1, 7)]
+    users = [
+        {
+            "id": f"u{i}",
+            "azoraId": f"az{i}",
+            "walletAddress": f"w{i}",
+            "kycStatus": "PENDING" if i == 3 else "VERIFIED",
+            "createdAt": t0,
+            "updatedAt": t0,
+        }
+        for i in range(1, 7)
+    ]
 
-    def reward(rid: str, user: str, amount: float, tx: str | None, status: str = "PAID",
-               created: datetime = t0, processed: datetime | None = None,
-               achievement: str | None = None) -> dict[str, Any]:
-        return {"id": rid, "userId": user, "rewardAmount": amount, "currencyCode": "AZR",
-                "sourceTrxId": f"src-{rid}", "achievement": achievement or f"ach-{rid}",
-                "transactionHash": tx, "status": status, "createdAt": created,
-                "processedAt": processed if processed is not None else
-                (created + timedelta(hours=1) if status == "PAID" else None)}
+    def reward(
+        rid: str,
+        user: str,
+        amount: float,
+        tx: str | None,
+        status: str = "PAID",
+        created: datetime = t0,
+        processed: datetime | None = None,
+        achievement: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "id": rid,
+            "userId": user,
+            "rewardAmount": amount,
+            "currencyCode": "AZR",
+            "sourceTrxId": f"src-{rid}",
+            "achievement": achievement or f"ach-{rid}",
+            "transactionHash": tx,
+            "status": status,
+            "createdAt": created,
+            "processedAt": processed
+            if processed is not None
+            else (created + timedelta(hours=1) if status == "PAID" else None),
+        }
 
     rewards = [
         reward("r1", "u1", 10.0, "h1"),
-        reward("r2", "u1", 5.5, "h2"),                       # ledger says 5.60
-        reward("r3", "u2", 7.0, "h3"),                       # no ledger row
-        reward("r4", "u2", 3.0, None),                       # no hash
-        reward("r5", "u3", 4.0, "h5"),                       # KYC pending
+        reward("r2", "u1", 5.5, "h2"),  # ledger says 5.60
+        reward("r3", "u2", 7.0, "h3"),  # no ledger row
+        reward("r4", "u2", 3.0, None),  # no hash
+        reward("r5", "u3", 4.0, "h5"),  # KYC pending
         reward("r6", "u4", 2.0, None, "PENDING", ago(days=10)),
         reward("r7", "u4", 2.0, None, "PENDING", ago(days=6, hours=23)),
         reward("r8", "u4", 8.0, "h8", processed=t0 - timedelta(hours=2)),
@@ -165,41 +310,99 @@ def mint_rows() -> dict[str, list[dict[str, Any]]]:
         reward("r11", "u5", 1.0, "h11", created=ago(days=7, hours=-1), achievement="course-101"),
         reward("r12", "u6", 6.0, None, "FAILED"),
     ]
-    balances = [{"id": f"b{u}", "userId": u, "currencyCode": "AZR", "amount": amount}
-                for u, amount in (("u1", 15.5), ("u2", 10.0), ("u3", 4.0), ("u4", 8.004),
-                                  ("u5", 5.0), ("u6", 0.0))]
+    balances = [
+        {"id": f"b{u}", "userId": u, "currencyCode": "AZR", "amount": amount}
+        for u, amount in (
+            ("u1", 15.5),
+            ("u2", 10.0),
+            ("u3", 4.0),
+            ("u4", 8.004),
+            ("u5", 5.0),
+            ("u6", 0.0),
+        )
+    ]
     balances.append({"id": "bu1usd", "userId": "u1", "currencyCode": "USD", "amount": 99.0})
-    earnings = [{"id": f"e{i}", "user_id": _id(f"earner{i}"), "user_type": kind,
-                 "amount": amount, "net_amount": amount, "reinvest_amount": 0.0,
-                 "source": "mining", "created_at": t0}
-                for i, (kind, amount) in enumerate((("enterprise", 1000.0),
-                                                    ("enterprise", 500.0),
-                                                    ("student", 250.0),
-                                                    ("governance", 75.0)))]
-    return {"users": users, "knowledge_rewards": rewards, "user_balances": balances,
-            "earnings_ledger": earnings}
+    earnings = [
+        {
+            "id": f"e{i}",
+            "user_id": _id(f"earner{i}"),
+            "user_type": kind,
+            "amount": amount,
+            "net_amount": amount,
+            "reinvest_amount": 0.0,
+            "source": "mining",
+            "created_at": t0,
+        }
+        for i, (kind, amount) in enumerate(
+            (
+                ("enterprise", 1000.0),
+                ("enterprise", 500.0),
+                ("student", 250.0),
+                ("governance", 75.0),
+            )
+        )
+    ]
+    return {
+        "users": users,
+        "knowledge_rewards": rewards,
+        "user_balances": balances,
+        "earnings_ledger": earnings,
+    }
 
 
 def gateway_rows() -> dict[str, list[dict[str, Any]]]:
     t0 = ago(days=60)
-    routes = [{"id": rid, "serviceName": svc, "route": path, "targetUrl": "http://x",
-               "method": "GET", "createdAt": t0, "updatedAt": t0}
-              for rid, svc, path in (("rt-a", "mint", "/rewards"), ("rt-b", "core", "/ledger"),
-                                     ("rt-c", "core", "/health"))]
+    routes = [
+        {
+            "id": rid,
+            "serviceName": svc,
+            "route": path,
+            "targetUrl": "http://x",
+            "method": "GET",
+            "createdAt": t0,
+            "updatedAt": t0,
+        }
+        for rid, svc, path in (
+            ("rt-a", "mint", "/rewards"),
+            ("rt-b", "core", "/ledger"),
+            ("rt-c", "core", "/health"),
+        )
+    ]
     calls = []
     for i in range(60):
         for rid, base, recent in (("rt-a", 100, 500), ("rt-b", 100, 290), ("rt-c", 80, 80)):
             is_recent = i < 20
-            calls.append({"id": f"{rid}-{i}", "routeId": rid, "method": "GET", "path": "/",
-                          "ipAddress": "10.0.0.1",
-                          "statusCode": 500 if i % 10 == 0 else (404 if i % 10 == 1 else 200),
-                          "responseTime": (recent if is_recent else base) + i % 7,
-                          "timestamp": ago(days=0.1 + i * 0.3 if is_recent
-                                           else 8 + (i - 20) * 0.7)})
-    breakers = [{"id": "cb1", "serviceName": "mint", "failureCount": 7, "state": "open",
-                 "lastFailure": ago(hours=1), "createdAt": t0, "updatedAt": t0},
-                {"id": "cb2", "serviceName": "core", "failureCount": 0, "state": "closed",
-                 "createdAt": t0, "updatedAt": t0}]
+            calls.append(
+                {
+                    "id": f"{rid}-{i}",
+                    "routeId": rid,
+                    "method": "GET",
+                    "path": "/",
+                    "ipAddress": "10.0.0.1",
+                    "statusCode": 500 if i % 10 == 0 else (404 if i % 10 == 1 else 200),
+                    "responseTime": (recent if is_recent else base) + i % 7,
+                    "timestamp": ago(days=0.1 + i * 0.3 if is_recent else 8 + (i - 20) * 0.7),
+                }
+            )
+    breakers = [
+        {
+            "id": "cb1",
+            "serviceName": "mint",
+            "failureCount": 7,
+            "state": "open",
+            "lastFailure": ago(hours=1),
+            "createdAt": t0,
+            "updatedAt": t0,
+        },
+        {
+            "id": "cb2",
+            "serviceName": "core",
+            "failureCount": 0,
+            "state": "closed",
+            "createdAt": t0,
+            "updatedAt": t0,
+        },
+    ]
     return {"service_routes": routes, "api_calls": calls, "circuit_breakers": breakers}
 
 
@@ -220,8 +423,10 @@ EXPECTED_MINING = {
     ("session_impossible_earnings", (("session_id", _id("session-sha256-1-4")),)),
 }
 EXPECTED_HEALTH = {
-    ("alert_storm", (("alert_ids", tuple(sorted(_id(f"storm{i}") for i in range(20)))),
-                     ("component", "api"))),
+    (
+        "alert_storm",
+        (("alert_ids", tuple(sorted(_id(f"storm{i}") for i in range(20)))), ("component", "api")),
+    ),
     ("component_stuck_critical", (("component", "db"),)),
     ("route_p99_degradation", (("route_id", "rt-a"),)),
 }
@@ -236,15 +441,19 @@ def legacy_table() -> sa.Table:
 def load(ws: Workspace, *, legacy: bool = True) -> None:
     """Build every source's schema (the migrations) and insert the rows."""
     data = {"core": core_rows(), "mint": mint_rows(), "gateway": gateway_rows()}
-    tables = {"core": core.metadata.tables, "mint": mint.metadata.tables,
-              "gateway": gateway.metadata.tables}
+    tables = {
+        "core": core.metadata.tables,
+        "mint": mint.metadata.tables,
+        "gateway": gateway.metadata.tables,
+    }
     for source in ws.sources:
         migrate.upgrade(ws, source)
         with ws.engine(source).begin() as conn:
             for name, rows in data.get(source, {}).items():
                 keys = {k for row in rows for k in row}
-                conn.execute(sa.insert(tables[source][name]),
-                             [{k: row.get(k) for k in keys} for row in rows])
+                conn.execute(
+                    sa.insert(tables[source][name]), [{k: row.get(k) for k in keys} for row in rows]
+                )
             if source == "core" and legacy:
                 table = legacy_table()
                 table.create(conn)
@@ -255,7 +464,6 @@ def as_set(findings: Any) -> set[tuple[str, tuple[tuple[str, Any], ...]]]:
     """Findings as comparable (kind, sorted keys) pairs, lists turned into tuples."""
     out = set()
     for kind, keys in zip(findings["kind"], findings["keys"], strict=True):
-        items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                             for k, v in keys.items()))
+        items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in keys.items()))
         out.add((kind, items))
     return out

@@ -28,8 +28,7 @@ Key = tuple[str, tuple[tuple[str, Any], ...]]
 
 
 def _key(kind: str, keys: dict[str, Any]) -> Key:
-    return kind, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                              for k, v in keys.items()))
+    return kind, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in keys.items()))
 
 
 def _found(frame: pd.DataFrame) -> set[Key]:
@@ -41,8 +40,9 @@ def _planted(manifest: demo.Manifest, kinds: set[str]) -> set[Key]:
 
 
 @pytest.fixture(scope="session")
-def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Callable[[str, str], tuple[Workspace, demo.Manifest]]]:
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str, str], tuple[Workspace, demo.Manifest]]]:
     """``seeded(backend, flavour)``: a workspace seeded at SCALE, and its manifest."""
     made: dict[tuple[str, str], tuple[Workspace, demo.Manifest]] = {}
 
@@ -62,8 +62,9 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(params=("sqlite", "postgres"))
-def demo_ws(request: pytest.FixtureRequest, seeded: Callable[..., Any]
-            ) -> tuple[Workspace, demo.Manifest]:
+def demo_ws(
+    request: pytest.FixtureRequest, seeded: Callable[..., Any]
+) -> tuple[Workspace, demo.Manifest]:
     result: tuple[Workspace, demo.Manifest] = seeded(request.param)
     return result
 
@@ -75,7 +76,8 @@ def test_the_manifest_plants_every_kind(demo_ws: tuple[Workspace, demo.Manifest]
 
 
 def test_reward_audit_precision_and_recall_are_one(
-        demo_ws: tuple[Workspace, demo.Manifest]) -> None:
+    demo_ws: tuple[Workspace, demo.Manifest],
+) -> None:
     ws, manifest = demo_ws
     assert _found(rewards.audit(ws, as_of=manifest.as_of)) == _planted(manifest, REWARD_KINDS)
 
@@ -91,10 +93,11 @@ def test_health_detectors_match_the_manifest(demo_ws: tuple[Workspace, demo.Mani
 
 
 def test_clean_ledger_has_no_constitutional_violations(
-        demo_ws: tuple[Workspace, demo.Manifest]) -> None:
+    demo_ws: tuple[Workspace, demo.Manifest],
+) -> None:
     ws, _ = demo_ws
     assert treasury.compliance_violations(ws).empty
-    assert set(treasury.compliance(ws)["table"]) == {"treasury_ledger"}   # no legacy copy
+    assert set(treasury.compliance(ws)["table"]) == {"treasury_ledger"}  # no legacy copy
 
 
 def test_legacy_flavour_violations_match_the_manifest(seeded: Callable[..., Any]) -> None:
@@ -106,14 +109,14 @@ def test_legacy_flavour_violations_match_the_manifest(seeded: Callable[..., Any]
 
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_same_frame_on_both_backends_for_the_same_seed(
-        name: str, seeded: Callable[..., Any]) -> None:
+    name: str, seeded: Callable[..., Any]
+) -> None:
     lite, manifest = seeded("sqlite")
     pg, _ = seeded("postgres")
     # The parity calls use the hand-built data's as_of, which is the demo's default.
     assert pd.Timestamp(manifest.as_of) == pd.Timestamp(AS_OF)
     lite_frame, pg_frame = (_comparable(CALLS[name](ws)) for ws in (lite, pg))
-    pd.testing.assert_frame_equal(lite_frame, pg_frame, check_exact=False, rtol=1e-9,
-                                  atol=1e-9)
+    pd.testing.assert_frame_equal(lite_frame, pg_frame, check_exact=False, rtol=1e-9, atol=1e-9)
 
 
 def test_sync_lag_after_a_run(demo_ws: tuple[Workspace, demo.Manifest]) -> None:

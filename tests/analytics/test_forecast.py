@@ -17,8 +17,7 @@ def test_point_forecast_matches_a_least_squares_fit() -> None:
     y = pd.Series([3.0, 5.5, 6.1, 9.0, 10.2, 12.9])
     fit = forecast.linear_forecast(y, 2)
     slope, intercept = np.polyfit(np.arange(6), y, 1)
-    assert fit["forecast"].tolist() == pytest.approx([intercept + slope * 6,
-                                                       intercept + slope * 7])
+    assert fit["forecast"].tolist() == pytest.approx([intercept + slope * 6, intercept + slope * 7])
     assert fit["cum_forecast"].iloc[1] == pytest.approx(fit["forecast"].sum())
 
 
@@ -28,8 +27,11 @@ def test_interval_is_the_textbook_prediction_interval() -> None:
     x = np.arange(6.0)
     slope, intercept = np.polyfit(x, y, 1)
     s = np.sqrt(((y - (intercept + slope * x)) ** 2).sum() / 4)
-    half = stats.t.ppf(0.95, 4) * s * np.sqrt(1 + 1 / 6 + (6 - x.mean()) ** 2
-                                             / ((x - x.mean()) ** 2).sum())
+    half = (
+        stats.t.ppf(0.95, 4)
+        * s
+        * np.sqrt(1 + 1 / 6 + (6 - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum())
+    )
     assert fit["upper"].iloc[0] - fit["forecast"].iloc[0] == pytest.approx(half)
 
 
@@ -54,9 +56,10 @@ def test_bad_arguments() -> None:
 def test_net_supply_forecast(ws: Workspace) -> None:
     fc = forecast.net_supply(ws, as_of=AS_OF, months=12, horizon=3)
     actual, ahead = fc[fc["kind"] == "actual"], fc[fc["kind"] == "forecast"]
-    assert len(actual) == 11          # October is not over at as_of: left out of the fit
-    assert ahead["month"].tolist() == [pd.Timestamp(m, tz="UTC") for m in
-                                       ("2026-10-01", "2026-11-01", "2026-12-01")]
+    assert len(actual) == 11  # October is not over at as_of: left out of the fit
+    assert ahead["month"].tolist() == [
+        pd.Timestamp(m, tz="UTC") for m in ("2026-10-01", "2026-11-01", "2026-12-01")
+    ]
     assert (ahead["net_lower"] < ahead["net_azr"]).all()
     assert (ahead["net_azr"] < ahead["net_upper"]).all()
     widths = (ahead["supply_upper"] - ahead["supply_lower"]).tolist()
@@ -65,8 +68,9 @@ def test_net_supply_forecast(ws: Workspace) -> None:
 
 
 def test_trend_over_uneven_times_is_a_least_squares_fit_in_days() -> None:
-    times = pd.Series(pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-05", "2026-01-09"],
-                                     utc=True))
+    times = pd.Series(
+        pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-05", "2026-01-09"], utc=True)
+    )
     values = pd.Series([1.0, 1.4, 2.9, 5.2])
     fit = forecast.trend(times, values, [pd.Timestamp("2026-01-11", tz="UTC")])
     x = np.array([0.0, 1.0, 4.0, 8.0])

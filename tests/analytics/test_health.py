@@ -22,12 +22,15 @@ def test_a_lower_storm_threshold_catches_the_slower_burst(ws: Workspace) -> None
     assert sorted(by_component) == ["api", "db"]
     assert len(by_component["db"]) == 20
     assert health.alert_storms(ws, as_of=AS_OF, threshold=18, minutes=9.5)["keys"].map(
-        lambda k: k["component"]).tolist() == ["api"]
+        lambda k: k["component"]
+    ).tolist() == ["api"]
 
 
 def test_stuck_critical_looks_only_at_the_last_day(ws: Workspace) -> None:
-    assert health.stuck_critical(ws, as_of=AS_OF, hours=6)["keys"].tolist() \
-        == [{"component": "db"}, {"component": "queue"}]
+    assert health.stuck_critical(ws, as_of=AS_OF, hours=6)["keys"].tolist() == [
+        {"component": "db"},
+        {"component": "queue"},
+    ]
     assert health.stuck_critical(ws, as_of=AS_OF - pd.Timedelta(days=2)).empty
 
 
@@ -51,7 +54,8 @@ def test_breaches_and_open_alerts(ws: Workspace) -> None:
     assert alerts.loc["critical", "oldest_open_hours"] == pytest.approx(5.0)
     assert alerts.loc["warning", "open"] == 10
     assert alerts.loc["error", "median_hours_to_resolve"] == pytest.approx(
-        pd.Series([2 - 25 * i / 3600 for i in range(20)]).median())
+        pd.Series([2 - 25 * i / 3600 for i in range(20)]).median()
+    )
 
 
 def test_circuit_breakers_open_first(ws: Workspace) -> None:
@@ -72,7 +76,6 @@ def test_stores_migrations_cache_and_sync(ws: Workspace) -> None:
     mig = health.migrations(ws)
     assert mig["up_to_date"].all()
     lag = health.sync_lag(ws)
-    assert len(lag) >= 1 and lag["lag_hours"].isna().all()   # defined, never run
+    assert len(lag) >= 1 and lag["lag_hours"].isna().all()  # defined, never run
     stats = health.cache_stats(ws)
     assert "hits" in stats.columns
-

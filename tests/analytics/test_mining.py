@@ -22,8 +22,11 @@ def test_detectors_find_exactly_the_planted_rigs_and_sessions(ws: Workspace) -> 
 def test_a_median_of_exactly_85_is_not_overheating(ws: Workspace) -> None:
     hot = mining.overheating(ws, as_of=AS_OF)
     assert _id("rig7") not in set(hot["user_id"])
-    assert set(mining.overheating(ws, as_of=AS_OF, threshold=84.9)["user_id"]) \
-        >= {_id("rig7"), _id("rig16"), _id("rig12")}
+    assert set(mining.overheating(ws, as_of=AS_OF, threshold=84.9)["user_id"]) >= {
+        _id("rig7"),
+        _id("rig16"),
+        _id("rig12"),
+    }
 
 
 def test_rig_scores_are_robust_z_within_algorithm(ws: Workspace) -> None:
@@ -45,8 +48,9 @@ def test_impossible_earnings_uses_ten_times_the_algorithm_rate(ws: Workspace) ->
     row = found.iloc[0]
     assert row["could_earn_usd"] == pytest.approx(99.0 * 2 * 0.01)
     assert row["hours"] == pytest.approx(2.0)
-    assert mining.impossible_earnings(ws, as_of=AS_OF, factor=9.0)["session_id"].tolist() \
-        == sorted([_id("session-sha256-1-4"), _id("session-ethash-4-4")])
+    assert mining.impossible_earnings(ws, as_of=AS_OF, factor=9.0)["session_id"].tolist() == sorted(
+        [_id("session-sha256-1-4"), _id("session-ethash-4-4")]
+    )
 
 
 def test_daily_totals_match_the_rows(ws: Workspace) -> None:
@@ -68,7 +72,8 @@ def test_efficiency_is_earnings_per_kwh(ws: Workspace) -> None:
     assert eff.loc["ethash", "energy_kwh"] == pytest.approx(kwh)
     assert eff.loc["ethash", "usd_per_kwh"] == pytest.approx(done["total_earnings_usd"].sum() / kwh)
     assert eff.loc["ethash", "mhs_per_watt"] == pytest.approx(
-        (done["total_hashrate_mhs"] / done["power_consumption_watts"]).mean())
+        (done["total_hashrate_mhs"] / done["power_consumption_watts"]).mean()
+    )
 
 
 def test_outcomes_and_share_rejection(ws: Workspace) -> None:
@@ -77,11 +82,16 @@ def test_outcomes_and_share_rejection(ws: Workspace) -> None:
     assert outcomes.loc["sha256", "interrupted"] == 1
     assert outcomes.loc["sha256", "failed_rate"] == pytest.approx(1 / 45)
     shares = mining.share_rejection(ws, as_of=AS_OF)
-    assert set(shares["pool"]) == {"sha256-pool-0", "sha256-pool-1", "ethash-pool-0",
-                                   "ethash-pool-1"}
+    assert set(shares["pool"]) == {
+        "sha256-pool-0",
+        "sha256-pool-1",
+        "ethash-pool-0",
+        "ethash-pool-1",
+    }
     one = shares.set_index("pool").loc["sha256-pool-0"]
     assert one["rejection_rate"] == pytest.approx(
-        one["shares_rejected"] / (one["shares_accepted"] + one["shares_rejected"]))
+        one["shares_rejected"] / (one["shares_accepted"] + one["shares_rejected"])
+    )
 
 
 def test_earnings_against_prices(ws: Workspace) -> None:

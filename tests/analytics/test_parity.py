@@ -55,25 +55,55 @@ def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
 def test_same_frame_on_both_backends(name: str, both: tuple[Workspace, Workspace]) -> None:
     lite, pg = (CALLS[name](ws) for ws in both)
     assert len(lite) > 0, f"{name} returned nothing: the parity check would be empty"
-    pd.testing.assert_frame_equal(_comparable(lite), _comparable(pg), check_exact=False,
-                                  rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        _comparable(lite), _comparable(pg), check_exact=False, rtol=1e-9, atol=1e-9
+    )
 
 
 def test_every_public_function_is_covered() -> None:
-    covered = set(CALLS) | {f"health.{n}" for n in ("stores", "migrations", "cache_stats",
-                                                     "sync_lag", "alert_storms",
-                                                     "stuck_critical", "route_degradation")}
+    covered = set(CALLS) | {
+        f"health.{n}"
+        for n in (
+            "stores",
+            "migrations",
+            "cache_stats",
+            "sync_lag",
+            "alert_storms",
+            "stuck_critical",
+            "route_degradation",
+        )
+    }
     covered |= {f"mining.{n}" for n in ("underperforming", "modified_z")}
-    covered |= {f"rewards.{n}" for n in rewards.__dict__ if n.endswith(
-        ("_ledger", "_reward", "mismatches", "reconcile", "pending", "created", "kyc",
-         "duplicates"))}
-    covered |= {"forecast.linear_forecast", "forecast.trend", "treasury.month_start",
-                "treasury.ledger_tables"}
+    covered |= {
+        f"rewards.{n}"
+        for n in rewards.__dict__
+        if n.endswith(
+            (
+                "_ledger",
+                "_reward",
+                "mismatches",
+                "reconcile",
+                "pending",
+                "created",
+                "kyc",
+                "duplicates",
+            )
+        )
+    }
+    covered |= {
+        "forecast.linear_forecast",
+        "forecast.trend",
+        "treasury.month_start",
+        "treasury.ledger_tables",
+    }
     missing = []
     for module in (treasury, forecast, mining, rewards, health):
         for attr, value in vars(module).items():
-            if callable(value) and not attr.startswith("_") and getattr(
-                    value, "__module__", "") == module.__name__:
+            if (
+                callable(value)
+                and not attr.startswith("_")
+                and getattr(value, "__module__", "") == module.__name__
+            ):
                 label = f"{module.__name__.rsplit('.', 1)[1]}.{attr}"
                 if label not in covered:
                     missing.append(label)

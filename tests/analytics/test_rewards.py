@@ -23,10 +23,13 @@ def test_audit_orders_findings_by_kind(ws: Workspace) -> None:
 
 
 def test_each_check_alone(ws: Workspace) -> None:
-    assert set(rewards.paid_without_ledger(ws)["keys"].map(lambda k: k["reward_id"])) \
-        == {"r3", "r4"}
+    assert set(rewards.paid_without_ledger(ws)["keys"].map(lambda k: k["reward_id"])) == {
+        "r3",
+        "r4",
+    }
     assert rewards.amount_mismatches(ws)["keys"].tolist() == [
-        {"reward_id": "r2", "ledger_id": rewards.amount_mismatches(ws)["keys"][0]["ledger_id"]}]
+        {"reward_id": "r2", "ledger_id": rewards.amount_mismatches(ws)["keys"][0]["ledger_id"]}
+    ]
     assert [k["tx_hash"] for k in rewards.ledger_without_reward(ws)["keys"]] == ["h99"]
     assert rewards.near_duplicates(ws)["keys"].tolist() == [{"reward_ids": ["r10", "r9"]}]
 
@@ -34,8 +37,7 @@ def test_each_check_alone(ws: Workspace) -> None:
 def test_stuck_pending_depends_on_as_of(ws: Workspace) -> None:
     later = AS_OF + pd.Timedelta(days=2)
     assert [k["reward_id"] for k in rewards.stuck_pending(ws, as_of=AS_OF)["keys"]] == ["r6"]
-    assert [k["reward_id"] for k in rewards.stuck_pending(ws, as_of=later)["keys"]] \
-        == ["r6", "r7"]
+    assert [k["reward_id"] for k in rewards.stuck_pending(ws, as_of=later)["keys"]] == ["r6", "r7"]
 
 
 def test_a_wider_tolerance_hides_the_mismatch(ws: Workspace) -> None:

@@ -18,9 +18,11 @@ from .handmade import AS_OF
 @pytest.fixture(autouse=True)
 def no_snapshots(ws: Workspace) -> Iterator[None]:
     """The loaded workspace is shared: start and leave its snapshot table empty."""
+
     def clear() -> None:
         with ws.engine("core").begin() as conn:
             conn.execute(sa.delete(toolkit.metric_snapshots))
+
     clear()
     yield
     clear()
@@ -47,8 +49,9 @@ def test_history_and_retention(ws: Workspace) -> None:
     since = snapshots.history(ws, since=days[2])
     assert len(since) == 4
     assert snapshots.prune(ws, keep=2) == 4
-    assert snapshots.history(ws, metrics=["rewards.pending"])["as_of"].tolist() \
-        == [pd.Timestamp(d) for d in days[2:]]
+    assert snapshots.history(ws, metrics=["rewards.pending"])["as_of"].tolist() == [
+        pd.Timestamp(d) for d in days[2:]
+    ]
     assert snapshots.prune(ws, before=days[3]) == 2
     assert len(snapshots.history(ws)) == 2
     snapshots.take(ws, as_of=days[0], metrics=["rewards.pending"], keep=1)

@@ -17,8 +17,9 @@ PAYOUTS = 10.0 + 5.6 + 4.0 + 8.0 + 1.0 + 1.0 + 1.0 + 2.0
 
 def test_month_start() -> None:
     assert treasury.month_start(AS_OF, 12) == datetime(2025, 11, 1, tzinfo=UTC)
-    assert treasury.month_start(datetime(2026, 1, 15, tzinfo=UTC), 2) \
-        == datetime(2025, 12, 1, tzinfo=UTC)
+    assert treasury.month_start(datetime(2026, 1, 15, tzinfo=UTC), 2) == datetime(
+        2025, 12, 1, tzinfo=UTC
+    )
     with pytest.raises(ValueError):
         treasury.month_start(AS_OF, 0)
 
@@ -26,7 +27,8 @@ def test_month_start() -> None:
 def test_flows_by_month_and_type(ws: Workspace) -> None:
     flows = treasury.flows(ws, as_of=AS_OF, months=12)
     march = flows[flows["month"] == pd.Timestamp("2026-03-01", tz="UTC")].set_index(
-        "transaction_type")
+        "transaction_type"
+    )
     assert march.loc["mint", "amount_azr"] == pytest.approx(1300.0)
     assert march.loc["burn", "amount_usd"] == pytest.approx(53.0)
     october = flows[flows["month"] == pd.Timestamp("2026-10-01", tz="UTC")]
@@ -59,14 +61,19 @@ def test_compliance_checks_the_legacy_copy_too(ws: Workspace) -> None:
     assert summary.loc[("treasury_ledger_legacy", "legacy_allocation_sum")] == 1
     assert summary.loc[("treasury_ledger_legacy", "legacy_valuation")] == 1
     found = as_set(treasury.compliance_violations(ws))
-    assert found == {("legacy_allocation_sum", (("ledger_id", _id("legacy_sum")),)),
-                     ("legacy_valuation", (("ledger_id", _id("legacy_val")),))}
+    assert found == {
+        ("legacy_allocation_sum", (("ledger_id", _id("legacy_sum")),)),
+        ("legacy_valuation", (("ledger_id", _id("legacy_val")),)),
+    }
 
 
 def test_confirmation_ageing(ws: Workspace) -> None:
     ageing = treasury.confirmation_ageing(ws, as_of=AS_OF)
     assert list(zip(ageing["blockchain_status"], ageing["age"], strict=True)) == [
-        ("failed", "> 30 d"), ("pending", "< 1 h"), ("pending", "1-7 d")]
+        ("failed", "> 30 d"),
+        ("pending", "< 1 h"),
+        ("pending", "1-7 d"),
+    ]
     assert ageing["oldest_days"].iloc[2] == pytest.approx(3.0)
 
 

@@ -14,8 +14,9 @@ from azora_nb.workspace import Workspace
 
 
 @pytest.fixture
-def cli_env(cache_env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
-            ) -> dict[str, str]:
+def cli_env(
+    cache_env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     monkeypatch.chdir(home)
     for name, value in cache_env.items():
         monkeypatch.setenv(name, value)
@@ -54,5 +55,7 @@ def test_stats_and_clear(cli_env: dict[str, str], ws: Workspace) -> None:
     cleared = runner.invoke(main, ["cache", "clear"])
     assert cleared.exit_code == 0
     assert "deleted 1 cached result from every source" in cleared.output
-    assert json.loads(runner.invoke(main, ["cache", "stats", "--json"]).output
-                      )["total"]["entries"] == 0
+    assert (
+        json.loads(runner.invoke(main, ["cache", "stats", "--json"]).output)["total"]["entries"]
+        == 0
+    )

@@ -20,10 +20,15 @@ from .conftest import ThrowawayRedis
 QUERY = "select count(*) as n from events"
 
 
-def test_redis_killed_during_a_run(throwaway_redis: ThrowawayRedis, home: Path,
-                                   caplog: pytest.LogCaptureFixture) -> None:
-    env = {"AZORA_HOME": str(home), "AZORA_REDIS_URL": throwaway_redis.url,
-           "AZORA_CACHE_PREFIX": "azt-degrade", "AZORA_REDIS_CONNECT_TIMEOUT": "1"}
+def test_redis_killed_during_a_run(
+    throwaway_redis: ThrowawayRedis, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {
+        "AZORA_HOME": str(home),
+        "AZORA_REDIS_URL": throwaway_redis.url,
+        "AZORA_CACHE_PREFIX": "azt-degrade",
+        "AZORA_REDIS_CONNECT_TIMEOUT": "1",
+    }
     with Workspace(Settings.load(env=env, cwd=home)) as ws:
         backend = ws.cache.backend
         assert isinstance(backend, RedisBackend)
@@ -60,20 +65,27 @@ def test_redis_killed_during_a_run(throwaway_redis: ThrowawayRedis, home: Path,
 
 
 def test_unreachable_redis_from_the_start_is_not_an_error(
-        home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from .conftest import free_port
 
-    env = {"AZORA_HOME": str(home), "AZORA_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-           "AZORA_REDIS_CONNECT_TIMEOUT": "1"}
-    with Workspace(Settings.load(env=env, cwd=home)) as ws, \
-            caplog.at_level(logging.WARNING, logger="azora_nb"):
+    env = {
+        "AZORA_HOME": str(home),
+        "AZORA_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "AZORA_REDIS_CONNECT_TIMEOUT": "1",
+    }
+    with (
+        Workspace(Settings.load(env=env, cwd=home)) as ws,
+        caplog.at_level(logging.WARNING, logger="azora_nb"),
+    ):
         assert ws.sql("select 1 as one", cache=True)["one"][0] == 1
         assert ws.sql("select 1 as one", cache=True)["one"][0] == 1
     assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_redis_refusing_writes_is_one_warning(throwaway_redis: ThrowawayRedis, home: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_redis_refusing_writes_is_one_warning(
+    throwaway_redis: ThrowawayRedis, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     import redis
 
     admin = redis.Redis.from_url(throwaway_redis.url)
@@ -82,11 +94,15 @@ def test_redis_refusing_writes_is_one_warning(throwaway_redis: ThrowawayRedis, h
     admin.config_set("maxmemory", used + 256 * 1024)
     admin.close()
     env = {"AZORA_HOME": str(home), "AZORA_REDIS_URL": throwaway_redis.url}
-    with Workspace(Settings.load(env=env, cwd=home)) as ws, \
-            caplog.at_level(logging.WARNING, logger="azora_nb"):
+    with (
+        Workspace(Settings.load(env=env, cwd=home)) as ws,
+        caplog.at_level(logging.WARNING, logger="azora_nb"),
+    ):
         ws.execute("create table big (x real)")
-        ws.execute("insert into big select random() from json_each(:a)",
-                   {"a": "[" + ",".join("0" * 60_000) + "]"})
+        ws.execute(
+            "insert into big select random() from json_each(:a)",
+            {"a": "[" + ",".join("0" * 60_000) + "]"},
+        )
         for _ in range(3):
             result = ws.sql("select x from big", cache=True)
             assert len(result) == 60_000

@@ -7,9 +7,16 @@ import importlib
 
 import pytest
 
-MODULES = ["azora_nb.cache", "azora_nb.cache.api", "azora_nb.cache.core",
-           "azora_nb.cache.keys", "azora_nb.cache.provenance", "azora_nb.cache.serialise",
-           "azora_nb.cache.tables", "azora_nb.cache.backends"]
+MODULES = [
+    "azora_nb.cache",
+    "azora_nb.cache.api",
+    "azora_nb.cache.core",
+    "azora_nb.cache.keys",
+    "azora_nb.cache.provenance",
+    "azora_nb.cache.serialise",
+    "azora_nb.cache.tables",
+    "azora_nb.cache.backends",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -30,7 +30,8 @@ def _plant(ws: Workspace, data: bytes) -> str:
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00" * 64, b"AZNBCACH\x00\x01garbage"])
 def test_corrupt_entry_is_a_miss_and_is_deleted(
-        ws: Workspace, garbage: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    ws: Workspace, garbage: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
     key = _plant(ws, garbage)
     with caplog.at_level(logging.WARNING, logger="azora_nb"):
         result = ws.sql(QUERY, cache=True)
@@ -78,11 +79,14 @@ def test_dtypes_round_trip_through_the_backend(ws: Workspace) -> None:
 
 
 def test_entries_over_the_size_limit_are_not_cached(
-        make_ws, caplog: pytest.LogCaptureFixture) -> None:
+    make_ws, caplog: pytest.LogCaptureFixture
+) -> None:
     ws = make_ws(AZORA_CACHE_MAX_ENTRY_MB="0.01")  # about 10 kB
     ws.execute("create table nums (n integer)")
-    ws.execute("insert into nums select abs(random()) from json_each(:a)",
-               {"a": "[" + ",".join("0" * 5000) + "]"})
+    ws.execute(
+        "insert into nums select abs(random()) from json_each(:a)",
+        {"a": "[" + ",".join("0" * 5000) + "]"},
+    )
     with caplog.at_level(logging.INFO, logger="azora_nb"):
         ws.sql("select n from nums", cache=True)
     assert "entry limit" in caplog.text

@@ -60,8 +60,11 @@ def test_core_statements_are_invalidated_by_their_tables(ledger: Workspace) -> N
     ws = ledger
     table = sa.table("treasury_ledger", sa.column("id"), sa.column("amount"))
     alerts = sa.table("alerts", sa.column("id"))
-    stmt = sa.select(sa.func.count().label("n")).select_from(table) \
+    stmt = (
+        sa.select(sa.func.count().label("n"))
+        .select_from(table)
         .where(table.c.id.not_in(sa.select(alerts.c.id).where(alerts.c.id > 100)))
+    )
     assert ws.sql(stmt, cache=True)["n"][0] == 2
     ws.execute("insert into treasury_ledger values (3, 1.0)")
     assert ws.sql(stmt, cache=True)["n"][0] == 2
@@ -93,7 +96,8 @@ def test_refresh_reruns_and_overwrites(ledger: Workspace) -> None:
 
 
 def test_unknown_tables_fall_back_to_ttl_with_a_warning(
-        ledger: Workspace, caplog: pytest.LogCaptureFixture) -> None:
+    ledger: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
     ws = ledger
     query = "select value as n from json_each('[1,2]')"
     with caplog.at_level(logging.WARNING, logger="azora_nb"):
@@ -141,11 +145,16 @@ def test_postgres_source_is_invalidated(make_ws, pg_core: str) -> None:
 def test_in_lists_are_part_of_the_key(ledger: Workspace) -> None:
     ws = ledger
     table = sa.table("treasury_ledger", sa.column("id"))
-    literal = [sa.select(sa.func.count().label("n")).select_from(table)
-               .where(table.c.id.in_(ids)) for ids in ([1], [1, 2])]
+    literal = [
+        sa.select(sa.func.count().label("n")).select_from(table).where(table.c.id.in_(ids))
+        for ids in ([1], [1, 2])
+    ]
     assert [ws.sql(s, cache=True)["n"][0] for s in literal] == [1, 2]
-    late = sa.select(sa.func.count().label("n")).select_from(table) \
+    late = (
+        sa.select(sa.func.count().label("n"))
+        .select_from(table)
         .where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+    )
     assert ws.sql(late, {"ids": [2]}, cache=True)["n"][0] == 1
     assert ws.sql(late, {"ids": [1, 2]}, cache=True)["n"][0] == 2
     assert az.provenance(ws.sql(late, {"ids": [1, 2]}, cache=True)).cached

@@ -15,17 +15,20 @@ from azora_nb.cache import serialise
 
 
 def policy_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": pd.array([1, None, 3], dtype="Int64"),
-        "ok": pd.array([True, None, False], dtype="boolean"),
-        "name": pd.Series(["a", None, "ü"], dtype="str"),
-        "at": pd.to_datetime(["2026-01-01 00:00:00.123456", None, "2026-03-01 12:00:00.000001"],
-                             utc=True).astype("datetime64[ns, UTC]"),
-        "day": pd.to_datetime(["2026-01-01", None, "2026-02-28"]).astype("datetime64[ns]"),
-        "amount": [1.25, np.nan, -3.5],
-        "meta": pd.Series([{"a": [1, 2], "b": None}, None, ["x", {"y": 1.5}]], dtype=object),
-        "raw": pd.Series([b"\x00\x01", None, b""], dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "id": pd.array([1, None, 3], dtype="Int64"),
+            "ok": pd.array([True, None, False], dtype="boolean"),
+            "name": pd.Series(["a", None, "ü"], dtype="str"),
+            "at": pd.to_datetime(
+                ["2026-01-01 00:00:00.123456", None, "2026-03-01 12:00:00.000001"], utc=True
+            ).astype("datetime64[ns, UTC]"),
+            "day": pd.to_datetime(["2026-01-01", None, "2026-02-28"]).astype("datetime64[ns]"),
+            "amount": [1.25, np.nan, -3.5],
+            "meta": pd.Series([{"a": [1, 2], "b": None}, None, ["x", {"y": 1.5}]], dtype=object),
+            "raw": pd.Series([b"\x00\x01", None, b""], dtype=object),
+        }
+    )
 
 
 def test_every_policy_dtype_round_trips_exactly() -> None:
@@ -43,24 +46,31 @@ def test_empty_and_indexed_frames_round_trip(compression: str | None) -> None:
     back = serialise.loads(serialise.dumps(empty, {}, compression=compression)).frame
     assert back.dtypes.astype(str).tolist() == empty.dtypes.astype(str).tolist()
     assert len(back) == 0
-    grouped = pd.DataFrame({"k": ["a", "b"], "n": pd.array([1, 2], dtype="Int64")}) \
-        .set_index("k")
+    grouped = pd.DataFrame({"k": ["a", "b"], "n": pd.array([1, 2], dtype="Int64")}).set_index("k")
     pd.testing.assert_frame_equal(
-        serialise.loads(serialise.dumps(grouped, {}, compression=compression)).frame, grouped)
+        serialise.loads(serialise.dumps(grouped, {}, compression=compression)).frame, grouped
+    )
 
 
-@pytest.mark.parametrize("values", [[(1, 2)], [{1: "int key"}], [float("nan")],
-                                    [{"when": pd.Timestamp("2026-01-01")}]])
+@pytest.mark.parametrize(
+    "values", [[(1, 2)], [{1: "int key"}], [float("nan")], [{"when": pd.Timestamp("2026-01-01")}]]
+)
 def test_object_values_that_would_change_are_refused(values: list[object]) -> None:
     frame = pd.DataFrame({"j": pd.Series(values, dtype=object)})
     with pytest.raises(serialise.Uncacheable):
         serialise.dumps(frame, {})
 
 
-@pytest.mark.parametrize("data", [
-    b"", b"AZNB", b"not an entry at all", b"AZNBCACH\x00\x63" + b"\x00" * 40,
-    b"AZNBCACH\x00\x01\x00\x00\x00\x02{}garbage-arrow",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"AZNB",
+        b"not an entry at all",
+        b"AZNBCACH\x00\x63" + b"\x00" * 40,
+        b"AZNBCACH\x00\x01\x00\x00\x00\x02{}garbage-arrow",
+    ],
+)
 def test_foreign_or_truncated_bytes_are_corrupt(data: bytes) -> None:
     with pytest.raises(serialise.EntryCorrupt):
         serialise.loads(data)
@@ -79,7 +89,7 @@ class _Boom:
         self.marker = marker
 
     def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (os.mkdir, (str(self.marker), ))  # type: ignore[return-value]
+        return (os.mkdir, (str(self.marker),))  # type: ignore[return-value]
 
 
 def test_pickle_payloads_are_never_loaded(tmp_path: Path) -> None:
@@ -97,16 +107,26 @@ def test_pickle_payloads_are_never_loaded(tmp_path: Path) -> None:
 
 def test_arrow_extension_types_are_refused(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    field = pa.field("x", pa.binary(), metadata={
-        b"ARROW:extension:name": b"arrow.py_extension_type",
-        b"ARROW:extension:metadata": pickle.dumps(_Boom(marker))})
+    field = pa.field(
+        "x",
+        pa.binary(),
+        metadata={
+            b"ARROW:extension:name": b"arrow.py_extension_type",
+            b"ARROW:extension:metadata": pickle.dumps(_Boom(marker)),
+        },
+    )
     table = pa.table({"x": pa.array([b"a"])}).cast(pa.schema([field]))
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     head = b"{}"
-    forged = (b"AZNBCACH" + (1).to_bytes(2, "big") + len(head).to_bytes(4, "big") + head
-              + sink.getvalue().to_pybytes())
+    forged = (
+        b"AZNBCACH"
+        + (1).to_bytes(2, "big")
+        + len(head).to_bytes(4, "big")
+        + head
+        + sink.getvalue().to_pybytes()
+    )
     with pytest.raises(serialise.EntryCorrupt, match="extension"):
         serialise.loads(forged)
     assert not marker.exists()

@@ -35,8 +35,9 @@ def test_the_query_runs_once_for_two_processes(slow_env: dict[str, str], home: P
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()
-    workers = [ctx.Process(target=ask, args=(slow_env, str(home), barrier, results))
-               for _ in range(2)]
+    workers = [
+        ctx.Process(target=ask, args=(slow_env, str(home), barrier, results)) for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     answers = sorted(results.get(timeout=90) for _ in workers)

@@ -53,8 +53,10 @@ def test_provenance_says_where_a_frame_came_from(seeded: Workspace) -> None:
     assert info.describe(now=info.created_at + 185) == "cached 3 min ago from core"
     assert info.elapsed == pytest.approx(az.provenance(fresh).elapsed, abs=0.01)
     assert az.provenance(seeded.sql("select * from t")) is None  # uncached: nothing claimed
-    assert Provenance(source="mint", cached=False, created_at=0, elapsed=1.24,
-                      seconds=1.24).describe() == "fresh, 1.2 s"
+    assert (
+        Provenance(source="mint", cached=False, created_at=0, elapsed=1.24, seconds=1.24).describe()
+        == "fresh, 1.2 s"
+    )
 
 
 def test_decorator_caches_and_invalidates_by_declared_tables(seeded: Workspace) -> None:

@@ -43,10 +43,12 @@ def rewards(ws: Workspace, as_of: datetime) -> set[Finding]:
     reward_hashes = set(r.transactionHash.dropna())
     for row in ledger[ledger.reason == "knowledge_reward"].itertuples():
         if row.tx_hash not in reward_hashes:
-            out.add(key("ledger_payout_without_reward",
-                        {"ledger_id": row.id, "tx_hash": row.tx_hash}))
-    joined = paid.merge(ledger, left_on="transactionHash", right_on="tx_hash",
-                        suffixes=("", "_ledger"))
+            out.add(
+                key("ledger_payout_without_reward", {"ledger_id": row.id, "tx_hash": row.tx_hash})
+            )
+    joined = paid.merge(
+        ledger, left_on="transactionHash", right_on="tx_hash", suffixes=("", "_ledger")
+    )
     for row in joined[(joined.amount_azr - joined.rewardAmount).abs() > 0.005].itertuples():
         out.add(key("reward_amount_mismatch", {"reward_id": row.id, "ledger_id": row.id_ledger}))
     stuck = r[(r.status == "PENDING") & (r.createdAt < pd.Timestamp(as_of) - timedelta(days=7))]
@@ -57,10 +59,15 @@ def rewards(ws: Workspace, as_of: datetime) -> set[Finding]:
     for row in kyc[kyc.kycStatus != "VERIFIED"].itertuples():
         out.add(key("reward_unverified_kyc", {"reward_id": row.id, "user_id": row.userId}))
     pairs = r.merge(r, on=["userId", "achievement"])
-    pairs = pairs[(pairs.sourceTrxId_x != pairs.sourceTrxId_y) & (pairs.id_x < pairs.id_y)
-                  & ((pairs.createdAt_x - pairs.createdAt_y).abs() <= pd.Timedelta(hours=24))]
-    out |= {key("reward_near_duplicate", {"reward_ids": sorted([a, b])})
-            for a, b in zip(pairs.id_x, pairs.id_y, strict=True)}
+    pairs = pairs[
+        (pairs.sourceTrxId_x != pairs.sourceTrxId_y)
+        & (pairs.id_x < pairs.id_y)
+        & ((pairs.createdAt_x - pairs.createdAt_y).abs() <= pd.Timedelta(hours=24))
+    ]
+    out |= {
+        key("reward_near_duplicate", {"reward_ids": sorted([a, b])})
+        for a, b in zip(pairs.id_x, pairs.id_y, strict=True)
+    }
     owed = paid[paid.currencyCode == "AZR"].groupby("userId").rewardAmount.sum()
     azr = balances[balances.currencyCode == "AZR"].set_index("userId").amount
     diff = (azr - owed.reindex(azr.index).fillna(0.0)).abs()
@@ -79,9 +86,11 @@ def _modified_z(values: pd.Series) -> pd.Series:
 def mining(ws: Workspace) -> set[Finding]:
     s = ws.sql("select * from mining_sessions", source="core")
     out: set[Finding] = set()
-    rigs = s.groupby("user_id").agg(temperature=("temperature_celsius", "median"),
-                                    hashrate=("total_hashrate_mhs", "median"),
-                                    algorithm=("algorithm", "first"))
+    rigs = s.groupby("user_id").agg(
+        temperature=("temperature_celsius", "median"),
+        hashrate=("total_hashrate_mhs", "median"),
+        algorithm=("algorithm", "first"),
+    )
     out |= {key("rig_overheating", {"user_id": u}) for u in rigs[rigs.temperature > 85].index}
     z = rigs.groupby("algorithm").hashrate.transform(_modified_z)
     out |= {key("rig_underperforming", {"user_id": u}) for u in rigs[z < -3.5].index}
@@ -105,11 +114,15 @@ def health(ws: Workspace, as_of: datetime) -> set[Finding]:
         inside = np.zeros(len(t), dtype=bool)
         starts = [i for i in range(len(t) - 19) if t[i + 19] - t[i] <= np.timedelta64(600, "s")]
         for i in starts:
-            inside[i:i + 20] = True
+            inside[i : i + 20] = True
         edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(int), [0]])))
         for lo, hi in zip(edges[0::2], edges[1::2], strict=True):
-            out.add(key("alert_storm", {"component": component,
-                                        "alert_ids": sorted(ids[lo:hi].tolist())}))
+            out.add(
+                key(
+                    "alert_storm",
+                    {"component": component, "alert_ids": sorted(ids[lo:hi].tolist())},
+                )
+            )
     checks = ws.sql("select component, status, timestamp from system_health", source="core")
     checks["timestamp"] = _utc(checks.timestamp)
     end = pd.Timestamp(as_of)
@@ -136,12 +149,22 @@ def legacy(ws: Workspace) -> set[Finding]:
         if table not in present:
             continue
         rows = ws.sql(f"select * from {table}", source="core")
-        total = rows[["treasury_allocation", "founder_allocation", "burn_allocation",
-                      "circulation_allocation"]].sum(axis=1)
-        out |= {key("legacy_allocation_sum", {"ledger_id": i})
-                for i in rows.id[(total - 1).abs() > 1e-6]}
-        out |= {key("legacy_valuation", {"ledger_id": i})
-                for i in rows.id[(rows.amount_azr - rows.amount_usd).abs() > 1e-9]}
+        total = rows[
+            [
+                "treasury_allocation",
+                "founder_allocation",
+                "burn_allocation",
+                "circulation_allocation",
+            ]
+        ].sum(axis=1)
+        out |= {
+            key("legacy_allocation_sum", {"ledger_id": i})
+            for i in rows.id[(total - 1).abs() > 1e-6]
+        }
+        out |= {
+            key("legacy_valuation", {"ledger_id": i})
+            for i in rows.id[(rows.amount_azr - rows.amount_usd).abs() > 1e-9]
+        }
     return out
 
 

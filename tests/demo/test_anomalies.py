@@ -14,10 +14,19 @@ from tests.demo import definitions
 from tests.demo.conftest import SMALL
 
 KINDS = {
-    "reward_paid_without_ledger", "ledger_payout_without_reward", "reward_amount_mismatch",
-    "reward_stuck_pending", "reward_processed_before_created", "reward_unverified_kyc",
-    "reward_near_duplicate", "balance_mismatch", "rig_overheating", "rig_underperforming",
-    "session_impossible_earnings", "alert_storm", "component_stuck_critical",
+    "reward_paid_without_ledger",
+    "ledger_payout_without_reward",
+    "reward_amount_mismatch",
+    "reward_stuck_pending",
+    "reward_processed_before_created",
+    "reward_unverified_kyc",
+    "reward_near_duplicate",
+    "balance_mismatch",
+    "rig_overheating",
+    "rig_underperforming",
+    "session_impossible_earnings",
+    "alert_storm",
+    "component_stuck_critical",
     "route_p99_degradation",
 }
 
@@ -56,7 +65,8 @@ def test_the_analytics_audit_finds_the_planted_reward_anomalies(sqlite_ws: Works
 
     manifest = demo.seed(sqlite_ws, scale=SMALL, progress=False)
     findings = rewards.audit(sqlite_ws, as_of=manifest.as_of, cache=False)
-    found = {definitions.key(k, keys) for k, keys in zip(findings.kind, findings["keys"],
-                                                         strict=True)}
+    found = {
+        definitions.key(k, keys) for k, keys in zip(findings.kind, findings["keys"], strict=True)
+    }
     expected = {p for p in planted(manifest) if p[0] in rewards.KINDS}
     assert found == expected

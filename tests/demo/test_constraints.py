@@ -25,32 +25,46 @@ def violations(ws: Workspace) -> list[str]:
             for table in service_tables(source):
                 for fk in table.foreign_keys:
                     child, parent = fk.parent, fk.column
-                    orphans = sa.select(sa.func.count()).select_from(table).where(
-                        child.is_not(None),
-                        ~sa.exists().where(parent == child))
+                    orphans = (
+                        sa.select(sa.func.count())
+                        .select_from(table)
+                        .where(child.is_not(None), ~sa.exists().where(parent == child))
+                    )
                     if n := conn.execute(orphans).scalar_one():
                         found.append(f"{source}.{table.name}.{child.name}: {n} orphans")
-                uniques = [list(c.columns) for c in table.constraints
-                           if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint)]
+                uniques = [
+                    list(c.columns)
+                    for c in table.constraints
+                    if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
+                ]
                 uniques += [[c] for c in table.columns if c.unique]
                 for columns in uniques:
                     dupes = sa.select(sa.func.count()).select_from(
-                        sa.select(*columns).where(*(c.is_not(None) for c in columns))
-                        .group_by(*columns).having(sa.func.count() > 1).subquery())
+                        sa.select(*columns)
+                        .where(*(c.is_not(None) for c in columns))
+                        .group_by(*columns)
+                        .having(sa.func.count() > 1)
+                        .subquery()
+                    )
                     if n := conn.execute(dupes).scalar_one():
                         found.append(f"{source}.{table.name}{[c.name for c in columns]}: {n} dupes")
                 for check in table.constraints:
                     if isinstance(check, sa.CheckConstraint):
                         rule = check.sqltext.compile(
-                            dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-                        bad = sa.select(sa.func.count()).select_from(table).where(
-                            sa.text(f"NOT ({rule})"))
+                            dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+                        )
+                        bad = (
+                            sa.select(sa.func.count())
+                            .select_from(table)
+                            .where(sa.text(f"NOT ({rule})"))
+                        )
                         if n := conn.execute(bad).scalar_one():
                             found.append(f"{source}.{table.name} {check.name}: {n} rows")
                 for column in table.columns:
                     if not column.nullable and not column.primary_key:
-                        nulls = sa.select(sa.func.count()).select_from(table).where(
-                            column.is_(None))
+                        nulls = (
+                            sa.select(sa.func.count()).select_from(table).where(column.is_(None))
+                        )
                         if n := conn.execute(nulls).scalar_one():
                             found.append(f"{source}.{table.name}.{column.name}: {n} nulls")
     return found
@@ -73,8 +87,10 @@ def test_the_checker_sees_a_violation(sqlite_ws: Workspace) -> None:
     demo.seed(sqlite_ws, scale=SMALL, progress=False)
     with sqlite_ws.engine("core").begin() as conn:
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        conn.exec_driver_sql("UPDATE mining_sessions SET user_id = "
-                             "'00000000-0000-4000-8000-000000000000' WHERE rowid = 1")
+        conn.exec_driver_sql(
+            "UPDATE mining_sessions SET user_id = "
+            "'00000000-0000-4000-8000-000000000000' WHERE rowid = 1"
+        )
     assert any("mining_sessions.user_id" in v for v in violations(sqlite_ws))
 
 
@@ -82,12 +98,12 @@ def test_rewards_are_paid_by_hash_in_the_ledger(sqlite_ws: Workspace) -> None:
     """Contract: payouts are mint rows, reason knowledge_reward, tx_hash = the reward's
     transactionHash, amount_azr = amount_usd = rewardAmount (outside planted rows)."""
     manifest = demo.seed(sqlite_ws, scale=SMALL, progress=False)
-    rewards = sqlite_ws.sql("select * from knowledge_rewards where status = 'PAID'",
-                            source="mint")
+    rewards = sqlite_ws.sql("select * from knowledge_rewards where status = 'PAID'", source="mint")
     ledger = sqlite_ws.sql("select * from treasury_ledger where reason = 'knowledge_reward'")
     planted = {i for a in manifest.anomalies for i in a.keys.values() if isinstance(i, str)}
-    clean = rewards[~rewards.id.isin(planted)].merge(ledger, left_on="transactionHash",
-                                                     right_on="tx_hash")
+    clean = rewards[~rewards.id.isin(planted)].merge(
+        ledger, left_on="transactionHash", right_on="tx_hash"
+    )
     assert len(clean) > 0.9 * (~rewards.id.isin(planted)).sum()
     assert (clean.transaction_type == "mint").all()
     assert (clean.amount_azr == clean.rewardAmount).all()

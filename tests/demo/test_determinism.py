@@ -43,7 +43,7 @@ def test_chunks_are_independent_of_each_other() -> None:
     ledger = generated(plan)["core.treasury_ledger"]
     assert len(ledger) == plan.scale
     everyday = ledger.slice(0, plan.scale - 2_000).column("created_at").to_numpy()
-    assert (everyday[1:CHUNK_ROWS + 10] >= everyday[:CHUNK_ROWS + 9]).all()
+    assert (everyday[1 : CHUNK_ROWS + 10] >= everyday[: CHUNK_ROWS + 9]).all()
     assert len(set(ledger.column("id").to_pylist())) == plan.scale
     assert len(set(ledger.column("tx_hash").to_pylist())) == plan.scale
 
@@ -69,7 +69,8 @@ def stored_rows(home: Path, manifest: demo.Manifest) -> dict[str, list[tuple[obj
         with closing(sqlite3.connect(home / f"{source}.sqlite")) as conn:
             for table in tables:
                 out[f"{source}.{table}"] = conn.execute(
-                    f'select * from "{table}" order by rowid').fetchall()
+                    f'select * from "{table}" order by rowid'
+                ).fetchall()
     return out
 
 

@@ -34,7 +34,9 @@ def test_with_the_checks_legacy_rows_go_to_the_copy(sqlite_ws: Workspace) -> Non
     assert manifest.counts["core"]["treasury_ledger"] == SMALL
     assert manifest.counts["core"]["treasury_ledger_legacy"] == len(legacy_findings(manifest))
     assert Counter(a.kind for a in manifest.anomalies if a.kind in LEGACY_KINDS) == {
-        "legacy_allocation_sum": 2, "legacy_valuation": 2}
+        "legacy_allocation_sum": 2,
+        "legacy_valuation": 2,
+    }
     assert definitions.legacy(sqlite_ws) == legacy_findings(manifest)
 
 
@@ -46,18 +48,24 @@ def test_postgres_rejects_them_in_the_ledger_and_takes_them_in_the_copy(pg_ws: W
     row["id"] = "00000000-0000-4000-8000-000000000001"
     row["tx_hash"] = "0xnew"
     row["amount_usd"] = row["amount_azr"] + 1
-    with (pytest.raises(Exception, match="constitutional_valuation_check"),
-          pg_ws.engine("core").begin() as conn):
-        conn.execute(core.treasury_ledger.insert().values(
-            {k: v for k, v in row.items() if k in core.treasury_ledger.c}))
+    with (
+        pytest.raises(Exception, match="constitutional_valuation_check"),
+        pg_ws.engine("core").begin() as conn,
+    ):
+        conn.execute(
+            core.treasury_ledger.insert().values(
+                {k: v for k, v in row.items() if k in core.treasury_ledger.c}
+            )
+        )
 
 
 def test_without_the_checks_legacy_rows_join_the_ledger(embedded_settings: Settings) -> None:
     ws = migrated(embedded_settings)
     with ws.engine("core").begin() as conn:
         # A production-like ledger built without the final constitutional ALTERs.
-        sql = conn.exec_driver_sql("select sql from sqlite_master where name = 'treasury_ledger'"
-                                   ).scalar_one()
+        sql = conn.exec_driver_sql(
+            "select sql from sqlite_master where name = 'treasury_ledger'"
+        ).scalar_one()
         for name in CONSTITUTIONAL_CHECKS:
             start = sql.index(f"CONSTRAINT {name}")
             depth, end = 0, sql.index("(", start)
@@ -66,10 +74,11 @@ def test_without_the_checks_legacy_rows_join_the_ledger(embedded_settings: Setti
                 if depth == 0:
                     break
                 end += 1
-            sql = sql[:start].rstrip().rstrip(",") + sql[end + 1:]
+            sql = sql[:start].rstrip().rstrip(",") + sql[end + 1 :]
         conn.exec_driver_sql("PRAGMA writable_schema=ON")
-        conn.exec_driver_sql("update sqlite_master set sql = ? where name = 'treasury_ledger'",
-                             (sql,))
+        conn.exec_driver_sql(
+            "update sqlite_master set sql = ? where name = 'treasury_ledger'", (sql,)
+        )
         conn.exec_driver_sql("PRAGMA writable_schema=OFF")
     ws.close()
     ws = Workspace(embedded_settings)

@@ -50,16 +50,23 @@ def test_a_partial_seed_is_topped_up(sqlite_ws: Workspace) -> None:
     assert part.sources == ("mint",)
     assert {a.source for a in part.anomalies} == {"mint"}
     whole = demo.seed(sqlite_ws, scale=SMALL, progress=False)
-    assert whole.outcome == {"core": "seeded", "mint": "already seeded", "gateway": "seeded",
-                             "compliance": "seeded"}
+    assert whole.outcome == {
+        "core": "seeded",
+        "mint": "already seeded",
+        "gateway": "seeded",
+        "compliance": "seeded",
+    }
     fresh = demo.seed(sqlite_ws, scale=SMALL, reset=True, progress=False)
     assert fresh.to_dict() == whole.to_dict()
 
 
 def test_data_of_unknown_origin_is_refused(sqlite_ws: Workspace) -> None:
-    sqlite_ws.execute("insert into service_routes (id, \"serviceName\", route, \"targetUrl\", "
-                      "method, \"updatedAt\") values ('r1', 's', '/', 'http://s/', 'GET', "
-                      "'2026-01-01 00:00:00.000000')", source="gateway")
+    sqlite_ws.execute(
+        'insert into service_routes (id, "serviceName", route, "targetUrl", '
+        "method, \"updatedAt\") values ('r1', 's', '/', 'http://s/', 'GET', "
+        "'2026-01-01 00:00:00.000000')",
+        source="gateway",
+    )
     with pytest.raises(SeedConflict, match="not seeded by this toolkit"):
         demo.seed(sqlite_ws, scale=SMALL, sources=["gateway"], progress=False)
 
@@ -71,8 +78,9 @@ def test_seeding_needs_the_schema(embedded_settings: Settings) -> None:
         demo.seed(ws, scale=SMALL, progress=False)
 
 
-def test_cli_seed_reports_what_it_did(sqlite_ws: Workspace, monkeypatch: pytest.MonkeyPatch,
-                                      home: Path) -> None:
+def test_cli_seed_reports_what_it_did(
+    sqlite_ws: Workspace, monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
     monkeypatch.setenv("AZORA_HOME", str(home))
     monkeypatch.chdir(home)
     runner = CliRunner()

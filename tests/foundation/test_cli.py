@@ -46,14 +46,23 @@ def test_status_embedded_is_healthy(home: Path, monkeypatch: pytest.MonkeyPatch)
     report = json.loads(result.output)
     assert report["overall"] == "healthy"
     states = {s["store"]: s["state"] for s in report["stores"]}
-    assert states == {"core": "ok", "mint": "ok", "gateway": "ok", "compliance": "ok",
-                      "cache": "ok", "mongo": "not configured"}
+    assert states == {
+        "core": "ok",
+        "mint": "ok",
+        "gateway": "ok",
+        "compliance": "ok",
+        "cache": "ok",
+        "mongo": "not configured",
+    }
 
 
 def test_status_degraded_exit_code_and_masking(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(home)
-    env = {"AZORA_HOME": str(home), "AZORA_REDIS_URL": "redis://:hush-hush@127.0.0.1:1/0",
-           "AZORA_REDIS_CONNECT_TIMEOUT": "0.5"}
+    env = {
+        "AZORA_HOME": str(home),
+        "AZORA_REDIS_URL": "redis://:hush-hush@127.0.0.1:1/0",
+        "AZORA_REDIS_CONNECT_TIMEOUT": "0.5",
+    }
     result = CliRunner().invoke(main, ["status"], env=env)
     assert result.exit_code == 1
     assert "overall: degraded" in result.output
@@ -71,24 +80,30 @@ def test_status_down_when_no_source_answers(home: Path, monkeypatch: pytest.Monk
     assert "pw-here" not in result.output
 
 
-@pytest.mark.parametrize(("fmt", "expected"), [
-    ("csv", "n,label\n2,two"),
-    ("json", '"label":"two"'),
-    ("table", "label"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("csv", "n,label\n2,two"),
+        ("json", '"label":"two"'),
+        ("table", "label"),
+    ],
+)
 def test_sql_formats(home: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, expected: str) -> None:
     monkeypatch.chdir(home)
     result = CliRunner().invoke(
-        main, ["sql", "select :n + 1 as n, 'two' as label", "-p", "n=1", "--format", fmt],
-        env={"AZORA_HOME": str(home)})
+        main,
+        ["sql", "select :n + 1 as n, 'two' as label", "-p", "n=1", "--format", fmt],
+        env={"AZORA_HOME": str(home)},
+    )
     assert result.exit_code == 0, result.output
     assert expected in result.output.replace(" ", "") or expected in result.output
 
 
 def test_sql_error_is_one_clean_line(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(home)
-    result = CliRunner().invoke(main, ["sql", "select * from nowhere"],
-                                env={"AZORA_HOME": str(home)})
+    result = CliRunner().invoke(
+        main, ["sql", "select * from nowhere"], env={"AZORA_HOME": str(home)}
+    )
     assert result.exit_code == 2
     assert result.output.startswith("error: query on core failed")
     assert "Traceback" not in result.output

@@ -29,8 +29,10 @@ def test_environment_yml_matches_pyproject() -> None:
         item = re.match(r"^  - ([A-Za-z0-9_.\-]+)", line)
         if in_deps and item and item.group(1) not in {"python", "pip"}:
             conda.add(item.group(1).lower())
-    assert pypi == conda, {"only in pyproject": pypi - conda,
-                           "only in environment.yml": conda - pypi}
+    assert pypi == conda, {
+        "only in pyproject": pypi - conda,
+        "only in environment.yml": conda - pypi,
+    }
 
 
 def test_package_is_typed() -> None:

@@ -37,8 +37,10 @@ def test_environment_beats_dotenv_beats_toml(tmp_path: Path) -> None:
 
 
 def test_original_service_variable_names_are_accepted(tmp_path: Path) -> None:
-    s = Settings.load(env={"DATABASE_URL": "postgres://u:pw@h/core",
-                           "MONGO_URI": "mongodb://h:27017"}, cwd=tmp_path)
+    s = Settings.load(
+        env={"DATABASE_URL": "postgres://u:pw@h/core", "MONGO_URI": "mongodb://h:27017"},
+        cwd=tmp_path,
+    )
     assert s.source("core").setting == "DATABASE_URL"
     assert s.source("core").sqlalchemy_url(s.home) == "postgresql+psycopg://u:pw@h/core"
     assert s.mongo.url == "mongodb://h:27017"
@@ -59,9 +61,15 @@ def test_relative_home_is_taken_from_the_project_directory(tmp_path: Path) -> No
 
 
 def test_per_store_limits_override_the_global_ones(tmp_path: Path) -> None:
-    s = Settings.load(env={"AZORA_POOL_SIZE": "3", "AZORA_CORE_POOL_SIZE": "9",
-                           "AZORA_STATEMENT_TIMEOUT": "30", "AZORA_REDIS_CONNECT_TIMEOUT": "0.5"},
-                      cwd=tmp_path)
+    s = Settings.load(
+        env={
+            "AZORA_POOL_SIZE": "3",
+            "AZORA_CORE_POOL_SIZE": "9",
+            "AZORA_STATEMENT_TIMEOUT": "30",
+            "AZORA_REDIS_CONNECT_TIMEOUT": "0.5",
+        },
+        cwd=tmp_path,
+    )
     assert s.source("core").limits.pool_size == 9
     assert s.source("mint").limits.pool_size == 3
     assert s.source("mint").limits.statement_timeout == 30
@@ -78,8 +86,9 @@ def test_per_store_limits_override_the_global_ones(tmp_path: Path) -> None:
         ({"AZORA_CACHE": "perhaps"}, "AZORA_CACHE", "true or false"),
     ],
 )
-def test_bad_settings_name_the_setting(tmp_path: Path, env: dict[str, str], setting: str,
-                                       fragment: str) -> None:
+def test_bad_settings_name_the_setting(
+    tmp_path: Path, env: dict[str, str], setting: str, fragment: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.load(env=env, cwd=tmp_path)
     assert info.value.setting == setting
@@ -101,15 +110,25 @@ def test_unknown_source_lists_the_known_ones(tmp_path: Path) -> None:
 def test_masking_hides_passwords_and_tokens() -> None:
     assert mask_url("postgresql://ana:s3cr%40t@db:5432/core") == "postgresql://ana:***@db:5432/core"
     assert mask_url("redis://:tok3n@cache:6379/0") == "redis://:***@cache:6379/0"
-    assert mask_url("mongodb://u:p4ss@a:1,b:2/?authSource=admin") == "mongodb://u:***@a:1,b:2/?authSource=admin"
-    assert mask_url("postgresql://h/db?password=hunter2&x=1") == "postgresql://h/db?password=***&x=1"
+    assert (
+        mask_url("mongodb://u:p4ss@a:1,b:2/?authSource=admin")
+        == "mongodb://u:***@a:1,b:2/?authSource=admin"
+    )
+    assert (
+        mask_url("postgresql://h/db?password=hunter2&x=1") == "postgresql://h/db?password=***&x=1"
+    )
     assert mask_url("sqlite:////tmp/core.sqlite") == "sqlite:////tmp/core.sqlite"
     assert "hunter2" not in mask_secrets("failed for user: hunter2 at x", ("hunter2",))
 
 
 def test_repr_never_shows_a_password(tmp_path: Path) -> None:
-    s = Settings.load(env={"AZORA_CORE_URL": "postgresql://u:topsecret@h/db",
-                           "AZORA_REDIS_URL": "redis://:topsecret@h:6379",
-                           "AZORA_MONGO_URL": "mongodb://u:topsecret@h"}, cwd=tmp_path)
+    s = Settings.load(
+        env={
+            "AZORA_CORE_URL": "postgresql://u:topsecret@h/db",
+            "AZORA_REDIS_URL": "redis://:topsecret@h:6379",
+            "AZORA_MONGO_URL": "mongodb://u:topsecret@h",
+        },
+        cwd=tmp_path,
+    )
     assert "topsecret" not in repr(s)
     assert s.secrets().count("topsecret") == 3

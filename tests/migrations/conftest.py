@@ -34,8 +34,11 @@ GRANT USAGE ON SCHEMA public TO PUBLIC;
 
 
 def psycopg_url(sqlalchemy_url: str) -> str:
-    return sa.engine.make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
+    return (
+        sa.engine.make_url(sqlalchemy_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 def run_sql_script(url: str, script: str) -> None:
@@ -66,9 +69,13 @@ def pg_pool(pg_database: Callable[[str], str]) -> PgPool:
 
 
 @contextmanager
-def open_workspace(request: pytest.FixtureRequest, home: Path, backend: str,
-                   sources: tuple[str, ...], env: dict[str, str] | None = None
-                   ) -> Iterator[Workspace]:
+def open_workspace(
+    request: pytest.FixtureRequest,
+    home: Path,
+    backend: str,
+    sources: tuple[str, ...],
+    env: dict[str, str] | None = None,
+) -> Iterator[Workspace]:
     values = {"AZORA_HOME": str(home), **(env or {})}
     taken: list[str] = []
     pool: PgPool | None = None
@@ -111,12 +118,18 @@ def leftovers(ws: Workspace, source: str) -> list[str]:
     """Every schema object in the database except the (empty) version table."""
     with ws.engine(source).connect() as conn:
         if conn.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql(
-                "SELECT type || ' ' || name FROM sqlite_master "
-                "WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT LIKE 'alembic_version_%'"
-            ).scalars().all()
+            rows = (
+                conn.exec_driver_sql(
+                    "SELECT type || ' ' || name FROM sqlite_master "
+                    "WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT LIKE 'alembic_version_%'"
+                )
+                .scalars()
+                .all()
+            )
             return sorted(str(r) for r in rows)
-        rows = conn.execute(sa.text("""
+        rows = (
+            conn.execute(
+                sa.text("""
             SELECT c.relkind::text || ' ' || c.relname FROM pg_class c
               JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = 'public' AND c.relname NOT LIKE 'alembic_version_%'
@@ -127,5 +140,9 @@ def leftovers(ws: Workspace, source: str) -> list[str]:
             SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
             UNION ALL
             SELECT 'policy ' || policyname FROM pg_policies
-        """)).scalars().all()
+        """)
+            )
+            .scalars()
+            .all()
+        )
         return sorted(str(r) for r in rows)

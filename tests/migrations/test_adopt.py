@@ -25,7 +25,8 @@ def production_ws(make_ws: MakeWorkspace, source: str, script: str | None = None
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_adopt_stamps_a_production_database_then_upgrade_adds_only_toolkit_tables(
-        make_ws: MakeWorkspace, source: str) -> None:
+    make_ws: MakeWorkspace, source: str
+) -> None:
     ws = production_ws(make_ws, source)
     with pytest.raises(SchemaError, match="adopt"):
         migrate.upgrade(ws, source)
@@ -48,7 +49,8 @@ def test_adopt_refuses_a_database_with_a_missing_column(make_ws: MakeWorkspace) 
     with pytest.raises(SchemaMismatch) as caught:
         migrate.adopt(ws, "core")
     assert caught.value.differences == [
-        Difference("missing column", "treasury_ledger", "reason", "TEXT")]
+        Difference("missing column", "treasury_ledger", "reason", "TEXT")
+    ]
     assert "missing column: treasury_ledger.reason" in str(caught.value)
     assert migrate.current(ws, "core") is None
 
@@ -57,14 +59,15 @@ def test_adopt_lists_missing_tables_and_type_differences(make_ws: MakeWorkspace)
     script = (PRODUCTION_SQL / "gateway.sql").read_text()
     script = script.replace('"responseTime" INTEGER NOT NULL', '"responseTime" TEXT NOT NULL')
     script = script.split('-- CreateTable\nCREATE TABLE "audit_logs"')[0]
-    script += ('CREATE UNIQUE INDEX "circuit_breakers_serviceName_key" '
-               'ON "circuit_breakers"("serviceName");')
+    script += (
+        'CREATE UNIQUE INDEX "circuit_breakers_serviceName_key" '
+        'ON "circuit_breakers"("serviceName");'
+    )
     ws = production_ws(make_ws, "gateway", script)
     with pytest.raises(SchemaMismatch) as caught:
         migrate.adopt(ws, "gateway")
     kinds = {(d.kind, d.table, d.column) for d in caught.value.differences}
-    assert kinds == {("type", "api_calls", "responseTime"),
-                     ("missing table", "audit_logs", None)}
+    assert kinds == {("type", "api_calls", "responseTime"), ("missing table", "audit_logs", None)}
     assert "database has TEXT, expected INTEGER" in str(caught.value)
 
 
@@ -77,8 +80,7 @@ def test_adopt_refuses_managed_and_empty_databases(make_ws: MakeWorkspace) -> No
         migrate.adopt(ws, "compliance")
 
 
-def test_adopt_an_embedded_database_that_has_the_toolkit_tables_too(
-        make_ws: MakeWorkspace) -> None:
+def test_adopt_an_embedded_database_that_has_the_toolkit_tables_too(make_ws: MakeWorkspace) -> None:
     ws = make_ws("sqlite", "mint")
     metadata_for("mint").create_all(ws.engine("mint"))
     assert migrate.adopt(ws, "mint") == migrate.heads("mint")[0]

@@ -37,9 +37,15 @@ def test_check_accepts_the_portable_types_on_postgresql(make_ws: MakeWorkspace) 
     ws = make_ws("postgresql", "mint")
     migrate.upgrade(ws, "mint")
     with ws.engine("mint").connect() as conn:
-        types = dict(conn.execute(sa.text(
-            "SELECT column_name, data_type || coalesce('(' || datetime_precision || ')', '') "
-            "FROM information_schema.columns WHERE table_name = 'knowledge_rewards'")).all())
+        types = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT column_name, "
+                    "data_type || coalesce('(' || datetime_precision || ')', '') "
+                    "FROM information_schema.columns WHERE table_name = 'knowledge_rewards'"
+                )
+            ).all()
+        )
     assert types["rewardAmount"] == "double precision"
     assert types["createdAt"] == "timestamp without time zone(3)"
     assert migrate.check(ws, "mint") == []
@@ -58,5 +64,7 @@ def test_a_migration_invalidates_cached_results(make_ws: MakeWorkspace, backend:
 
 
 def test_difference_reads_as_one_line() -> None:
-    assert str(Difference("type", "users", "jurisdiction", "database has TEXT")) == \
-        "type: users.jurisdiction (database has TEXT)"
+    assert (
+        str(Difference("type", "users", "jurisdiction", "database has TEXT"))
+        == "type: users.jurisdiction (database has TEXT)"
+    )

@@ -80,8 +80,9 @@ def test_history_lists_every_revision(run) -> None:
     assert result.output.count("(head)") == len(SOURCES)
 
 
-@pytest.mark.parametrize("args", [("db", "upgrade"), ("db", "current", "--source", "core",
-                                                       "--all")])
+@pytest.mark.parametrize(
+    "args", [("db", "upgrade"), ("db", "current", "--source", "core", "--all")]
+)
 def test_source_or_all_is_required(run, args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.exit_code == 2

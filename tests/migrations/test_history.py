@@ -50,8 +50,9 @@ def test_unknown_source_is_refused() -> None:
         migrate.heads("billing")
 
 
-def test_a_missing_migrations_directory_is_explained(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path) -> None:
+def test_a_missing_migrations_directory_is_explained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     monkeypatch.setattr(migrate, "__file__", str(tmp_path / "azora_nb" / "migrate.py"))
     with pytest.raises(SchemaError, match=r"pip install -e"):
         migrate.heads("core")

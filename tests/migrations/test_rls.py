@@ -57,9 +57,10 @@ def _insert_ledger(ws: Workspace) -> None:
         {"tx_hash": "t3", "recipient_address": WALLET_B, "sender_address": "0xtreasury"},
     ]
     with ws.engine("core").begin() as conn:
-        conn.execute(core.treasury_ledger.insert(),
-                     [{**r, "transaction_type": "transfer", "amount_azr": 5, "amount_usd": 5}
-                      for r in rows])
+        conn.execute(
+            core.treasury_ledger.insert(),
+            [{**r, "transaction_type": "transfer", "amount_azr": 5, "amount_usd": 5} for r in rows],
+        )
 
 
 def _visible(conn: sa.Connection, role: str) -> list[str]:
@@ -68,7 +69,8 @@ def _visible(conn: sa.Connection, role: str) -> list[str]:
 
 
 def test_only_the_wallets_own_ledger_rows_are_visible(
-        analyst: tuple[Workspace, sa.Engine, str]) -> None:
+    analyst: tuple[Workspace, sa.Engine, str],
+) -> None:
     ws, engine, role = analyst
     _insert_ledger(ws)
     with engine.connect() as conn:
@@ -78,12 +80,14 @@ def test_only_the_wallets_own_ledger_rows_are_visible(
         assert _visible(conn, role) == ["t3"]
     # The owner is not subject to the policy.
     with ws.engine("core").connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(core.treasury_ledger)) \
-            .scalar() == 3
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(core.treasury_ledger)).scalar() == 3
+        )
 
 
 def test_without_the_setting_no_rows_and_no_error(
-        analyst: tuple[Workspace, sa.Engine, str]) -> None:
+    analyst: tuple[Workspace, sa.Engine, str],
+) -> None:
     ws, engine, role = analyst
     _insert_ledger(ws)
     with ws.engine("core").begin() as conn:
@@ -99,14 +103,22 @@ def test_without_the_setting_no_rows_and_no_error(
 
 
 def test_users_see_their_own_row_and_founder_pay_is_hidden(
-        analyst: tuple[Workspace, sa.Engine, str]) -> None:
+    analyst: tuple[Workspace, sa.Engine, str],
+) -> None:
     ws, engine, role = analyst
     with ws.engine("core").begin() as conn:
-        ids = conn.execute(core.users.insert().returning(core.users.c.id),
-                           [{"wallet_address": WALLET_A}, {"wallet_address": WALLET_B}]) \
-            .scalars().all()
-        conn.execute(core.founder_compensation.insert(), [{
-            "founder_name": "F", "amount_azr": 1, "amount_usd": 1, "month": "2026-01-01"}])
+        ids = (
+            conn.execute(
+                core.users.insert().returning(core.users.c.id),
+                [{"wallet_address": WALLET_A}, {"wallet_address": WALLET_B}],
+            )
+            .scalars()
+            .all()
+        )
+        conn.execute(
+            core.founder_compensation.insert(),
+            [{"founder_name": "F", "amount_azr": 1, "amount_usd": 1, "month": "2026-01-01"}],
+        )
     with engine.connect() as conn:
         conn.execute(sa.select(sa.func.set_config("app.current_user_id", ids[0], False)))
         conn.exec_driver_sql(f'SET ROLE "{role}"')
@@ -118,6 +130,9 @@ def test_production_policies_fail_without_the_setting(make_ws: MakeWorkspace) ->
     """The defect the migration fixes: production's policies raise instead."""
     ws = make_ws("postgresql", "core")
     run_sql_script(url_of(ws, "core"), (PRODUCTION_SQL / "core.sql").read_text())
-    with (_with_role(ws) as (_ws, engine, role), engine.connect() as conn,
-          pytest.raises(sa.exc.ProgrammingError, match=r"app\.current_user_wallet")):
+    with (
+        _with_role(ws) as (_ws, engine, role),
+        engine.connect() as conn,
+        pytest.raises(sa.exc.ProgrammingError, match=r"app\.current_user_wallet"),
+    ):
         _visible(conn, role)

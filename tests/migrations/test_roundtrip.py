@@ -14,8 +14,9 @@ from tests.migrations.conftest import BACKENDS, MakeWorkspace, leftovers
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("source", SOURCES)
-def test_up_down_up_leaves_nothing_behind(make_ws: MakeWorkspace, backend: str,
-                                          source: str) -> None:
+def test_up_down_up_leaves_nothing_behind(
+    make_ws: MakeWorkspace, backend: str, source: str
+) -> None:
     ws = make_ws(backend, source)
     head = migrate.heads(source)[0]
 
@@ -38,8 +39,9 @@ def test_up_down_up_leaves_nothing_behind(make_ws: MakeWorkspace, backend: str,
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_upgrade_step_by_step_and_back_to_the_production_schema(make_ws: MakeWorkspace,
-                                                                 backend: str) -> None:
+def test_upgrade_step_by_step_and_back_to_the_production_schema(
+    make_ws: MakeWorkspace, backend: str
+) -> None:
     ws = make_ws(backend, "core")
     base = migrate.base_revision("core")
     migrate.upgrade(ws, "core", base)
@@ -49,12 +51,14 @@ def test_upgrade_step_by_step_and_back_to_the_production_schema(make_ws: MakeWor
     assert not any(n.startswith("azora_nb_") for n in names)
 
     result = migrate.upgrade(ws, "core")
-    assert set(result.changed) == {t for t in metadata_for("core").tables
-                                   if t.startswith("azora_nb_")}
+    assert set(result.changed) == {
+        t for t in metadata_for("core").tables if t.startswith("azora_nb_")
+    }
     back = migrate.downgrade(ws, "core", base)
     assert back.after == base
-    assert not any(n.startswith("azora_nb_") for n in sa.inspect(ws.engine("core"))
-                   .get_table_names())
+    assert not any(
+        n.startswith("azora_nb_") for n in sa.inspect(ws.engine("core")).get_table_names()
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

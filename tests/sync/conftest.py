@@ -28,7 +28,8 @@ T0 = datetime(2026, 10, 1, tzinfo=UTC)
 N_ROWS = 230
 
 rewards = sa.Table(
-    "rewards", sa.MetaData(),
+    "rewards",
+    sa.MetaData(),
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("userId", sa.Text),
     sa.Column("amount", az.Numeric(12, 2)),
@@ -40,11 +41,16 @@ rewards = sa.Table(
 
 
 def reward_row(i: int, **changes: Any) -> dict[str, Any]:
-    row = {"id": f"r{i:05d}", "userId": f"u{i % 17}", "amount": round(i * 1.25, 2),
-           "status": "PAID" if i % 3 else "PENDING", "points": str(i * 10),
-           "meta": {"n": i, "tags": ["a", "b"][: i % 3]},
-           # several rows share each timestamp, so that pages split ties
-           "updatedAt": T0 + timedelta(seconds=(i // 3) * 60, microseconds=123456)}
+    row = {
+        "id": f"r{i:05d}",
+        "userId": f"u{i % 17}",
+        "amount": round(i * 1.25, 2),
+        "status": "PAID" if i % 3 else "PENDING",
+        "points": str(i * 10),
+        "meta": {"n": i, "tags": ["a", "b"][: i % 3]},
+        # several rows share each timestamp, so that pages split ties
+        "updatedAt": T0 + timedelta(seconds=(i // 3) * 60, microseconds=123456),
+    }
     row.update(changes)
     return row
 
@@ -78,8 +84,12 @@ def pg_sync_env(pg_pair: dict[str, str], home: Path, redis_url: str) -> dict[str
                 conn.exec_driver_sql("CREATE SCHEMA public")
         finally:
             engine.dispose()
-    return {"AZORA_HOME": str(home), "AZORA_REDIS_URL": redis_url,
-            "AZORA_CACHE_PREFIX": f"azt-sync-{uuid.uuid4().hex[:8]}", **pg_pair}
+    return {
+        "AZORA_HOME": str(home),
+        "AZORA_REDIS_URL": redis_url,
+        "AZORA_CACHE_PREFIX": f"azt-sync-{uuid.uuid4().hex[:8]}",
+        **pg_pair,
+    }
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -104,15 +114,21 @@ def make_def() -> Callable[..., SyncDefinition]:
     def make(name: str = "rewards", **options: Any) -> SyncDefinition:
         options.setdefault("cursor", "updatedAt")
         options.setdefault("batch_rows", 40)
-        return SyncDefinition(name=name, source=SqlSource("mint", table="rewards"),
-                              target=SqlTarget("core", table="rewards"), key=("id",),
-                              **options)
+        return SyncDefinition(
+            name=name,
+            source=SqlSource("mint", table="rewards"),
+            target=SqlTarget("core", table="rewards"),
+            key=("id",),
+            **options,
+        )
+
     return make
 
 
 def target_rows(ws: Workspace, table: str = "rewards") -> list[tuple[Any, ...]]:
-    tbl = sa.Table(table, sa.MetaData(), *[sa.Column(c.name, c.type) for c in rewards.c],
-                   schema="analysis")
+    tbl = sa.Table(
+        table, sa.MetaData(), *[sa.Column(c.name, c.type) for c in rewards.c], schema="analysis"
+    )
     with ws.engine("core").connect() as conn:
         return [tuple(r) for r in conn.execute(sa.select(tbl).order_by(tbl.c.id))]
 
@@ -123,6 +139,7 @@ def source_rows(ws: Workspace) -> list[tuple[Any, ...]]:
 
 
 # -- MongoDB test server -------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -141,9 +158,22 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("nx27017")
     port = _free_port()
     proc = subprocess.Popen(
-        [str(exe), "--data-dir", str(data), "--host", "127.0.0.1", "-p", str(port),
-         "--log-file", str(data / "server.log"), "--pid-file", str(data / "server.pid")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(exe),
+            "--data-dir",
+            str(data),
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--log-file",
+            str(data / "server.log"),
+            "--pid-file",
+            str(data / "server.pid"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"mongodb://127.0.0.1:{port}"
     client: pymongo.MongoClient[Any] = pymongo.MongoClient(url, serverSelectionTimeoutMS=300)
     try:

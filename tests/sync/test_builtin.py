@@ -30,26 +30,35 @@ def demo_ws(request: pytest.FixtureRequest, home: Path) -> Iterator[Workspace]:
 
 def test_shipped_sql_syncs_fill_the_analysis_area(demo_ws: Workspace) -> None:
     shipped = builtin()
-    assert {"mint_users", "mint_knowledge_rewards", "gateway_api_calls",
-            "mongo_entity_updates", "mongo_metrics_history"} <= set(shipped)
+    assert {
+        "mint_users",
+        "mint_knowledge_rewards",
+        "gateway_api_calls",
+        "mongo_entity_updates",
+        "mongo_metrics_history",
+    } <= set(shipped)
     for name in ("mint_users", "mint_knowledge_rewards", "gateway_api_calls"):
         result = sync.run(demo_ws, name, progress=False)
         assert result.status == "succeeded" and result.rows_dead == 0, name
         assert result.reconciliation is not None and result.reconciliation["ok"], name
         assert sync.run(demo_ws, name, progress=False).rows_written == 0, name
-    query = ('select id, "userId", "rewardAmount", status, "createdAt", "processedAt" '
-             'from {} order by id')
+    query = (
+        'select id, "userId", "rewardAmount", status, "createdAt", "processedAt" '
+        "from {} order by id"
+    )
     source = demo_ws.sql(query.format("knowledge_rewards"), source="mint")
     analysed = demo_ws.sql(query.format("analysis.knowledge_rewards"))
     assert len(source) > 100
     assert analysed.equals(source)
     calls = demo_ws.sql("select count(*) as n from analysis.api_calls")["n"].iloc[0]
-    assert calls == demo_ws.sql("select count(*) as n from api_calls",
-                                source="gateway")["n"].iloc[0]
+    assert (
+        calls == demo_ws.sql("select count(*) as n from api_calls", source="gateway")["n"].iloc[0]
+    )
 
 
 def test_the_main_job_syncs_mongo_documents_when_mongo_is_configured(
-        home: Path, mongo_env: dict[str, str]) -> None:
+    home: Path, mongo_env: dict[str, str]
+) -> None:
     from azora_nb.mainjob import sync_all
 
     with Workspace(Settings.load(env={"AZORA_HOME": str(home), **mongo_env}, cwd=home)) as ws:

@@ -40,8 +40,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with Workspace(Settings.load()) as ws:
         _prepare(ws)
         with ws.engine("mint").begin() as conn:
-            conn.execute(rewards.update().where(rewards.c.id == "r00002")
-                         .values(points="two"))
+            conn.execute(rewards.update().where(rewards.c.id == "r00002").values(points="two"))
     return directory
 
 

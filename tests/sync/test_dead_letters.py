@@ -18,7 +18,8 @@ def _points(ws: Workspace, ident: str, value: str) -> None:
 
 
 def test_a_value_that_does_not_convert_is_dead_lettered_and_replayed(
-        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def(types={"points": "integer"})
     _points(ws, "r00007", "seven")
     _points(ws, "r00100", "1e3x")
@@ -47,9 +48,17 @@ def test_a_value_that_does_not_convert_is_dead_lettered_and_replayed(
 
 def test_a_missing_key_is_dead_lettered(ws: Workspace) -> None:
     d = SyncDefinition(
-        "keyless", SqlSource("mint", query='select case when id = \'r00003\' then null else id '
-                                           'end as id, status, "updatedAt" from rewards'),
-        SqlTarget("core", table="keyless"), key=("id",), cursor="updatedAt", batch_rows=50)
+        "keyless",
+        SqlSource(
+            "mint",
+            query="select case when id = 'r00003' then null else id "
+            'end as id, status, "updatedAt" from rewards',
+        ),
+        SqlTarget("core", table="keyless"),
+        key=("id",),
+        cursor="updatedAt",
+        batch_rows=50,
+    )
     result = sync.run(ws, d, progress=False)
     assert (result.rows_written, result.rows_dead) == (N_ROWS - 1, 1)
     letter = sync.dead_letters(ws, d)[0]

@@ -59,8 +59,9 @@ def test_toml_file(tmp_path: Path) -> None:
     assert defs["to_docs"].target == MongoTarget("users", entity_type="user")
     assert defs["to_docs"].state_source == "mint" and not defs["to_docs"].incremental
     from_docs = defs["from_docs"]
-    assert from_docs.source == MongoSource("entity_updates", filter={"processed": False},
-                                           projection=("data",), flatten_depth=2)
+    assert from_docs.source == MongoSource(
+        "entity_updates", filter={"processed": False}, projection=("data",), flatten_depth=2
+    )
     assert from_docs.direction == "mongo->sql" and from_docs.state_source == "core"
 
 
@@ -72,33 +73,85 @@ def test_yaml_file_reads_the_same(tmp_path: Path) -> None:
     assert load_file(yaml)["rewards"].source == load_file(toml)["rewards"].source
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"source": {"sql": "mint", "table": "t"}, "target": {"sql": "core", "table": "t"}},
-     "key needs at least one column"),
-    ({"source": {"sql": "nope", "table": "t"}, "target": {"sql": "core", "table": "t"},
-      "key": "id"}, "is not a source"),
-    ({"source": {"sql": "mint", "table": "t", "query": "select 1"},
-      "target": {"sql": "core", "table": "t"}, "key": "id"}, "exactly one of table or query"),
-    ({"source": {"sql": "mint", "table": "t; drop"}, "target": {"sql": "core", "table": "t"},
-      "key": "id"}, "not a plain identifier"),
-    ({"source": {"mongo": "a"}, "target": {"mongo": "b"}, "key": "id"}, "Mongo to Mongo"),
-    ({"source": {"sql": "mint", "table": "t"}, "target": {"sql": "core", "table": "t"},
-      "key": "id", "types": {"x": "money"}}, "is not one of"),
-    ({"source": {"sql": "mint", "table": "t"}, "target": {"sql": "core", "table": "t"},
-      "key": "id", "lag": -1}, "lag must not be negative"),
-    ({"source": {"sql": "mint", "table": "t"}, "target": {"sql": "core", "table": "t"},
-      "key": "id", "colour": "red"}, "unexpected keyword"),
-    ({"source": {"table": "t"}, "target": {"sql": "core", "table": "t"}, "key": "id"},
-     "source needs"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"source": {"sql": "mint", "table": "t"}, "target": {"sql": "core", "table": "t"}},
+            "key needs at least one column",
+        ),
+        (
+            {
+                "source": {"sql": "nope", "table": "t"},
+                "target": {"sql": "core", "table": "t"},
+                "key": "id",
+            },
+            "is not a source",
+        ),
+        (
+            {
+                "source": {"sql": "mint", "table": "t", "query": "select 1"},
+                "target": {"sql": "core", "table": "t"},
+                "key": "id",
+            },
+            "exactly one of table or query",
+        ),
+        (
+            {
+                "source": {"sql": "mint", "table": "t; drop"},
+                "target": {"sql": "core", "table": "t"},
+                "key": "id",
+            },
+            "not a plain identifier",
+        ),
+        ({"source": {"mongo": "a"}, "target": {"mongo": "b"}, "key": "id"}, "Mongo to Mongo"),
+        (
+            {
+                "source": {"sql": "mint", "table": "t"},
+                "target": {"sql": "core", "table": "t"},
+                "key": "id",
+                "types": {"x": "money"},
+            },
+            "is not one of",
+        ),
+        (
+            {
+                "source": {"sql": "mint", "table": "t"},
+                "target": {"sql": "core", "table": "t"},
+                "key": "id",
+                "lag": -1,
+            },
+            "lag must not be negative",
+        ),
+        (
+            {
+                "source": {"sql": "mint", "table": "t"},
+                "target": {"sql": "core", "table": "t"},
+                "key": "id",
+                "colour": "red",
+            },
+            "unexpected keyword",
+        ),
+        (
+            {"source": {"table": "t"}, "target": {"sql": "core", "table": "t"}, "key": "id"},
+            "source needs",
+        ),
+    ],
+)
 def test_mistakes_are_refused_with_a_reason(raw: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         from_mapping("bad", raw)
 
 
 def test_python_definition_and_shipped_ones() -> None:
-    d = SyncDefinition("x", SqlSource("gateway", table="api_calls"),
-                       SqlTarget(table="api_calls"), key=("id",), cursor="timestamp", lag=60)
+    d = SyncDefinition(
+        "x",
+        SqlSource("gateway", table="api_calls"),
+        SqlTarget(table="api_calls"),
+        key=("id",),
+        cursor="timestamp",
+        lag=60,
+    )
     assert d.target.describe() == "core:analysis.api_calls" and d.incremental
     shipped = builtin()
     assert shipped["gateway_api_calls"].lag == 300

@@ -17,7 +17,8 @@ from tests.sync.conftest import N_ROWS, rewards, target_rows
 
 
 def test_a_second_run_refuses_while_the_first_holds_the_lock(
-        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
     inside = threading.Event()
     release = threading.Event()
@@ -49,8 +50,9 @@ def test_a_second_run_refuses_while_the_first_holds_the_lock(
     assert sync.run(ws, d, progress=False).status == "succeeded"
 
 
-def test_lock_is_free_again_after_a_failed_run(ws: Workspace,
-                                               make_def: Callable[..., SyncDefinition]) -> None:
+def test_lock_is_free_again_after_a_failed_run(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
 
     def boom(stage: str, page: int) -> None:
@@ -62,8 +64,9 @@ def test_lock_is_free_again_after_a_failed_run(ws: Workspace,
         pass
 
 
-def test_cancel_stops_the_run_between_pages(ws: Workspace,
-                                            make_def: Callable[..., SyncDefinition]) -> None:
+def test_cancel_stops_the_run_between_pages(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
 
     def cancel_from_elsewhere(stage: str, page: int) -> None:
@@ -89,17 +92,22 @@ def test_status_lists_builtin_and_reports_last_runs(ws: Workspace) -> None:
 
 
 def test_a_run_invalidates_the_cache_of_the_tables_it_wrote(
-        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
     sync.run(ws, d, progress=False, hook=lambda stage, page: None)
     query = "select count(*) as n from analysis.rewards"
     first = ws.sql(query, cache=True, tables=["analysis.rewards"])
     with ws.engine("mint").begin() as conn:
-        conn.exec_driver_sql("update rewards set status = 'X', \"updatedAt\" = "
-                             "\"updatedAt\" where id = 'r00001'")
+        conn.exec_driver_sql(
+            "update rewards set status = 'X', \"updatedAt\" = \"updatedAt\" where id = 'r00001'"
+        )
     sync.run(ws, make_def(cursor=None), progress=False)
-    second = ws.sql("select count(*) as n from analysis.rewards where status = 'X'",
-                    cache=True, tables=["analysis.rewards"])
+    second = ws.sql(
+        "select count(*) as n from analysis.rewards where status = 'X'",
+        cache=True,
+        tables=["analysis.rewards"],
+    )
     assert first["n"].iloc[0] == N_ROWS
     assert second["n"].iloc[0] == 1
     assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS
@@ -116,8 +124,9 @@ def test_a_run_invalidates_the_cache_of_the_tables_it_wrote(
     assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS - 1
 
 
-def test_missing_toolkit_tables_say_what_to_run(home: Path,
-                                                make_def: Callable[..., SyncDefinition]) -> None:
+def test_missing_toolkit_tables_say_what_to_run(
+    home: Path, make_def: Callable[..., SyncDefinition]
+) -> None:
     with Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)) as bare:
         rewards.create(bare.engine("mint"))
         with pytest.raises(SchemaError, match="azora-nb db upgrade"):

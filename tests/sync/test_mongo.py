@@ -30,8 +30,9 @@ pytestmark = pytest.mark.mongo
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def mws(request: pytest.FixtureRequest, home: Path, mongo_env: dict[str, str],
-        redis_url: str) -> Iterator[Workspace]:
+def mws(
+    request: pytest.FixtureRequest, home: Path, mongo_env: dict[str, str], redis_url: str
+) -> Iterator[Workspace]:
     env = {"AZORA_HOME": str(home), **mongo_env, "AZORA_REDIS_URL": redis_url}
     if request.param == "postgres":
         env.update(request.getfixturevalue("pg_sync_env"))
@@ -50,8 +51,11 @@ def test_entity_updates_into_sql(mws: Workspace) -> None:
     first = sync.run(mws, d, progress=False)
     assert (first.rows_read, first.rows_written, first.rows_dead) == (300, 300, 0)
     assert first.reconciliation is not None and first.reconciliation["ok"]
-    rows = _analysis(mws, "select id, entity_type, data, processed, timestamp "
-                          "from analysis.entity_updates order by id")
+    rows = _analysis(
+        mws,
+        "select id, entity_type, data, processed, timestamp "
+        "from analysis.entity_updates order by id",
+    )
     docs = {doc["_id"]: doc for doc in mws.mongo["entity_updates"].find()}
     assert len(rows) == 300
     for ident, kind, data, processed, stamp in rows[:50]:
@@ -63,9 +67,17 @@ def test_entity_updates_into_sql(mws: Workspace) -> None:
 
     # a document stamped 30 s behind the watermark, inserted late: the 60 s lag catches it
     wm = max(doc["timestamp"] for doc in docs.values())
-    mws.mongo["entity_updates"].insert_one({
-        "_id": "eu-late", "entityType": "user", "entityId": "user-1", "operation": "update",
-        "data": {"amount": 1.5}, "timestamp": wm - timedelta(seconds=30), "processed": False})
+    mws.mongo["entity_updates"].insert_one(
+        {
+            "_id": "eu-late",
+            "entityType": "user",
+            "entityId": "user-1",
+            "operation": "update",
+            "data": {"amount": 1.5},
+            "timestamp": wm - timedelta(seconds=30),
+            "processed": False,
+        }
+    )
     late = sync.run(mws, d, progress=False)
     assert late.rows_written == 1
     assert _analysis(mws, "select count(*) from analysis.entity_updates") == [(301,)]
@@ -75,15 +87,24 @@ def test_nested_documents_are_flattened_and_unknown_fields_kept(mws: Workspace) 
     write_demo_documents(mws, n_updates=10, companies=2, days=5)
     d = sync.get(mws, "mongo_metrics_history")
     assert sync.run(mws, d, progress=False).rows_written == 10
-    cols = _analysis(mws, 'select id, "companyId", metrics_revenue, "metrics_activeUsers", '
-                          "extra from analysis.metrics_history order by id")
+    cols = _analysis(
+        mws,
+        'select id, "companyId", metrics_revenue, "metrics_activeUsers", '
+        "extra from analysis.metrics_history order by id",
+    )
     assert cols[0][0] == "mh-000-0000" and cols[0][1] == "company-000"
     assert isinstance(cols[0][2], float) and isinstance(cols[0][3], int)
     assert cols[0][4] is None
-    mws.mongo["metrics_history"].insert_one({
-        "_id": "mh-new", "companyId": "company-009", "timeframe": "daily",
-        "metrics": {"revenue": 1.0, "churn": {"rate": 0.1}}, "region": "za",
-        "createdAt": DEFAULT_AS_OF})
+    mws.mongo["metrics_history"].insert_one(
+        {
+            "_id": "mh-new",
+            "companyId": "company-009",
+            "timeframe": "daily",
+            "metrics": {"revenue": 1.0, "churn": {"rate": 0.1}},
+            "region": "za",
+            "createdAt": DEFAULT_AS_OF,
+        }
+    )
     assert sync.run(mws, d, progress=False).rows_written == 1
     new = _analysis(mws, "select extra from analysis.metrics_history where id = 'mh-new'")
     extra = new[0][0]
@@ -95,15 +116,29 @@ def test_bad_documents_are_dead_lettered(mws: Workspace) -> None:
     if mws.engine("core").dialect.name != "sqlite":
         pytest.skip("conversion is backend-independent; once is enough")
     coll = mws.mongo["events"]
-    coll.insert_many([{"_id": f"e{i}", "ref": f"k{i}", "amount": i * 1.5,
-                       "at": DEFAULT_AS_OF + timedelta(minutes=i)} for i in range(20)])
-    coll.insert_one({"_id": "bad-amount", "ref": "kb", "amount": "lots",
-                     "at": DEFAULT_AS_OF})
+    coll.insert_many(
+        [
+            {
+                "_id": f"e{i}",
+                "ref": f"k{i}",
+                "amount": i * 1.5,
+                "at": DEFAULT_AS_OF + timedelta(minutes=i),
+            }
+            for i in range(20)
+        ]
+    )
+    coll.insert_one({"_id": "bad-amount", "ref": "kb", "amount": "lots", "at": DEFAULT_AS_OF})
     coll.insert_one({"_id": "no-ref", "amount": 1.0, "at": DEFAULT_AS_OF})
-    d = SyncDefinition("events", MongoSource("events"), SqlTarget("core", table="events"),
-                       key=("ref",), cursor="at", batch_rows=8,
-                       columns={"ref": "ref", "amount": "amount", "at": "at"},
-                       types={"ref": "text", "amount": "float", "at": "timestamp"})
+    d = SyncDefinition(
+        "events",
+        MongoSource("events"),
+        SqlTarget("core", table="events"),
+        key=("ref",),
+        cursor="at",
+        batch_rows=8,
+        columns={"ref": "ref", "amount": "amount", "at": "at"},
+        types={"ref": "text", "amount": "float", "at": "timestamp"},
+    )
     result = sync.run(mws, d, progress=False)
     assert (result.rows_written, result.rows_dead) == (20, 2)
     reasons = sorted(x["reason"] for x in sync.dead_letters(mws, d))
@@ -116,10 +151,18 @@ def test_bad_documents_are_dead_lettered(mws: Workspace) -> None:
 def _to_mongo(ws: Workspace, entity: str, **options: Any) -> SyncDefinition:
     options.setdefault("batch_rows", 50)
     return SyncDefinition(
-        "rewards_to_mongo", SqlSource("mint", table="rewards"),
-        MongoTarget("rewards", entity_type=entity, decimals="float",
-                    max_document_bytes=options.pop("max_document_bytes", 16 * 1024 * 1024)),
-        key=("id",), cursor="updatedAt", **options)
+        "rewards_to_mongo",
+        SqlSource("mint", table="rewards"),
+        MongoTarget(
+            "rewards",
+            entity_type=entity,
+            decimals="float",
+            max_document_bytes=options.pop("max_document_bytes", 16 * 1024 * 1024),
+        ),
+        key=("id",),
+        cursor="updatedAt",
+        **options,
+    )
 
 
 def _messages(pubsub: Any, wait: float = 2.0) -> list[dict[str, Any]]:
@@ -160,8 +203,7 @@ def test_sql_to_mongo_versions_notices_and_idempotency(mws: Workspace) -> None:
         assert coll.find_one({"_id": "r00004"})["syncedAt"] == synced
 
         with mws.engine("mint").begin() as conn:
-            conn.execute(rewards.update().where(rewards.c.id == "r00004")
-                         .values(status="FAILED"))
+            conn.execute(rewards.update().where(rewards.c.id == "r00004").values(status="FAILED"))
         third = sync.run(mws, d, full=True, progress=False)
         assert third.rows_written == 1
         assert [m["ids"] for m in _messages(pubsub)] == [["r00004"]]
@@ -179,12 +221,14 @@ def test_sql_to_mongo_versions_notices_and_idempotency(mws: Workspace) -> None:
 
 
 def test_sql_to_mongo_resumes_after_a_crash_and_dead_letters_large_documents(
-        mws: Workspace) -> None:
+    mws: Workspace,
+) -> None:
     if mws.engine("core").dialect.name != "sqlite":
         pytest.skip("the state side is covered on PostgreSQL by the SQL tests")
     with mws.engine("mint").begin() as conn:
-        conn.execute(rewards.update().where(rewards.c.id == "r00010")
-                     .values(meta={"blob": "x" * 5000}))
+        conn.execute(
+            rewards.update().where(rewards.c.id == "r00010").values(meta={"blob": "x" * 5000})
+        )
     d = _to_mongo(mws, f"reward-{uuid.uuid4().hex[:8]}", max_document_bytes=4000)
 
     def crash(stage: str, page: int) -> None:
@@ -212,5 +256,3 @@ def test_demo_documents_are_deterministic(mws: Workspace) -> None:
     assert write_demo_documents(mws, n_updates=50, companies=2, days=3) == counts
     assert list(mws.mongo["entity_updates"].find().sort("_id", 1)) == first
     assert counts == {"entity_updates": 50, "metrics_history": 6}
-
-

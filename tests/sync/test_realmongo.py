@@ -28,8 +28,7 @@ pytestmark = [
 @pytest.fixture
 def real_ws(home: Path) -> Iterator[Workspace]:
     database = f"azt_{uuid.uuid4().hex[:8]}"
-    env = {"AZORA_HOME": str(home), "AZORA_MONGO_URL": str(REAL_MONGO),
-           "AZORA_MONGO_DB": database}
+    env = {"AZORA_HOME": str(home), "AZORA_MONGO_URL": str(REAL_MONGO), "AZORA_MONGO_DB": database}
     with Workspace(Settings.load(env=env, cwd=home)) as ws:
         try:
             yield _prepare(ws)
@@ -38,9 +37,14 @@ def real_ws(home: Path) -> Iterator[Workspace]:
 
 
 def test_round_trip_with_exact_types(real_ws: Workspace) -> None:
-    to_mongo = SyncDefinition("real_to", SqlSource("mint", table="rewards"),
-                              MongoTarget("rewards"), key=("id",), cursor="updatedAt",
-                              batch_rows=60)
+    to_mongo = SyncDefinition(
+        "real_to",
+        SqlSource("mint", table="rewards"),
+        MongoTarget("rewards"),
+        key=("id",),
+        cursor="updatedAt",
+        batch_rows=60,
+    )
     first = sync.run(real_ws, to_mongo, progress=False)
     assert first.rows_written == N_ROWS and first.reconciliation["ok"]  # type: ignore[index]
     with real_ws.engine("mint").begin() as conn:
@@ -52,13 +56,19 @@ def test_round_trip_with_exact_types(real_ws: Workspace) -> None:
     assert doc["amount"].to_decimal() == Decimal("5.00")
     assert doc["updatedAt"].tzinfo is not None
 
-    real_ws.mongo["flags"].insert_many([{"_id": f"f{i}", "on": i % 2 == 0, "n": i}
-                                         for i in range(10)])
+    real_ws.mongo["flags"].insert_many(
+        [{"_id": f"f{i}", "on": i % 2 == 0, "n": i} for i in range(10)]
+    )
     real_ws.mongo["flags"].update_one({"_id": "f1"}, {"$set": {"on": True}})
-    back = SyncDefinition("real_back", MongoSource("flags"), SqlTarget("core", table="flags"),
-                          key=("id",), columns={"id": "_id", "on": "on", "n": "n"},
-                          types={"id": "text", "on": "boolean", "n": "integer"})
+    back = SyncDefinition(
+        "real_back",
+        MongoSource("flags"),
+        SqlTarget("core", table="flags"),
+        key=("id",),
+        columns={"id": "_id", "on": "on", "n": "n"},
+        types={"id": "text", "on": "boolean", "n": "integer"},
+    )
     assert sync.run(real_ws, back, progress=False).rows_written == 10
     with real_ws.engine("core").connect() as conn:
-        flags = dict(conn.execute(sa.text("select id, \"on\" from analysis.flags")).all())
+        flags = dict(conn.execute(sa.text('select id, "on" from analysis.flags')).all())
     assert flags["f1"] == 1 and flags["f3"] == 0

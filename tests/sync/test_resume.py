@@ -26,15 +26,17 @@ def crash_at(stage: str, page: int) -> Callable[[str, int], None]:
     def hook(at: str, n: int) -> None:
         if at == stage and n == page:
             raise Crash(f"{stage} {page}")
+
     return hook
 
 
-@pytest.mark.parametrize(("stage", "page"), [("written", 0), ("written", 3),
-                                             ("data-committed", 1), ("committed", 2),
-                                             ("committed", 5)])
-def test_rerun_after_a_crash_completes_the_work(ws: Workspace,
-                                                make_def: Callable[..., SyncDefinition],
-                                                stage: str, page: int) -> None:
+@pytest.mark.parametrize(
+    ("stage", "page"),
+    [("written", 0), ("written", 3), ("data-committed", 1), ("committed", 2), ("committed", 5)],
+)
+def test_rerun_after_a_crash_completes_the_work(
+    ws: Workspace, make_def: Callable[..., SyncDefinition], stage: str, page: int
+) -> None:
     if stage == "data-committed" and ws.engine("core").dialect.name != "sqlite":
         pytest.skip("rows and watermark commit apart only into an attached SQLite file")
     d = make_def()
@@ -53,11 +55,11 @@ def test_rerun_after_a_crash_completes_the_work(ws: Workspace,
 
 
 def test_a_killed_process_leaves_a_running_row_that_the_next_run_closes(
-        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
     with ws.engine("core").begin() as conn:  # what kill -9 leaves behind
-        conn.execute(sync_runs.insert().values(run_id="dead", sync_name=d.name,
-                                               status="running"))
+        conn.execute(sync_runs.insert().values(run_id="dead", sync_name=d.name, status="running"))
     sync.run(ws, d, progress=False)
     runs = {r["run_id"]: r for r in sync.history(ws, d)}
     assert runs["dead"]["status"] == "failed"
@@ -88,11 +90,15 @@ with Workspace(Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)) as ws:
 """
 
 
-def test_kill_9_mid_run_then_rerun(sqlite_ws: Workspace,
-                                   make_def: Callable[..., SyncDefinition]) -> None:
-    with subprocess.Popen([sys.executable, "-c", CHILD, str(sqlite_ws.home)],
-                          stdout=subprocess.PIPE, text=True,
-                          cwd=Path(__file__).parents[2]) as child:
+def test_kill_9_mid_run_then_rerun(
+    sqlite_ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(sqlite_ws.home)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    ) as child:
         assert child.stdout is not None
         for line in child.stdout:
             if line.strip() == "committed 2":

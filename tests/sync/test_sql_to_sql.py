@@ -22,8 +22,9 @@ def _update(ws: Workspace, *rows: dict[str, object]) -> None:
                 conn.execute(rewards.insert().values(**row))
 
 
-def test_first_run_copies_every_row_in_pages(ws: Workspace,
-                                             make_def: Callable[..., SyncDefinition]) -> None:
+def test_first_run_copies_every_row_in_pages(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     result = sync.run(ws, make_def(), progress=False)
     assert result.status == "succeeded"
     assert (result.rows_read, result.rows_written, result.rows_dead) == (N_ROWS, N_ROWS, 0)
@@ -31,12 +32,11 @@ def test_first_run_copies_every_row_in_pages(ws: Workspace,
     assert target_rows(ws) == source_rows(ws)
     assert result.reconciliation is not None and result.reconciliation["ok"]
     assert result.reconciliation["source_count"] == N_ROWS
-    frame = ws.sql('select count(*) as n, sum(amount) as total from analysis.rewards')
+    frame = ws.sql("select count(*) as n, sum(amount) as total from analysis.rewards")
     assert frame["n"].iloc[0] == N_ROWS
 
 
-def test_second_run_changes_nothing(ws: Workspace,
-                                    make_def: Callable[..., SyncDefinition]) -> None:
+def test_second_run_changes_nothing(ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
     d = make_def()
     sync.run(ws, d, progress=False)
     before = target_rows(ws)
@@ -48,15 +48,21 @@ def test_second_run_changes_nothing(ws: Workspace,
     assert again.watermark_after == again.watermark_before
 
 
-def test_incremental_run_reads_from_the_watermark(ws: Workspace,
-                                                  make_def: Callable[..., SyncDefinition]) -> None:
+def test_incremental_run_reads_from_the_watermark(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
     first = sync.run(ws, d, progress=False)
     last_ts = reward_row(N_ROWS - 1)["updatedAt"]
-    assert first.watermark_after == {"type": "timestamp",
-                                     "value": last_ts.replace(microsecond=123000).isoformat()}
-    _update(ws, reward_row(5, status="FAILED", updatedAt=last_ts + timedelta(minutes=5)),
-            reward_row(N_ROWS + 1, updatedAt=last_ts + timedelta(minutes=6)))
+    assert first.watermark_after == {
+        "type": "timestamp",
+        "value": last_ts.replace(microsecond=123000).isoformat(),
+    }
+    _update(
+        ws,
+        reward_row(5, status="FAILED", updatedAt=last_ts + timedelta(minutes=5)),
+        reward_row(N_ROWS + 1, updatedAt=last_ts + timedelta(minutes=6)),
+    )
     second = sync.run(ws, d, progress=False)
     # the rows at the old watermark (ties) are re-read, plus the two new ones
     assert second.rows_read == 2 + 2
@@ -64,8 +70,9 @@ def test_incremental_run_reads_from_the_watermark(ws: Workspace,
     assert target_rows(ws) == source_rows(ws)
 
 
-def test_lag_window_catches_a_late_row(ws: Workspace,
-                                       make_def: Callable[..., SyncDefinition]) -> None:
+def test_lag_window_catches_a_late_row(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     with_lag = make_def("lagged", lag=600)
     without = make_def("unlagged")
     sync.run(ws, with_lag, progress=False)
@@ -86,7 +93,8 @@ def test_lag_window_catches_a_late_row(ws: Workspace,
 
 
 def test_null_cursors_are_read_on_full_runs_or_when_included(
-        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     _update(ws, reward_row(700, updatedAt=None), reward_row(701, updatedAt=None))
     plain = make_def("plain")
     assert sync.run(ws, plain, progress=False).rows_written == N_ROWS
@@ -101,8 +109,9 @@ def test_null_cursors_are_read_on_full_runs_or_when_included(
     assert sync.run(ws, included, progress=False).rows_read == 2 + 3  # ties at the watermark, NULLs
 
 
-def test_definition_without_cursor_merges_by_key(ws: Workspace,
-                                                 make_def: Callable[..., SyncDefinition]) -> None:
+def test_definition_without_cursor_merges_by_key(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def("bykey", cursor=None)
     assert sync.run(ws, d, progress=False).rows_written == N_ROWS
     _update(ws, reward_row(3, status="FAILED"))
@@ -111,8 +120,9 @@ def test_definition_without_cursor_merges_by_key(ws: Workspace,
     assert result.watermark_after is None
 
 
-def test_first_load_survives_a_key_arriving_twice(ws: Workspace,
-                                                  make_def: Callable[..., SyncDefinition]) -> None:
+def test_first_load_survives_a_key_arriving_twice(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     """On PostgreSQL a first load copies pages straight into the empty target; a key
     that shows up again (here: written by someone else meanwhile) sends the rest of
     the run back through staging and the merge."""
@@ -121,8 +131,11 @@ def test_first_load_survives_a_key_arriving_twice(ws: Workspace,
     def meddle(stage: str, page: int) -> None:
         if stage == "committed" and page == 0:
             with ws.engine("core").begin() as conn:
-                conn.execute(sa.text("insert into analysis.rewards (id, status) "
-                                     "values ('r00150', 'MEDDLED')"))
+                conn.execute(
+                    sa.text(
+                        "insert into analysis.rewards (id, status) values ('r00150', 'MEDDLED')"
+                    )
+                )
 
     result = sync.run(ws, d, progress=False, hook=meddle)
     assert result.status == "succeeded" and result.rows_read == N_ROWS
@@ -130,7 +143,8 @@ def test_first_load_survives_a_key_arriving_twice(ws: Workspace,
 
 
 def test_reconciliation_reports_what_the_merge_cannot_fix(
-        ws: Workspace, make_def: Callable[..., SyncDefinition]) -> None:
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
     d = make_def()
     sync.run(ws, d, progress=False)
     with ws.engine("mint").begin() as conn:  # deletes do not travel

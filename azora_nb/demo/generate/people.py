@@ -296,8 +296,10 @@ def _plant(
             payout_delta=0.0,
             achievement=bounty(),
         )
-        planted("reward_unverified_kyc",
-                {"reward_id": reward_id(row), "user_id": mint_ids[user].decode()})
+        planted(
+            "reward_unverified_kyc",
+            {"reward_id": reward_id(row), "user_id": mint_ids[user].decode()},
+        )
     for _ in range(count):
         t = when(10, 300)
         user, achievement = int(rng.choice(good)), bounty()
@@ -322,8 +324,9 @@ def _plant(
         )
         second["amount"] = first["amount"]
         second["payout_amount"] = first["amount"]
-        planted("reward_near_duplicate",
-                {"reward_ids": sorted([reward_id(first), reward_id(second)])})
+        planted(
+            "reward_near_duplicate", {"reward_ids": sorted([reward_id(first), reward_id(second)])}
+        )
     stray = []
     for _ in range(count):
         user = int(rng.choice(good))

@@ -102,13 +102,16 @@ def upgrade() -> None:
         sa.Column("processed_at", TimestampTZ()),
         _pk("treasury_ledger"),
         sa.UniqueConstraint("tx_hash", name="treasury_ledger_tx_hash_key"),
-        sa.CheckConstraint(_in("transaction_type", "mint", "burn", "withdrawal", "deposit",
-                               "transfer"), name="treasury_ledger_transaction_type_check"),
+        sa.CheckConstraint(
+            _in("transaction_type", "mint", "burn", "withdrawal", "deposit", "transfer"),
+            name="treasury_ledger_transaction_type_check",
+        ),
         sa.CheckConstraint("amount_azr = amount_usd", name="constitutional_valuation_check"),
         # SQLite stores NUMERIC as a binary float: 0.7 + 0.11 + 0.05 + 0.14 is not exactly 1.
-        sa.CheckConstraint(f"({allocation_sum}) = 1.0000" if postgres
-                           else f"round({allocation_sum}, 4) = 1.0000",
-                           name="treasury_allocation_check"),
+        sa.CheckConstraint(
+            f"({allocation_sum}) = 1.0000" if postgres else f"round({allocation_sum}, 4) = 1.0000",
+            name="treasury_allocation_check",
+        ),
         comment="Every treasury movement of AZR, with its allocation split.",
     )
     _indexes("treasury_ledger", "tx_hash", "transaction_type", "blockchain_status", "created_at")
@@ -133,8 +136,10 @@ def upgrade() -> None:
         _pk("mining_sessions"),
         sa.UniqueConstraint("session_id", name="mining_sessions_session_id_key"),
         _fk_user("mining_sessions", "user_id"),
-        sa.CheckConstraint(_in("status", "active", "completed", "failed", "interrupted"),
-                           name="mining_sessions_status_check"),
+        sa.CheckConstraint(
+            _in("status", "active", "completed", "failed", "interrupted"),
+            name="mining_sessions_status_check",
+        ),
         comment="Mining sessions run by users' rigs, with their totals.",
     )
     _indexes("mining_sessions", "user_id", "status", "created_at")
@@ -155,8 +160,9 @@ def upgrade() -> None:
         sa.Column("difficulty", Numeric(20, 8)),
         sa.Column("network_hashrate", Numeric(20, 2)),
         _pk("mining_statistics"),
-        sa.ForeignKeyConstraint(["session_id"], ["mining_sessions.id"],
-                                name="mining_statistics_session_id_fkey"),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["mining_sessions.id"], name="mining_statistics_session_id_fkey"
+        ),
         comment="Periodic measurements taken during mining sessions.",
     )
     _indexes("mining_statistics", "session_id", "timestamp")
@@ -178,10 +184,14 @@ def upgrade() -> None:
         _now("updated_at"),
         _pk("founder_compensation"),
         _fk_user("founder_compensation", "founder_id"),
-        sa.CheckConstraint(_in("compensation_type", "monthly", "bonus", "equity", "special"),
-                           name="founder_compensation_compensation_type_check"),
-        sa.CheckConstraint(_in("status", "pending", "approved", "paid", "cancelled"),
-                           name="founder_compensation_status_check"),
+        sa.CheckConstraint(
+            _in("compensation_type", "monthly", "bonus", "equity", "special"),
+            name="founder_compensation_compensation_type_check",
+        ),
+        sa.CheckConstraint(
+            _in("status", "pending", "approved", "paid", "cancelled"),
+            name="founder_compensation_status_check",
+        ),
         comment="Monthly and special payments to the founders.",
     )
     _indexes("founder_compensation", "founder_id", "month", "status")
@@ -206,14 +216,26 @@ def upgrade() -> None:
         _now("created_at"),
         sa.Column("completed_at", TimestampTZ()),
         _pk("ceremonial_events"),
-        sa.CheckConstraint(_in("event_type", "burn_ritual", "treasury_report", "founder_payment",
-                               "constitutional_amendment", "sovereignty_declaration",
-                               "embassy_establishment"),
-                           name="ceremonial_events_event_type_check"),
-        sa.CheckConstraint(_in("treasury_impact", "neutral", "positive", "negative"),
-                           name="ceremonial_events_treasury_impact_check"),
-        sa.CheckConstraint(_in("status", "scheduled", "in_progress", "completed", "cancelled"),
-                           name="ceremonial_events_status_check"),
+        sa.CheckConstraint(
+            _in(
+                "event_type",
+                "burn_ritual",
+                "treasury_report",
+                "founder_payment",
+                "constitutional_amendment",
+                "sovereignty_declaration",
+                "embassy_establishment",
+            ),
+            name="ceremonial_events_event_type_check",
+        ),
+        sa.CheckConstraint(
+            _in("treasury_impact", "neutral", "positive", "negative"),
+            name="ceremonial_events_treasury_impact_check",
+        ),
+        sa.CheckConstraint(
+            _in("status", "scheduled", "in_progress", "completed", "cancelled"),
+            name="ceremonial_events_status_check",
+        ),
         comment="Governance ceremonies: burns, reports, payments and declarations.",
     )
     _indexes("ceremonial_events", "event_type", "status", "ceremony_date")
@@ -286,8 +308,11 @@ def upgrade() -> None:
         _fk_user("compliance_reports", "generated_by"),
         comment="Periodic regulatory reports on transaction volume and treasury balance.",
     )
-    op.create_index("idx_compliance_reports_period", "compliance_reports",
-                    ["report_period_start", "report_period_end"])
+    op.create_index(
+        "idx_compliance_reports_period",
+        "compliance_reports",
+        ["report_period_start", "report_period_end"],
+    )
 
     op.create_table(
         "system_health",
@@ -301,8 +326,10 @@ def upgrade() -> None:
         sa.Column("message", sa.Text),
         _now("timestamp"),
         _pk("system_health"),
-        sa.CheckConstraint(_in("status", "healthy", "warning", "critical", "offline"),
-                           name="system_health_status_check"),
+        sa.CheckConstraint(
+            _in("status", "healthy", "warning", "critical", "offline"),
+            name="system_health_status_check",
+        ),
         comment="Health checks of the platform's components.",
     )
     _indexes("system_health", "component", "timestamp")
@@ -321,8 +348,9 @@ def upgrade() -> None:
         _now("created_at"),
         _pk("alerts"),
         _fk_user("alerts", "resolved_by"),
-        sa.CheckConstraint(_in("severity", "info", "warning", "error", "critical"),
-                           name="alerts_severity_check"),
+        sa.CheckConstraint(
+            _in("severity", "info", "warning", "error", "critical"), name="alerts_severity_check"
+        ),
         comment="Operational alerts raised by the platform, and their resolution.",
     )
     _indexes("alerts", "alert_type", "severity", "resolved")
@@ -343,27 +371,43 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql""")
     for table in UPDATED_AT_TABLES:
-        op.execute(f"CREATE TRIGGER update_{table}_updated_at BEFORE UPDATE ON {table} "
-                   f"FOR EACH ROW EXECUTE FUNCTION update_updated_at_column()")
+        op.execute(
+            f"CREATE TRIGGER update_{table}_updated_at BEFORE UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION update_updated_at_column()"
+        )
     for table in RLS_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     # missing_ok (the second argument) makes an absent setting NULL, so the policy
     # matches no rows instead of raising; NULLIF covers a setting reset to ''.
-    op.execute("CREATE POLICY users_own_data ON users FOR ALL USING "
-               "(id = NULLIF(current_setting('app.current_user_id', true), '')::uuid)")
-    op.execute("CREATE POLICY treasury_user_access ON treasury_ledger FOR SELECT USING "
-               "(recipient_address = current_setting('app.current_user_wallet', true) "
-               "OR sender_address = current_setting('app.current_user_wallet', true))")
+    op.execute(
+        "CREATE POLICY users_own_data ON users FOR ALL USING "
+        "(id = NULLIF(current_setting('app.current_user_id', true), '')::uuid)"
+    )
+    op.execute(
+        "CREATE POLICY treasury_user_access ON treasury_ledger FOR SELECT USING "
+        "(recipient_address = current_setting('app.current_user_wallet', true) "
+        "OR sender_address = current_setting('app.current_user_wallet', true))"
+    )
 
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for name in reversed(list(view_sql("core", op.get_bind().dialect.name))):
         op.execute(f"DROP VIEW IF EXISTS {name}")
-    for table in ("alerts", "system_health", "compliance_reports", "audit_log",
-                  "mining_pool_stats", "crypto_prices", "ceremonial_events",
-                  "founder_compensation", "mining_statistics", "mining_sessions",
-                  "treasury_ledger", "users"):
+    for table in (
+        "alerts",
+        "system_health",
+        "compliance_reports",
+        "audit_log",
+        "mining_pool_stats",
+        "crypto_prices",
+        "ceremonial_events",
+        "founder_compensation",
+        "mining_statistics",
+        "mining_sessions",
+        "treasury_ledger",
+        "users",
+    ):
         op.drop_table(table)
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS update_updated_at_column()")

@@ -20,8 +20,9 @@ depends_on = None
 
 
 def _ts3(name: str, *, default: bool = False, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, Timestamp(3), nullable=nullable,
-                     server_default=prisma_now() if default else None)
+    return sa.Column(
+        name, Timestamp(3), nullable=nullable, server_default=prisma_now() if default else None
+    )
 
 
 def upgrade() -> None:
@@ -52,8 +53,13 @@ def upgrade() -> None:
         sa.Column("responseSize", sa.Integer),
         _ts3("timestamp", default=True),
         sa.PrimaryKeyConstraint("id", name="api_calls_pkey"),
-        sa.ForeignKeyConstraint(["routeId"], ["service_routes.id"], name="api_calls_routeId_fkey",
-                                ondelete="SET NULL", onupdate="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["routeId"],
+            ["service_routes.id"],
+            name="api_calls_routeId_fkey",
+            ondelete="SET NULL",
+            onupdate="CASCADE",
+        ),
     )
     op.create_table(
         "circuit_breakers",
@@ -67,8 +73,9 @@ def upgrade() -> None:
         _ts3("updatedAt"),
         sa.PrimaryKeyConstraint("id", name="circuit_breakers_pkey"),
     )
-    op.create_index("circuit_breakers_serviceName_key", "circuit_breakers", ["serviceName"],
-                    unique=True)
+    op.create_index(
+        "circuit_breakers_serviceName_key", "circuit_breakers", ["serviceName"], unique=True
+    )
     op.create_table(
         "audit_logs",
         sa.Column("id", sa.Text, nullable=False),

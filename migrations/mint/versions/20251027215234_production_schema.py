@@ -27,8 +27,9 @@ POOL_TYPES = ("student", "enterprise", "business", "governance", "ai_treasury")
 
 
 def _ts3(name: str, *, default: bool = False, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, Timestamp(3), nullable=nullable,
-                     server_default=prisma_now() if default else None)
+    return sa.Column(
+        name, Timestamp(3), nullable=nullable, server_default=prisma_now() if default else None
+    )
 
 
 def _text(value: str) -> sa.TextClause:
@@ -44,8 +45,13 @@ def _in(column: str, *values: str) -> str:
 
 
 def _user_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["userId"], ["users.id"], name=f"{table}_userId_fkey",
-                                   ondelete="CASCADE", onupdate="CASCADE")
+    return sa.ForeignKeyConstraint(
+        ["userId"],
+        ["users.id"],
+        name=f"{table}_userId_fkey",
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    )
 
 
 def upgrade() -> None:
@@ -98,8 +104,12 @@ def upgrade() -> None:
         _pk("user_balances"),
         _user_fk("user_balances"),
     )
-    op.create_index("user_balances_userId_currencyCode_key", "user_balances",
-                    ["userId", "currencyCode"], unique=True)
+    op.create_index(
+        "user_balances_userId_currencyCode_key",
+        "user_balances",
+        ["userId", "currencyCode"],
+        unique=True,
+    )
     op.create_table(
         "knowledge_rewards",
         sa.Column("id", sa.Text, nullable=False),
@@ -115,8 +125,9 @@ def upgrade() -> None:
         _pk("knowledge_rewards"),
         _user_fk("knowledge_rewards"),
     )
-    op.create_index("knowledge_rewards_sourceTrxId_key", "knowledge_rewards",
-                    ["sourceTrxId"], unique=True)
+    op.create_index(
+        "knowledge_rewards_sourceTrxId_key", "knowledge_rewards", ["sourceTrxId"], unique=True
+    )
 
     # -- the service's schema.sql ---------------------------------------------
     op.create_table(
@@ -130,8 +141,10 @@ def upgrade() -> None:
         sa.Column("source", sa.String(100), nullable=False),
         sa.Column("created_at", Timestamp(None), server_default=now_default()),
         _pk("earnings_ledger"),
-        sa.CheckConstraint(_in("user_type", "student", "enterprise", "business", "governance"),
-                           name="earnings_ledger_user_type_check"),
+        sa.CheckConstraint(
+            _in("user_type", "student", "enterprise", "business", "governance"),
+            name="earnings_ledger_user_type_check",
+        ),
     )
     pool_statistics = op.create_table(
         "pool_statistics",
@@ -157,8 +170,10 @@ def upgrade() -> None:
         sa.Column("created_at", Timestamp(None), server_default=now_default()),
         sa.Column("confirmed_at", Timestamp(None)),
         _pk("minting_transactions"),
-        sa.CheckConstraint(_in("blockchain_status", "pending", "confirmed", "failed"),
-                           name="minting_transactions_blockchain_status_check"),
+        sa.CheckConstraint(
+            _in("blockchain_status", "pending", "confirmed", "failed"),
+            name="minting_transactions_blockchain_status_check",
+        ),
     )
     op.create_table(
         "mining_pools",
@@ -181,7 +196,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in reversed(list(view_sql("mint", op.get_bind().dialect.name))):
         op.execute(f"DROP VIEW IF EXISTS {name}")
-    for table in ("mining_pools", "minting_transactions", "pool_statistics", "earnings_ledger",
-                  "knowledge_rewards", "user_balances", "users", "audit_log", "invoice",
-                  "subscription"):
+    for table in (
+        "mining_pools",
+        "minting_transactions",
+        "pool_statistics",
+        "earnings_ledger",
+        "knowledge_rewards",
+        "user_balances",
+        "users",
+        "audit_log",
+        "invoice",
+        "subscription",
+    ):
         op.drop_table(table)
