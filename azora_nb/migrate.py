@@ -242,7 +242,7 @@ def upgrade(ws: Workspace, source: str, to: str = "head") -> MigrationResult:
                     source=source,
                 )
         result = _run(cfg, conn, source, lambda c: command.upgrade(c, to))
-    _invalidate(ws, source, result.changed)
+    ws.cache.tables_changed(source, result.changed)
     return result
 
 
@@ -256,7 +256,7 @@ def downgrade(ws: Workspace, source: str, to: str) -> MigrationResult:
                 source=source,
             )
         result = _run(cfg, conn, source, lambda c: command.downgrade(c, to))
-    _invalidate(ws, source, result.changed)
+    ws.cache.tables_changed(source, result.changed)
     return result
 
 
@@ -274,18 +274,6 @@ def _run(cfg: Config, conn: Connection, source: str, action: Any) -> MigrationRe
     changed = changed_tables(before, table_shapes(conn))
     log.info("migrated %s from %s to %s; changed %s", source, before_rev, after_rev, changed)
     return MigrationResult(source, before_rev, after_rev, tuple(changed))
-
-
-def _invalidate(ws: Workspace, source: str, tables: tuple[str, ...]) -> None:
-    """Cached query results that read a changed table must not be served again."""
-    if not tables:
-        return
-    from azora_nb import cache
-
-    try:
-        cache.invalidate(ws, source, list(tables))
-    except AzoraError as exc:
-        log.warning("migrated %s, but could not invalidate cached results: %s", source, exc)
 
 
 # -- drift and adoption --------------------------------------------------------------

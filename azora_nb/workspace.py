@@ -139,7 +139,8 @@ class Workspace:
         if self._cache is None:
             from azora_nb.cache import open_cache
 
-            built = open_cache(self)  # outside the lock: it may open ws.redis
+            redis = self.redis if self.settings.redis.url else None
+            built = open_cache(self.settings, redis)  # outside the lock: it may open ws.redis
             with self._lock:
                 if self._cache is None:
                     self._cache = built
@@ -204,20 +205,22 @@ class Workspace:
         (:mod:`azora_nb.cache`) for ``ttl`` seconds; ``refresh=True`` re-runs and
         overwrites; ``tables`` declares what the query reads when it cannot be parsed.
         """
-        if cache or refresh:
-            from azora_nb.cache import cached_sql
-
-            return cached_sql(
-                self,
-                query,
-                params,
-                source,
-                ttl=ttl,
-                refresh=refresh,
-                tables=tables,
-                run=lambda: self.sql(query, params, source),
-            )
         stmt = _statement(query)
+        if cache or refresh:
+            from azora_nb.cache import sql_lookup
+
+            lookup = sql_lookup(
+                stmt,
+                params,
+                source=source,
+                database=self.cache.database(source),
+                dialect=self.engine(source).dialect,
+                tables=tables,
+            )
+            run = lambda: self.sql(stmt, params, source)  # noqa: E731
+            if lookup is None:
+                return run()
+            return self.cache.fetch(lookup, run, ttl=ttl, refresh=refresh)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
         with self._connection(source, engine) as conn, self._errors(source):

@@ -10,7 +10,6 @@ Every headline metric is a single aggregate query computed in the database.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -196,7 +195,7 @@ def take(
             )
         )
         conn.execute(sa.insert(_snap), rows)
-    _invalidate(ws)
+    ws.cache.tables_changed(SOURCE, [_snap.name])
     if keep is not None:
         prune(ws, keep=keep)
     return values.assign(as_of=pd.Timestamp(clock).as_unit("ns"))
@@ -279,14 +278,5 @@ def prune(ws: Workspace, *, keep: int | None = None, before: datetime | str | No
             stale = sa.select(ranked.c.id).where(ranked.c.rank > keep)
             deleted += conn.execute(sa.delete(_snap).where(s.id.in_(stale))).rowcount or 0
     if deleted:
-        _invalidate(ws)
+        ws.cache.tables_changed(SOURCE, [_snap.name])
     return int(deleted)
-
-
-def _invalidate(ws: Workspace) -> None:
-    """Tell the query cache, when there is one, that the snapshot table changed."""
-    try:
-        cache: Any = importlib.import_module("azora_nb.cache")
-    except ImportError:
-        return
-    cache.invalidate(ws, SOURCE, [_snap.name])

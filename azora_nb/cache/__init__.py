@@ -11,21 +11,24 @@ single flight across kernels, provenance and stats.
 
 from __future__ import annotations
 
-from azora_nb.cache.api import cached, cached_sql, clear, invalidate, open_cache, stats
+from azora_nb.cache.api import HoldsCache, cached, clear, invalidate, stats
 from azora_nb.cache.core import CacheStats, Lookup, QueryCache, SourceStats
+from azora_nb.cache.lookups import sql_lookup
+from azora_nb.cache.opening import open_cache
 from azora_nb.cache.provenance import Provenance, provenance
 
 __all__ = [
     "CacheStats",
+    "HoldsCache",
     "Lookup",
     "Provenance",
     "QueryCache",
     "SourceStats",
     "cached",
-    "cached_sql",
     "clear",
     "invalidate",
     "open_cache",
     "provenance",
+    "sql_lookup",
     "stats",
 ]

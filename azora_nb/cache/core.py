@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,9 @@ import pandas as pd
 
 from azora_nb.cache import serialise
 from azora_nb.cache.backends import Backend, NullBackend
-from azora_nb.cache.keys import entry_key
+from azora_nb.cache.keys import entry_key, version_names
 from azora_nb.cache.provenance import Provenance, attach
+from azora_nb.exceptions import UnknownSource
 from azora_nb.settings import CacheSettings
 
 log = logging.getLogger("azora_nb")
@@ -124,11 +125,55 @@ class QueryCache:
     """
 
     def __init__(
-        self, backend: Backend, settings: CacheSettings, *, compression: str | None = "zstd"
+        self,
+        backend: Backend,
+        settings: CacheSettings,
+        *,
+        compression: str | None = "zstd",
+        databases: Mapping[str, str] | None = None,
     ) -> None:
         self.backend = backend
         self.settings = settings
         self.compression = compression
+        # source name -> where its database lives, without credentials (keys.source_identity)
+        self.databases = dict(databases or {})
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(self.databases)
+
+    def database(self, source: str) -> str:
+        """Where ``source``'s database lives (no credentials); the scope of its keys."""
+        try:
+            return self.databases[source]
+        except KeyError:
+            raise UnknownSource(source, self.sources) from None
+
+    def version_names(self, source: str, tables: Iterable[str]) -> tuple[str, ...]:
+        """The backend names of the versions of ``tables`` in ``source``'s database."""
+        return version_names(self.database(source), tables)
+
+    def tables_changed(self, source: str, tables: Iterable[str]) -> bool:
+        """Every writer (seed, sync, migrations, snapshots, ``cache clear --table``) calls
+        this after writing ``tables`` of ``source``: cached results that read them are
+        not served again.
+
+        One error policy: a store that cannot record the change never fails the write
+        that was already made. It returns ``False`` and logs at INFO (the store's own
+        outage is already a WARNING).
+        """
+        names = self.version_names(source, tables)
+        if not names:
+            return True
+        if self.backend.bump(list(names)):
+            return True
+        log.info(
+            "cache: wrote %s of %s but the cache at %s did not record it",
+            ", ".join(sorted({n.split(":", 1)[1] for n in names})),
+            source,
+            self.backend.location,
+        )
+        return False
 
     @property
     def enabled(self) -> bool:
@@ -260,10 +305,6 @@ class QueryCache:
             return
         if self.backend.set(key, data, ttl, lookup.label):
             self.backend.add_stats(lookup.label, {"stores": 1})
-
-    def invalidate(self, versioned: Sequence[str]) -> None:
-        """Give each named table version a new token: entries that read them are unreachable."""
-        self.backend.bump(list(versioned))
 
     def stats(self) -> CacheStats:
         counters = self.backend.read_stats()

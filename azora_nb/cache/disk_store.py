@@ -124,11 +124,12 @@ class DiskBackend:
             out.append(str(self.cache.get(f"v:{name}")))
         return out
 
-    @_disk_guard(None)
-    def bump(self, names: Sequence[str]) -> None:
+    @_disk_guard(False)
+    def bump(self, names: Sequence[str]) -> bool:
         with self.cache.transact():
             for name in names:
                 self.cache.set(f"v:{name}", uuid.uuid4().hex)
+        return True
 
     @contextlib.contextmanager
     def singleflight(self, key: str, timeout: float) -> Iterator[bool]:

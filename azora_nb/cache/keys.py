@@ -51,6 +51,19 @@ def identity_digest(identity: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
+def version_names(database: str, tables: Iterable[str]) -> tuple[str, ...]:
+    """The backend names of the versions of ``tables`` in the database ``database``
+    (a :func:`source_identity`).
+
+    >>> version_names("sqlite:///x", ["public.B", "a"])
+    ('8d7af207c27dde8b:a', '8d7af207c27dde8b:b')
+    """
+    if isinstance(tables, str):
+        raise TypeError("tables must be a list of table names, not one string")
+    digest = identity_digest(database)
+    return tuple(sorted({f"{digest}:{normalise_table(t)}" for t in tables}))
+
+
 def normalise_table(name: str) -> str:
     """One spelling per table: lower case, default schema (public/main) dropped."""
     cleaned = ".".join(part.strip().strip('"').strip("`") for part in name.split("."))

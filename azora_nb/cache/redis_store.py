@@ -179,17 +179,18 @@ class RedisBackend:
         fallback: tuple[list[str], bytes | None] = (unmatchable(len(names)), None)
         return self._call(read, fallback)
 
-    def bump(self, names: Sequence[str]) -> None:
+    def bump(self, names: Sequence[str]) -> bool:
         if not names:
-            return
+            return True
 
-        def write() -> None:
+        def write() -> bool:
             pipe = self.client.pipeline(transaction=False)
             for n in names:
                 pipe.set(self._k("v", n), uuid.uuid4().hex)
             pipe.execute()
+            return True
 
-        self._call(write, None)
+        return self._call(write, False)
 
     # -- single flight --------------------------------------------------------
     @contextlib.contextmanager

@@ -30,7 +30,7 @@ from azora_nb.demo.plan import (
     AnomalyRates,
     Plan,
 )
-from azora_nb.exceptions import AzoraError, SeedConflict
+from azora_nb.exceptions import SeedConflict
 from azora_nb.settings import SOURCES
 from azora_nb.types import to_utc
 from azora_nb.workspace import Workspace
@@ -198,7 +198,7 @@ def _load(
             for part in parts:
                 manifest.anomalies += [_placed(a, target) for a in part.anomalies()]
         manifest.counts[source] = dict(counts)
-    _invalidate(ws, source, sorted(counts))
+    ws.cache.tables_changed(source, sorted(counts))
     log.info("seeded %s: %s rows", source, f"{sum(counts.values()):,}")
 
 
@@ -212,14 +212,3 @@ def _placed(anomaly: Anomaly, table: str) -> Anomaly:
     if anomaly.table + LEGACY_SUFFIX == table:
         return Anomaly(anomaly.kind, anomaly.source, table, anomaly.keys)
     return anomaly
-
-
-def _invalidate(ws: Workspace, source: str, tables: list[str]) -> None:
-    try:
-        from azora_nb import cache
-    except ImportError:  # pragma: no cover - the cache is part of the package
-        return
-    try:
-        cache.invalidate(ws, source, tables)
-    except AzoraError as exc:
-        log.warning("seeded %s, but could not invalidate cached results: %s", source, exc)

@@ -465,9 +465,7 @@ class _Run:
             return r
         r.tables_written = [self.writer.name]
         if not isinstance(self.d.target, MongoTarget):
-            from azora_nb.cache import invalidate
-
-            invalidate(self.ws, self.d.target.source, [self.writer.name])
+            self.ws.cache.tables_changed(self.d.target.source, [self.writer.name])
         return r
 
 
