@@ -7,18 +7,20 @@
 ...     migrate.check(ws, "core")                            # [] when models and DB agree
 []
 
-The histories live in ``migrations/<source>/versions/`` at the repository root
-(found from this package: azora-nb is installed editable from its checkout); the
-shared ``migrations/env.py`` runs them on the connection passed in. Each source
-keeps its revision in its own table, ``alembic_version_<source>``.
+The histories ship inside the package, in ``azora_nb/migrations/<source>/versions/``,
+read through :mod:`importlib.resources`; the shared ``azora_nb/migrations/env.py``
+runs them on the connection passed in. Each source keeps its revision in its own
+table, ``alembic_version_<source>``.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -77,15 +79,28 @@ def version_table(source: str) -> str:
     return f"alembic_version_{source}"
 
 
+MIGRATIONS = ("azora_nb", "migrations")
+"""Package and directory holding the histories (package data, shipped in the wheel)."""
+
+_extracted = ExitStack()
+atexit.register(_extracted.close)
+
+
 def migrations_dir() -> Path:
-    """The repository's ``migrations/`` directory, found next to this package."""
-    path = Path(__file__).resolve().parent.parent / "migrations"
-    if not (path / "env.py").is_file():
+    """The ``azora_nb/migrations`` directory as a real path, which Alembic needs.
+
+    Installed as plain files (the usual case) this is the directory itself; from a
+    zipped install :func:`importlib.resources.as_file` extracts it for the process.
+    """
+    package, name = MIGRATIONS
+    root = resources.files(package).joinpath(name)
+    if not root.joinpath("env.py").is_file():
         raise SchemaError(
-            f"the migrations directory was not found at {path}. Migrations ship with the "
-            "source checkout: install azora-nb from it with `pip install -e .`."
+            f"the migrations were not found in the {package} package ({name}/env.py is "
+            "missing): the installation is incomplete. Reinstall it with "
+            "`pip install --force-reinstall azora-nb` (or `pip install -e .` in a checkout)."
         )
-    return path
+    return _extracted.enter_context(resources.as_file(root))
 
 
 def alembic_config(source: str, connection: Connection | None = None) -> Config:

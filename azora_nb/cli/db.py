@@ -39,7 +39,7 @@ def chosen(source: str | None, all_sources: bool) -> tuple[str, ...]:
 def db() -> None:
     """Build, upgrade and check the schemas of the service databases.
 
-    Each source has its own Alembic history under migrations/<source>/ and its
+    Each source has its own Alembic history under azora_nb/migrations/<source>/ and its
     own version table (alembic_version_<source>).
     """
 

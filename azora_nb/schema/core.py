@@ -2,7 +2,7 @@
 
 Tables, constraints and indexes carry the names PostgreSQL gave them in
 production. Two deliberate differences from schema.sql, both listed in
-``migrations/README.md``: the allocation defaults sum to 1 (circulation 0.1400,
+``azora_nb/migrations/README.md``: the allocation defaults sum to 1 (circulation 0.1400,
 not 0.2390), and the CHECK on that sum is rounded to 4 places on SQLite, where
 NUMERIC is stored as a binary float.
 """

@@ -2,7 +2,7 @@
 
 They are defined once here and copied into each source's metadata by :func:`add_to`.
 The migration that creates them is the second revision of every history
-(``migrations/<source>/versions/*_toolkit_tables.py``). To add a column, edit the
+(``azora_nb/migrations/<source>/versions/*_toolkit_tables.py``). To add a column, edit the
 table here *and* that revision (while unreleased) or add a revision; the drift test
 (``tests/migrations``) fails until both agree.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -50,9 +51,14 @@ def test_unknown_source_is_refused() -> None:
         migrate.heads("billing")
 
 
-def test_a_missing_migrations_directory_is_explained(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:
-    monkeypatch.setattr(migrate, "__file__", str(tmp_path / "azora_nb" / "migrate.py"))
-    with pytest.raises(SchemaError, match=r"pip install -e"):
+def test_the_histories_are_package_data() -> None:
+    root = migrate.migrations_dir()
+    assert root == Path(migrate.__file__).resolve().parent / "migrations"
+    assert (root / "env.py").is_file()
+    assert (root / "alembic.ini").is_file()
+
+
+def test_a_missing_migrations_directory_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(migrate, "MIGRATIONS", ("azora_nb", "no_such_directory"))
+    with pytest.raises(SchemaError, match=r"pip install --force-reinstall azora-nb"):
         migrate.heads("core")

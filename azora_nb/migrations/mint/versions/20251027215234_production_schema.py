@@ -2,7 +2,7 @@
 
 Prisma wrote the migration for SQLite (DATETIME, REAL); this revision uses the
 portable timestamp type on SQLite and, on PostgreSQL, what Prisma maps the same
-model to: TIMESTAMP(3) and DOUBLE PRECISION (see migrations/README.md).
+model to: TIMESTAMP(3) and DOUBLE PRECISION (see azora_nb/migrations/README.md).
 
 Revision ID: 20251027215234
 Revises:

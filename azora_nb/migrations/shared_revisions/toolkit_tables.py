@@ -1,6 +1,6 @@
 """The toolkit's own tables (``azora_nb_*``), created in every source's database.
 
-Used by ``migrations/<source>/versions/20261128080000_toolkit_tables.py``. The model is
+Used by ``azora_nb/migrations/<source>/versions/20261128080000_toolkit_tables.py``. The model is
 ``azora_nb/schema/toolkit.py``; keep the two equal (the drift test checks).
 """
 

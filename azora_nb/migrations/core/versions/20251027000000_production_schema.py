@@ -1,6 +1,6 @@
 """core: the production schema of database/schema.sql (2025-10-27).
 
-Deviations from schema.sql (see migrations/README.md): the allocation defaults sum
+Deviations from schema.sql (see azora_nb/migrations/README.md): the allocation defaults sum
 to 1; the RLS policies read their settings with missing_ok, so a session without
 the setting sees no rows instead of failing; the seed insert into
 ceremonial_events (12 values for 8 columns) is not reproduced.

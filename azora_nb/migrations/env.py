@@ -2,7 +2,7 @@
 
 :mod:`azora_nb.migrate` passes the source and an open connection in
 ``config.attributes``. Run by the plain ``alembic`` command instead
-(``alembic -c migrations/alembic.ini -n core upgrade head``), it connects with the
+(``alembic -c azora_nb/migrations/alembic.ini -n core upgrade head``), it connects with the
 azora-nb settings of the ini section's source.
 """
 
