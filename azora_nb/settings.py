@@ -132,6 +132,8 @@ class Settings:
     redis: RedisSettings
     cache: CacheSettings = field(default_factory=CacheSettings)
     project_dir: Path | None = None
+    progress: bool = True
+    """Progress indicators for long reads (``AZORA_PROGRESS``)."""
 
     def source(self, name: str) -> SourceSettings:
         try:
@@ -276,7 +278,13 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
         lock_timeout=_number(env, "AZORA_CACHE_LOCK_TIMEOUT", 300.0),
     )
     return Settings(
-        home=home, sources=sources, mongo=mongo, redis=redis, cache=cache, project_dir=project
+        home=home,
+        sources=sources,
+        mongo=mongo,
+        redis=redis,
+        cache=cache,
+        project_dir=project,
+        progress=_bool(env, "AZORA_PROGRESS", True),
     )
 
 

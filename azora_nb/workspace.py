@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from azora_nb import frames, pgread
+from azora_nb import frames, interrupt, pgread
 from azora_nb.exceptions import ConfigError, MissingDependency, QueryError, StoreUnavailable
 from azora_nb.settings import SOURCES, Settings, mask_secrets, mask_url
 from azora_nb.sqlite import create_sqlite_engine
@@ -54,6 +54,8 @@ class Workspace:
         self._cache: QueryCache | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self.progress = settings.progress
+        """Show a progress indicator for reads longer than about 2 s (``AZORA_PROGRESS``)."""
 
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self) -> Workspace:
@@ -223,20 +225,25 @@ class Workspace:
             return self.cache.fetch(lookup, run, ttl=ttl, refresh=refresh)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
-        with self._connection(source, engine) as conn, self._errors(source):
-            if engine.dialect.name == "postgresql":
-                sql, bound = _compile(stmt, engine, params)
-                fast = pgread.read_frame(conn, sql, bound, declared)
-                if fast is not None:
-                    return fast
-            result = conn.execute(stmt, dict(params or {}))
-            if not result.returns_rows:
-                conn.commit()
-                return pd.DataFrame()
-            columns = list(result.keys())
-            rows = result.fetchall()
-            kinds = _result_kinds(result, columns, declared, engine)
-            return frames.rows_to_frame(columns, rows, kinds)
+
+        def read(handle: interrupt.ReadHandle) -> pd.DataFrame:
+            with self._read_connection(source, engine, handle) as conn:
+                if engine.dialect.name == "postgresql":
+                    sql, bound = _compile(stmt, engine, params)
+                    fast = pgread.read_frame(conn, sql, bound, declared, handle)
+                    if fast is not None:
+                        return fast
+                result = conn.execute(stmt, dict(params or {}))
+                if not result.returns_rows:
+                    conn.commit()
+                    return pd.DataFrame()
+                columns = list(result.keys())
+                rows = result.fetchall()
+                handle.rows = len(rows)
+                kinds = _result_kinds(result, columns, declared, engine)
+                return frames.rows_to_frame(columns, rows, kinds)
+
+        return interrupt.run(read, progress=self.progress)
 
     def sql_chunks(
         self,
@@ -252,21 +259,26 @@ class Workspace:
         stmt = _statement(query)
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
-        with self._connection(source, engine) as conn, self._errors(source):
-            result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
-                stmt, dict(params or {})
-            )
-            columns = list(result.keys())
-            kinds: dict[str, frames.Kind | None] = dict(
-                _result_kinds(result, columns, declared, engine)
-            )
-            for rows in result.partitions(chunk_rows):
-                # Kinds stick from the first chunk that says something, so every
-                # chunk of one column has the same dtype.
-                for index, name in enumerate(columns):
-                    if kinds.get(name) is None:
-                        kinds[name] = frames.infer_kind(row[index] for row in rows)
-                yield frames.rows_to_frame(columns, rows, kinds)
+
+        def produce(handle: interrupt.ReadHandle) -> Iterator[pd.DataFrame]:
+            with self._read_connection(source, engine, handle) as conn:
+                result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
+                    stmt, dict(params or {})
+                )
+                columns = list(result.keys())
+                kinds: dict[str, frames.Kind | None] = dict(
+                    _result_kinds(result, columns, declared, engine)
+                )
+                for rows in result.partitions(chunk_rows):
+                    # Kinds stick from the first chunk that says something, so every
+                    # chunk of one column has the same dtype.
+                    for index, name in enumerate(columns):
+                        if kinds.get(name) is None:
+                            kinds[name] = frames.infer_kind(row[index] for row in rows)
+                    handle.rows += len(rows)
+                    yield frames.rows_to_frame(columns, rows, kinds)
+
+        return interrupt.stream(produce, progress=self.progress)
 
     def execute(
         self, query: Query, params: Mapping[str, Any] | None = None, source: str = "core"
@@ -278,6 +290,19 @@ class Workspace:
             result = conn.execute(stmt, dict(params or {}))
             conn.commit()
             return int(result.rowcount or 0)
+
+    @contextmanager
+    def _read_connection(
+        self, source: str, engine: Engine, handle: interrupt.ReadHandle
+    ) -> Iterator[sa.Connection]:
+        """A connection for one read on the worker thread, cancellable through ``handle``,
+        with database errors translated."""
+        with self._connection(source, engine) as conn, self._errors(source):
+            handle.on_cancel(interrupt.cancel_function(conn.connection.driver_connection))
+            try:
+                yield conn
+            finally:
+                handle.on_cancel(None)
 
     def _connection(self, source: str, engine: Engine) -> sa.Connection:
         try:
