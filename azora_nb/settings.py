@@ -99,11 +99,18 @@ class MongoSettings:
 
 @dataclass(frozen=True)
 class RedisSettings:
+    """The Redis server or cluster. ``cluster`` is ``None`` to ask the server; the TLS files
+    (``rediss://`` only) are a CA bundle to trust and an optional client certificate."""
+
     url: str | None
     limits: Limits
+    cluster: bool | None = None
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
 
     def __repr__(self) -> str:
-        return f"RedisSettings(url={mask_url(self.url)!r})"
+        return f"RedisSettings(url={mask_url(self.url)!r}, cluster={self.cluster!r})"
 
 
 @dataclass(frozen=True)
@@ -268,7 +275,7 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
             f"got {mask_url(redis_url)}",
             setting="AZORA_REDIS_URL",
         )
-    redis = RedisSettings(url=redis_url, limits=_limits(env, "AZORA_REDIS", defaults))
+    redis = _redis(env, base, redis_url, _limits(env, "AZORA_REDIS", defaults))
     cache = CacheSettings(
         enabled=_bool(env, "AZORA_CACHE", True),
         ttl=_number(env, "AZORA_CACHE_TTL", 3600.0),
@@ -286,6 +293,39 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
         project_dir=project,
         progress=_bool(env, "AZORA_PROGRESS", True),
     )
+
+
+def _redis(env: Mapping[str, str], base: Path, url: str | None, limits: Limits) -> RedisSettings:
+    mode = (env.get("AZORA_REDIS_CLUSTER") or "auto").strip().lower()
+    try:
+        cluster = None if mode == "auto" else _bool(env, "AZORA_REDIS_CLUSTER", False)
+    except ConfigError:
+        raise ConfigError(
+            f"AZORA_REDIS_CLUSTER must be auto (ask the server), true or false, got {mode!r}",
+            setting="AZORA_REDIS_CLUSTER",
+        ) from None
+    files: dict[str, Path | None] = {}
+    for key in ("CA", "CERT", "KEY"):
+        setting = f"AZORA_REDIS_{key}_FILE"
+        raw = env.get(setting) or None
+        path = None if raw is None else Path(raw).expanduser()
+        if path is not None:
+            path = path if path.is_absolute() else (base / path).resolve()
+            if not path.is_file():
+                raise ConfigError(f"{setting} names {path}, which is not a file", setting=setting)
+            if not (url or "").startswith("rediss://"):
+                raise ConfigError(
+                    f"{setting} is set but AZORA_REDIS_URL does not use TLS: "
+                    "start it with rediss:// (or unset the TLS files)",
+                    setting=setting,
+                )
+        files[key] = path
+    if (files["CERT"] is None) != (files["KEY"] is None):
+        raise ConfigError(
+            "a client certificate needs both AZORA_REDIS_CERT_FILE and AZORA_REDIS_KEY_FILE",
+            setting="AZORA_REDIS_CERT_FILE",
+        )
+    return RedisSettings(url, limits, cluster, files["CA"], files["CERT"], files["KEY"])
 
 
 def _check_sql_url(url: str, setting: str) -> None:

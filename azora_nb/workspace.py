@@ -28,9 +28,9 @@ from azora_nb.status import StoreStatus, WorkspaceStatus, timed_probe
 if TYPE_CHECKING:
     import pymongo
     import pymongo.database
-    import redis
 
     from azora_nb.cache import QueryCache
+    from azora_nb.redis_client import RedisClient
 
 log = logging.getLogger("azora_nb")
 
@@ -49,7 +49,7 @@ class Workspace:
             raise ConfigError("Workspace needs a Settings; build one with Settings.load()")
         self.settings = settings
         self._engines: dict[str, Engine] = {}
-        self._redis: redis.Redis | None = None
+        self._redis: RedisClient | None = None
         self._mongo: pymongo.MongoClient[Any] | None = None
         self._cache: QueryCache | None = None
         self._lock = threading.Lock()
@@ -114,25 +114,27 @@ class Workspace:
             return engine
 
     @property
-    def redis(self) -> redis.Redis:
-        """The Redis client (``AZORA_REDIS_URL``); raises :class:`StoreUnavailable` when unset."""
+    def redis(self) -> RedisClient:
+        """The Redis client (``AZORA_REDIS_URL``), a cluster client for a Redis Cluster;
+        raises :class:`StoreUnavailable` when unset."""
         url = self.settings.redis.url
         if url is None:
             raise StoreUnavailable(
                 "redis", "AZORA_REDIS_URL", "no Redis URL is set", configured=False
             )
+        from azora_nb import redis_client
+
         with self._lock:
             if self._redis is None:
-                import redis as redis_lib
-
-                limits = self.settings.redis.limits
-                self._redis = redis_lib.Redis.from_url(
-                    url,
-                    socket_connect_timeout=limits.connect_timeout,
-                    socket_timeout=limits.statement_timeout or max(limits.connect_timeout, 10.0),
-                    max_connections=max(limits.pool_size, 2) * 4,
-                    health_check_interval=30,
-                )
+                try:
+                    self._redis = redis_client.connect(self.settings.redis)
+                except redis_client.failures() as exc:
+                    if self.settings.redis.cluster:
+                        detail = mask_secrets(str(exc), self.settings.secrets())
+                        raise StoreUnavailable("redis", "AZORA_REDIS_URL", detail) from None
+                    # Unreachable, so it cannot say whether it is a cluster: a one-server
+                    # client that fails like any unreachable server; the next use asks again.
+                    return redis_client.standalone(self.settings.redis)
             return self._redis
 
     @property

@@ -3,7 +3,9 @@
 Servers come from ``AZORA_TEST_PG_URL`` (default: the local server as
 ``postgres``) and ``AZORA_TEST_REDIS_URL`` (default: the local Redis). A test
 that needs a missing server is skipped, unless ``AZORA_REQUIRE_SERVICES=1``
-(set by ``.ci/run``), where it fails instead.
+(set by ``.ci/run``), where it fails instead. A Redis Cluster and TLS Redis
+servers are started by the tests themselves (``redis_cluster``, ``redis_tls``,
+``redis_tls_cluster``; see ``tests/redis_servers.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from redis_servers import (
+    AclUser,
+    Certificates,
+    RedisClusterServers,
+    TlsRedisServer,
+    have_redis_binaries,
+)
 
 from azora_nb.settings import SOURCES, Settings
 
@@ -114,3 +123,72 @@ def pg_env(pg_database: Callable[[str], str], home: Path, redis_url: str) -> dic
 @pytest.fixture
 def pg_settings(pg_env: dict[str, str], home: Path) -> Settings:
     return Settings.load(env=pg_env, cwd=home)
+
+
+# -- Redis servers the tests start themselves (tests/redis_servers.py) ----------------------
+# A Redis Cluster and TLS servers with ACL users, stopped by PID at the end of the session.
+
+REDIS_USER = AclUser("azora-test", "p@ss/w:rd?#%41 é")
+"""The ACL user of the TLS servers; its password holds URL-special characters on purpose."""
+REDIS_USER_RULES = ("~azt-*", "~azora-nb*", "resetchannels", "&*", "+@all", "-@dangerous", "+info")
+"""What a managed Redis typically grants an application: its key prefixes, no admin commands."""
+
+
+def _redis_binaries() -> None:
+    if not have_redis_binaries():
+        _missing("redis-server, redis-cli and openssl")
+
+
+@pytest.fixture(scope="session")
+def redis_certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A throwaway CA with a server and a client certificate."""
+    _redis_binaries()
+    return Certificates.generate(tmp_path_factory.mktemp("redis-certs"))
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServers]:
+    """A Redis Cluster of three primaries on loopback ports, no replicas, no TLS."""
+    _redis_binaries()
+    cluster = RedisClusterServers(tmp_path_factory.mktemp("redis-cluster"), primaries=3)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_cluster: RedisClusterServers) -> str:
+    return redis_cluster.url
+
+
+@pytest.fixture(scope="session")
+def redis_tls(
+    tmp_path_factory: pytest.TempPathFactory, redis_certs: Certificates
+) -> Iterator[TlsRedisServer]:
+    """A TLS-only Redis (client certificates optional) with the ACL user ``REDIS_USER``."""
+    server = TlsRedisServer(
+        tmp_path_factory.mktemp("redis-tls"),
+        redis_certs,
+        require_client_certs=False,
+        password=uuid.uuid4().hex,
+    ).start()
+    server.add_user(REDIS_USER, REDIS_USER_RULES)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_tls_cluster(
+    tmp_path_factory: pytest.TempPathFactory, redis_certs: Certificates
+) -> Iterator[RedisClusterServers]:
+    """What a managed Redis in cluster mode looks like: three primaries speaking TLS only,
+    a default user with a password, and the ACL user ``REDIS_USER``."""
+    cluster = RedisClusterServers(
+        tmp_path_factory.mktemp("redis-tls-cluster"),
+        primaries=3,
+        certs=redis_certs,
+        password=uuid.uuid4().hex,
+    ).start()
+    cluster.add_user(REDIS_USER, REDIS_USER_RULES)
+    yield cluster
+    cluster.stop()

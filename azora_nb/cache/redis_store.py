@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from azora_nb.cache.backends import unmatchable
 
 if TYPE_CHECKING:
-    import redis
+    from azora_nb.redis_client import RedisClient
 
 log = logging.getLogger("azora_nb")
 T = TypeVar("T")
@@ -43,7 +43,7 @@ class RedisBackend:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         prefix: str,
         *,
         location: str = "redis",
