@@ -32,7 +32,7 @@ from azora_nb.sync.definitions import (
     builtin,
     load_file,
 )
-from azora_nb.sync.jobs import Hook, RunResult, _Run, run_definition
+from azora_nb.sync.runner import Hook, RunResult, replay_definition, run_definition
 from azora_nb.workspace import Workspace
 
 
@@ -83,9 +83,7 @@ def run(
 def replay(ws: Workspace, name: str | SyncDefinition) -> RunResult:
     """Retry the sync's dead letters: re-read those records from the source by key and
     merge the ones that now convert. The others stay dead, with their new reason."""
-    definition = get(ws, name)
-    with state.lock(ws, definition):
-        return _Run(ws, definition, full=False, progress=False, hook=None).replay()
+    return replay_definition(ws, get(ws, name))
 
 
 def dead_letters(

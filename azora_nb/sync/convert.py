@@ -299,6 +299,17 @@ def lower_bound(watermark: Any, lag: float) -> Any:
     raise ConfigError("a lag window needs a timestamp or numeric cursor, not a text one")
 
 
+def later(current: Any, new: Any) -> Any:
+    """The later of two cursor values (the watermark never moves back)."""
+    if new is None:
+        return current
+    if isinstance(new, datetime):
+        new = az_types.to_utc(new)  # a driver's naive timestamp(3) is UTC by convention
+    if current is None:
+        return new
+    return new if new > current else current
+
+
 def canonical(value: Any) -> str:
     """One spelling of a value on every backend, for the reconciliation checksum:
     timestamps to the millisecond in UTC (MongoDB's precision), numbers to 6

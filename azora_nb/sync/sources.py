@@ -11,11 +11,10 @@ by key. A definition without a cursor has one phase over every row, by key.
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -27,6 +26,35 @@ from azora_nb.workspace import Workspace
 Row = tuple[Any, ...]
 
 
+class Reader(Protocol):
+    """Where a sync reads: a SQL table or query, or a Mongo collection."""
+
+    columns: list[str]
+    kinds: dict[str, str | None]
+    types: dict[str, Any]
+    """SQLAlchemy types known from the source (empty for Mongo: kinds decide)."""
+    native: bool
+    """Whether values already have their column's kind (a SQL source's, unless the
+    definition declares the column's type)."""
+
+    def adopt(self, existing: Mapping[str, tuple[Any, str]]) -> None:
+        """Take the columns of the target table an earlier run created, if the reader
+        has to discover its own."""
+        ...
+
+    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
+        """Pages of ``phase``: ``cursor`` (``cursor >= lower``), ``null`` or ``all``."""
+        ...
+
+    def by_keys(self, keys: Sequence[Row]) -> list[Row]:
+        """The current rows with these keys."""
+        ...
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
+        """(key..., cursor) of every record with ``lo <= key <= hi``."""
+        ...
+
+
 class SqlReader:
     """A table or query of a SQL source."""
 
@@ -36,6 +64,7 @@ class SqlReader:
         self.definition = definition
         self.spec: SqlSource = definition.source
         self.engine = ws.engine(self.spec.source)
+        self.native = True
         self.relation, self.types, self.kinds = self._relation()
         mapping = dict(definition.columns or {c.key: c.key for c in self.relation.c})
         missing = [src for src in mapping.values() if src not in self.relation.c]
@@ -83,7 +112,7 @@ class SqlReader:
                 "(azora-nb db upgrade, azora-nb demo)",
                 source=self.spec.source,
             )
-        reflected = self.reflect_types(self.engine, table, schema)
+        reflected = reflect_types(self.engine, table, schema)
         types: dict[str, Any] = {c: t for c, (t, _) in reflected.items()}
         kinds: dict[str, str | None] = {c: k for c, (_, k) in reflected.items()}
         relation = sa.Table(
@@ -91,24 +120,8 @@ class SqlReader:
         )
         return relation, types, kinds
 
-    @staticmethod
-    def reflect_types(
-        engine: sa.Engine, table: str, schema: str | None
-    ) -> dict[str, tuple[Any, str]]:
-        """Portable type and kind of each column of an existing table, in order."""
-        out: dict[str, tuple[Any, str]] = {}
-        if engine.dialect.name == "sqlite":
-            prefix = f'"{schema}".' if schema else ""
-            with engine.connect() as conn:
-                info = conn.exec_driver_sql(f'PRAGMA {prefix}table_info("{table}")').fetchall()
-            for row in info:
-                out[row[1]] = convert.portable_from_sqlite(row[2] or "")
-            return out
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sa.exc.SAWarning)  # unknown domain types
-            for col in sa.inspect(engine).get_columns(table, schema=schema):
-                out[col["name"]] = convert.portable_from_pg(col["type"])
-        return out
+    def adopt(self, existing: Mapping[str, tuple[Any, str]]) -> None:
+        """A SQL source knows its columns."""
 
     # -- reading -------------------------------------------------------------
     def _col(self, name: str) -> sa.ColumnElement[Any]:
@@ -249,6 +262,15 @@ class MongoReader:
         self.discovered = not self.paths
         self.kinds: dict[str, str | None] = {c: definition.types.get(c) for c in self.paths}
         self.columns: list[str] = list(self.paths)
+        self.types: dict[str, Any] = {}
+        self.native = False
+
+    def adopt(self, existing: Mapping[str, tuple[Any, str]]) -> None:
+        """Without declared columns, keep those of the table the first run created;
+        what is new since goes to ``extra``."""
+        if self.discovered and existing:
+            self.columns = list(existing)
+            self.kinds = {c: kind for c, (_, kind) in existing.items()}
 
     def path(self, column: str) -> str:
         if column in self.paths:
@@ -400,14 +422,24 @@ def _get_path(doc: dict[str, Any], path: str) -> Any:
     return value
 
 
+def reflect_types(engine: sa.Engine, table: str, schema: str | None) -> dict[str, tuple[Any, str]]:
+    """Portable type and kind of each column of an existing table, in order."""
+    out: dict[str, tuple[Any, str]] = {}
+    if engine.dialect.name == "sqlite":
+        prefix = f'"{schema}".' if schema else ""
+        with engine.connect() as conn:
+            info = conn.exec_driver_sql(f'PRAGMA {prefix}table_info("{table}")').fetchall()
+        for row in info:
+            out[row[1]] = convert.portable_from_sqlite(row[2] or "")
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sa.exc.SAWarning)  # unknown domain types
+        for col in sa.inspect(engine).get_columns(table, schema=schema):
+            out[col["name"]] = convert.portable_from_pg(col["type"])
+    return out
+
+
 def make_reader(ws: Workspace, definition: SyncDefinition) -> SqlReader | MongoReader:
     if isinstance(definition.source, SqlSource):
         return SqlReader(ws, definition)
     return MongoReader(ws, definition)
-
-
-def record(columns: list[str], row: Row) -> dict[str, Any]:
-    """A row as the JSON-safe record kept in the dead-letter table."""
-    return dict(
-        json.loads(json.dumps(dict(zip(columns, row, strict=False)), default=convert._json_default))
-    )

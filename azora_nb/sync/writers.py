@@ -8,18 +8,18 @@
   hash differs from the stored ``syncHash``; each such write sets ``syncedAt`` and
   increments ``version``, so unchanged records keep both.
 
-The SQL writers take the caller's connection: the caller commits the page and the
-watermark together.
+Every writer has :meth:`Writer.write_page`: it merges a page and has the run's
+state saved with it, in the same transaction where the target can share one with
+the state tables (a SQL target), else right after the rows are committed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,24 +27,71 @@ from sqlalchemy.dialects import postgresql, sqlite
 from azora_nb.exceptions import SchemaError
 from azora_nb.sync import convert
 from azora_nb.sync.definitions import MongoTarget, SqlTarget, SyncDefinition
+from azora_nb.sync.notices import Notifier
+from azora_nb.sync.page import Page, record
+from azora_nb.sync.runstate import RunState
 from azora_nb.workspace import Workspace
 
 Row = tuple[Any, ...]
-_PIPE_CHUNK = 1 << 20
 
 
-class KeyCollision(Exception):
-    """A key already in the target during a first load: go back to merging."""
+class Writer(Protocol):
+    """Where a sync writes: a SQL table or a Mongo collection."""
+
+    columns: list[str]
+
+    @property
+    def name(self) -> str:
+        """The table or collection, as reported in ``tables_written``."""
+        ...
+
+    def ensure_table(self) -> None:
+        """Create the target when missing; check that it has every column."""
+        ...
+
+    def write_page(self, conn: sa.Connection, page: Page, run: RunState) -> int:
+        """Merge ``page.good`` (one row per key) and have ``run.save`` store the page's
+        state on ``conn`` (the state source); return how many rows were inserted or
+        changed. Rows that the target refuses join ``page.dead`` before the save."""
+        ...
+
+    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row] | list[Row]:
+        """(key..., cursor) of every stored record with ``lo <= key <= hi``."""
+        ...
+
+    def tell_cache(self, ws: Workspace) -> None:
+        """Invalidate cached results that read what this run wrote."""
+        ...
+
+    @property
+    def notices(self) -> int:
+        """Change notices published so far."""
+        ...
 
 
-@dataclass
-class PipedPage:
-    rows: int
-    written: int
-    last: Row | None = None
-    lo: Row | None = None
-    hi: Row | None = None
-    last_line: bytes | None = None
+def make_writer(
+    ws: Workspace,
+    definition: SyncDefinition,
+    columns: list[str],
+    types: Mapping[str, Any],
+    run_id: str,
+) -> SqlWriter | MongoWriter:
+    if isinstance(definition.target, MongoTarget):
+        return MongoWriter(ws, definition, columns, run_id)
+    return SqlWriter(ws, definition, columns, types)
+
+
+def existing_columns(ws: Workspace, definition: SyncDefinition) -> dict[str, tuple[Any, str]]:
+    """Type and kind of each column of the SQL target table, when it exists already."""
+    target = definition.target
+    if not isinstance(target, SqlTarget):
+        return {}
+    from azora_nb.sync.sources import reflect_types
+
+    engine = ws.engine(target.source)
+    if not sa.inspect(engine).has_table(target.table, schema=target.schema):
+        return {}
+    return reflect_types(engine, target.table, target.schema)
 
 
 class SqlWriter:
@@ -111,6 +158,30 @@ class SqlWriter:
                 source=self.spec.source,
             )
 
+    @property
+    def notices(self) -> int:
+        return 0
+
+    def write_page(self, conn: sa.Connection, page: Page, run: RunState) -> int:
+        if self.commits_with_state:
+            with conn.begin():
+                written = self.write(conn, page.good)
+                run.result.rows_written += written
+                run.stage("written")
+                run.save(conn, page)
+            return written
+        with conn.begin():
+            written = self.write(conn, page.good)
+            run.result.rows_written += written
+            run.stage("written")
+        run.stage("data-committed")
+        with conn.begin():
+            run.save(conn, page)
+        return written
+
+    def tell_cache(self, ws: Workspace) -> None:
+        ws.cache.tables_changed(self.spec.source, [self.name])
+
     def write(self, conn: sa.Connection, rows: list[Row]) -> int:
         """Merge ``rows`` (one per key) and return how many were inserted or changed."""
         if not rows:
@@ -142,11 +213,11 @@ class SqlWriter:
 
     # -- PostgreSQL: COPY into a staging table, then one merge --------------------
     @property
-    def _staging(self) -> str:
+    def staging(self) -> str:
         digest = hashlib.blake2b(f"{self.name}:{self.columns}".encode(), digest_size=6)
         return "azora_nb_stage_" + digest.hexdigest()
 
-    def _stage_cursor(self, conn: sa.Connection) -> Any:
+    def stage_cursor(self, conn: sa.Connection) -> Any:
         """A driver cursor on ``conn`` with the session's staging table in place: a temp
         table shaped like the target without its constraints, emptied at each commit."""
         prep = self.engine.dialect.identifier_preparer
@@ -155,7 +226,7 @@ class SqlWriter:
         assert driver is not None
         cur = driver.cursor()
         cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(self._staging)} "
+            f"CREATE TEMP TABLE IF NOT EXISTS {prep.quote(self.staging)} "
             f"ON COMMIT DELETE ROWS AS SELECT {cols} "
             f"FROM {prep.format_table(self.table)} WITH NO DATA"
         )
@@ -164,10 +235,10 @@ class SqlWriter:
     def _copy_sql(self) -> str:
         prep = self.engine.dialect.identifier_preparer
         cols = ", ".join(prep.quote(c) for c in self.columns)
-        return f"COPY {prep.quote(self._staging)} ({cols}) FROM STDIN"
+        return f"COPY {prep.quote(self.staging)} ({cols}) FROM STDIN"
 
-    def _merge_stage(self, conn: sa.Connection) -> int:
-        stage = sa.table(self._staging, *[sa.column(c) for c in self.columns])
+    def merge_stage(self, conn: sa.Connection) -> int:
+        stage = sa.table(self.staging, *[sa.column(c) for c in self.columns])
         insert = postgresql.insert(self.table).from_select(
             self.columns, sa.select(*[stage.c[c] for c in self.columns])
         )
@@ -177,7 +248,7 @@ class SqlWriter:
     def _write_pg(self, conn: sa.Connection, rows: list[Row]) -> int:
         from psycopg.types.json import Jsonb
 
-        with self._stage_cursor(conn) as cur, cur.copy(self._copy_sql()) as copy:
+        with self.stage_cursor(conn) as cur, cur.copy(self._copy_sql()) as copy:
             if self._json:
                 for row in rows:
                     values = list(row)
@@ -188,7 +259,7 @@ class SqlWriter:
             else:
                 for row in rows:
                     copy.write_row(row)
-        return self._merge_stage(conn)
+        return self.merge_stage(conn)
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:
@@ -204,70 +275,6 @@ class SqlWriter:
             lo = conn.execute(sa.select(*cols).order_by(*cols).limit(1)).first()
             hi = conn.execute(sa.select(*cols).order_by(*[c.desc() for c in cols]).limit(1)).first()
         return None if lo is None or hi is None else (tuple(lo), tuple(hi))
-
-    def pipe_page(
-        self,
-        conn: sa.Connection,
-        source: sa.Connection,
-        sql: str,
-        params: dict[str, Any],
-        order: list[str],
-        *,
-        direct: bool = False,
-    ) -> PipedPage:
-        """PostgreSQL to PostgreSQL without Python values: ``COPY (page query) TO STDOUT``
-        on the source piped into ``COPY staging FROM STDIN``, then the merge.
-
-        ``direct`` copies into the target itself, for the first load into an empty
-        table, where pages of one run cannot collide (a key read twice because it
-        changed during the run raises a unique violation: the caller then goes back
-        to staging). The page's last position then comes from its last COPY line."""
-        src_driver = source.connection.driver_connection
-        assert src_driver is not None
-        prep = self.engine.dialect.identifier_preparer
-        into_table = prep.format_table(self.table) if direct else prep.quote(self._staging)
-        cols = ", ".join(prep.quote(c) for c in self.columns)
-        from psycopg.errors import UniqueViolation
-
-        with self._stage_cursor(conn) as cur:
-            try:
-                with (
-                    src_driver.cursor() as scur,
-                    scur.copy(f"COPY ({sql}) TO STDOUT", params) as out,
-                    cur.copy(f"COPY {into_table} ({cols}) FROM STDIN") as into,
-                ):
-                    buffer = bytearray()
-                    block: Any = b""
-                    for block in out:  # one block per row: write in larger chunks
-                        buffer += block
-                        if len(buffer) >= _PIPE_CHUNK:
-                            into.write(buffer)
-                            buffer = bytearray()
-                    if buffer:
-                        into.write(buffer)
-            except UniqueViolation as exc:
-                if direct:
-                    raise KeyCollision(str(exc)) from exc
-                raise
-            n = cur.rowcount
-            if not n:
-                return PipedPage(0, 0)
-            if direct:
-                return PipedPage(n, n, last_line=bytes(block))
-            stage = prep.quote(self._staging)
-
-            def ordered(names: list[str], direction: str) -> Row:
-                by = ", ".join(f"{prep.quote(c)} {direction}" for c in names)
-                cur.execute(
-                    f"SELECT {', '.join(prep.quote(c) for c in names)} FROM {stage} "
-                    f"ORDER BY {by} LIMIT 1"
-                )
-                return tuple(cur.fetchone())
-
-            last = ordered(order, "DESC")
-            lo = ordered(list(self.definition.key), "ASC")
-            hi = ordered(list(self.definition.key), "DESC")
-        return PipedPage(n, self._merge_stage(conn), last, lo, hi)
 
     def key_range(self, lo: Row, hi: Row) -> tuple[list[Any], Any]:
         d = self.definition
@@ -292,13 +299,40 @@ class MongoWriter:
     composite keys), fields are the columns, plus ``version``, ``syncedAt`` and
     ``syncHash`` (the content hash that makes re-runs write nothing)."""
 
-    def __init__(self, ws: Workspace, definition: SyncDefinition, columns: list[str]) -> None:
+    def __init__(
+        self, ws: Workspace, definition: SyncDefinition, columns: list[str], run_id: str
+    ) -> None:
         assert isinstance(definition.target, MongoTarget)
         self.definition = definition
         self.spec: MongoTarget = definition.target
         self.collection = ws.mongo[self.spec.collection]
         self.columns = columns
         self._key_idx = [columns.index(k) for k in definition.key]
+        self.notifier = Notifier(ws, self.spec.channel_type, definition.name, run_id)
+
+    @property
+    def notices(self) -> int:
+        return self.notifier.published
+
+    def write_page(self, conn: sa.Connection, page: Page, run: RunState) -> int:
+        """Documents are written first (MongoDB shares no transaction with the state
+        tables); a crash before the save re-reads the page, whose re-write changes
+        nothing. Notices go out once the page is saved."""
+        good, too_big = self.screen(page.good)
+        page.dead.extend(
+            (tuple(row[i] for i in self._key_idx), reason, record(self.columns, row))
+            for row, reason in too_big
+        )
+        changed = self.write(good)
+        run.result.rows_written += len(changed)
+        run.stage("written")
+        with conn.begin():
+            run.save(conn, page)
+        self.notifier.publish(changed)
+        return len(changed)
+
+    def tell_cache(self, ws: Workspace) -> None:
+        """No SQL table was written: no cached result read it."""
 
     @property
     def name(self) -> str:
