@@ -59,6 +59,39 @@ class StoreUnavailable(AzoraError):
         self.configured = configured
 
 
+class SourceMissing(StoreUnavailable):
+    """An embedded (SQLite) source whose database file does not exist yet.
+
+    Reads never create it: a report on a fresh home must not leave empty
+    database files behind."""
+
+    def __init__(self, store: str, setting: str) -> None:
+        AzoraError.__init__(
+            self,
+            f"{store} has no database yet (no {store}.sqlite in the azora-nb home). "
+            f"Run `azora-nb db upgrade --source {store}` (or `azora-nb demo seed`), "
+            f"or point {setting} at the service's database.",
+        )
+        self.store = store
+        self.setting = setting
+        self.detail = "no database file"
+        self.configured = False
+
+
+class VisibilityLimited(AzoraError):
+    """A check that compares two sides refuses to run because the database role
+    cannot see every row of a table it reads (row-level security or no SELECT)."""
+
+    def __init__(self, check: str, limits: Sequence[str]) -> None:
+        super().__init__(
+            f"{check} was not run: {'; '.join(limits)}. Comparing would report rows as "
+            "missing that are only hidden from this role. Run it as the tables' owner or a "
+            "role with BYPASSRLS and SELECT on them."
+        )
+        self.check = check
+        self.limits = tuple(limits)
+
+
 class MissingDependency(AzoraError):
     """An optional package needed for a feature is not installed."""
 

@@ -12,6 +12,7 @@ No other module reads the environment.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -27,6 +28,7 @@ SOURCES: tuple[str, ...] = ("core", "mint", "gateway", "compliance")
 
 DEFAULT_MONGO_DB = "azora_os"
 _MARKERS = ("azora.toml", ".env", ".azora")
+_SESSION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _SECRET_IN_URL = re.compile(r"(?P<head>://[^:/?#@\s]*:)(?P<secret>[^@/\s]*)(?P<tail>@)")
 _SECRET_IN_QUERY = re.compile(
     r"(?P<head>[?&](?:password|passwd|pwd|token|secret|api_key|apikey)=)(?P<secret>[^&\s]*)",
@@ -72,6 +74,12 @@ class SourceSettings:
     url: str | None
     limits: Limits
     setting: str
+    session: Mapping[str, str] = field(default_factory=dict)
+    """Session settings (``SET name = value``) every connection to this source gets,
+    from ``AZORA_<SOURCE>_SESSION`` or ``[sources.<source>.session]``; sorted by name."""
+    pgoptions: str = ""
+    """``PGOPTIONS`` of the environment, which libpq would otherwise drop once
+    azora-nb passes options of its own; merged in by the workspace."""
 
     @property
     def embedded(self) -> bool:
@@ -209,7 +217,9 @@ def _read_toml(path: Path) -> dict[str, str]:
     for key, value in data.items():
         if isinstance(value, dict):
             for sub, subvalue in value.items():
-                if key == "sources":
+                if key == "sources" and isinstance(subvalue, dict):
+                    flat.update(_source_table(sub, subvalue, path))
+                elif key == "sources":
                     flat[f"AZORA_{sub.upper()}_URL"] = str(subvalue)
                 elif (key, sub) == ("mongo", "database"):
                     flat["AZORA_MONGO_DB"] = str(subvalue)
@@ -218,6 +228,60 @@ def _read_toml(path: Path) -> dict[str, str]:
         else:
             flat[f"AZORA_{key.upper()}"] = _toml_scalar(value)
     return flat
+
+
+def _source_table(name: str, table: Mapping[str, Any], path: Path) -> dict[str, str]:
+    """``[sources.core]`` with ``url`` and a ``[sources.core.session]`` table."""
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        if key == "url":
+            flat[f"AZORA_{name.upper()}_URL"] = str(value)
+        elif key == "session" and isinstance(value, dict):
+            flat[f"AZORA_{name.upper()}_SESSION"] = json.dumps(
+                {k: _toml_scalar(v) for k, v in value.items()}
+            )
+        else:
+            raise ConfigError(
+                f"{path}: [sources.{name}] takes `url` and a [sources.{name}.session] "
+                f"table, not {key!r}"
+            )
+    return flat
+
+
+def parse_session(raw: str, setting: str) -> dict[str, str]:
+    """Session settings from ``name=value`` pairs separated by ``;`` (or a JSON object).
+
+    >>> parse_session("app.current_user_id = 42; app.tenant=eu", "AZORA_CORE_SESSION")
+    {'app.current_user_id': '42', 'app.tenant': 'eu'}
+    """
+    text = raw.strip()
+    pairs: dict[str, str] = {}
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{setting} is not valid JSON: {exc}", setting=setting) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{setting} must be a JSON object", setting=setting)
+        pairs = {str(k): _toml_scalar(v) for k, v in loaded.items()}
+    else:
+        for item in filter(None, (part.strip() for part in text.split(";"))):
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(
+                    f"{setting} holds name=value pairs separated by ';' "
+                    f"(app.current_user_id=42; app.tenant=eu), got {item!r}",
+                    setting=setting,
+                )
+            pairs[name.strip()] = value.strip()
+    for name in pairs:
+        if not _SESSION_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{setting}: {name!r} is not a PostgreSQL setting name "
+                "(letters, digits and _, dotted like app.current_user_id)",
+                setting=setting,
+            )
+    return dict(sorted(pairs.items()))
 
 
 def _toml_scalar(value: Any) -> str:
@@ -249,11 +313,14 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
             url, setting = env["DATABASE_URL"], "DATABASE_URL"
         if url is not None:
             _check_sql_url(url, setting)
+        session_setting = f"AZORA_{name.upper()}_SESSION"
         sources[name] = SourceSettings(
             name=name,
             url=url,
             setting=setting,
             limits=_limits(env, f"AZORA_{name.upper()}", defaults),
+            session=parse_session(env.get(session_setting) or "", session_setting),
+            pgoptions=env.get("PGOPTIONS") or "",
         )
 
     mongo_url = env.get("AZORA_MONGO_URL") or env.get("MONGO_URI") or None

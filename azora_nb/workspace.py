@@ -20,8 +20,15 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from azora_nb import frames, interrupt, pgread
-from azora_nb.exceptions import ConfigError, MissingDependency, QueryError, StoreUnavailable
-from azora_nb.settings import SOURCES, Settings, mask_secrets, mask_url
+from azora_nb.exceptions import (
+    ConfigError,
+    MissingDependency,
+    QueryError,
+    SourceMissing,
+    StoreUnavailable,
+)
+from azora_nb.pgoptions import merged_options, split_url_options
+from azora_nb.settings import SOURCES, Settings, SourceSettings, mask_secrets, mask_url
 from azora_nb.sqlite import create_sqlite_engine
 from azora_nb.status import StoreStatus, WorkspaceStatus, timed_probe
 
@@ -44,10 +51,13 @@ class Workspace:
     call :meth:`close`.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create_databases: bool = True) -> None:
         if not isinstance(settings, Settings):
             raise ConfigError("Workspace needs a Settings; build one with Settings.load()")
         self.settings = settings
+        self.create_databases = create_databases
+        """Whether queries may create an embedded source's missing SQLite file; reports
+        turn this off, so that reading a source never leaves an empty database behind."""
         self._engines: dict[str, Engine] = {}
         self._redis: RedisClient | None = None
         self._mongo: pymongo.MongoClient[Any] | None = None
@@ -97,9 +107,20 @@ class Workspace:
     def home(self) -> Path:
         return self.settings.home
 
-    def engine(self, source: str = "core") -> Engine:
-        """The SQLAlchemy engine of ``source``, created on first use."""
+    def database_exists(self, source: str) -> bool:
+        """Whether ``source`` has a database to read: always for a URL, and for the
+        embedded default only once its SQLite file exists."""
         cfg = self.settings.source(source)
+        return not cfg.embedded or (self.settings.home / f"{source}.sqlite").exists()
+
+    def engine(self, source: str = "core", *, create: bool = True) -> Engine:
+        """The SQLAlchemy engine of ``source``, created on first use.
+
+        With ``create=False`` (reads of a report), an embedded source whose SQLite file
+        does not exist raises :class:`SourceMissing` instead of creating an empty file."""
+        cfg = self.settings.source(source)
+        if not create and not self.database_exists(source):
+            raise SourceMissing(source, cfg.setting)
         with self._lock:
             engine = self._engines.get(source)
             if engine is None:
@@ -109,7 +130,9 @@ class Workspace:
                     if source == "core" and cfg.embedded
                     else None
                 )
-                engine = _create_engine(cfg.sqlalchemy_url(self.settings.home), cfg.limits, attach)
+                engine = _create_engine(
+                    cfg.sqlalchemy_url(self.settings.home), cfg.limits, attach, cfg
+                )
                 self._engines[source] = engine
             return engine
 
@@ -210,6 +233,7 @@ class Workspace:
         overwrites; ``tables`` declares what the query reads when it cannot be parsed.
         """
         stmt = _statement(query)
+        engine = self.engine(source, create=self.create_databases)
         if cache or refresh:
             from azora_nb.cache import sql_lookup
 
@@ -218,14 +242,13 @@ class Workspace:
                 params,
                 source=source,
                 database=self.cache.database(source),
-                dialect=self.engine(source).dialect,
+                dialect=engine.dialect,
                 tables=tables,
             )
             run = lambda: self.sql(stmt, params, source)  # noqa: E731
             if lookup is None:
                 return run()
             return self.cache.fetch(lookup, run, ttl=ttl, refresh=refresh)
-        engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
 
         def read(handle: interrupt.ReadHandle) -> pd.DataFrame:
@@ -259,7 +282,7 @@ class Workspace:
         if chunk_rows < 1:
             raise ValueError("chunk_rows must be at least 1")
         stmt = _statement(query)
-        engine = self.engine(source)
+        engine = self.engine(source, create=self.create_databases)
         declared = frames.kinds_from_statement(stmt)
 
         def produce(handle: interrupt.ReadHandle) -> Iterator[pd.DataFrame]:
@@ -422,11 +445,15 @@ class Workspace:
         return _masked(status, self.settings)
 
 
-def connect(settings: Settings | None = None, **overrides: str) -> Workspace:
+def connect(
+    settings: Settings | None = None, *, create_databases: bool = True, **overrides: str
+) -> Workspace:
     """Open a workspace from the environment, ``.env`` and ``azora.toml``.
 
     ``overrides`` are settings by environment-variable name, applied on top,
-    for example ``connect(AZORA_HOME="/tmp/demo")``.
+    for example ``connect(AZORA_HOME="/tmp/demo")``. With ``create_databases=False``
+    (what reports use), querying an embedded source whose SQLite file does not exist
+    raises :class:`SourceMissing` instead of creating an empty file.
 
     >>> import azora_nb as az
     >>> with az.connect() as ws:                 # doctest: +SKIP
@@ -441,24 +468,35 @@ def connect(settings: Settings | None = None, **overrides: str) -> Workspace:
             settings = Settings.load(env={**os.environ, **overrides})
         else:
             settings = Settings.load()
-    return Workspace(settings)
+    return Workspace(settings, create_databases=create_databases)
 
 
 # -- helpers -----------------------------------------------------------------
 
 
-def _create_engine(url: str, limits: Any, attach: Mapping[str, Path] | None = None) -> Engine:
+def _create_engine(
+    url: str,
+    limits: Any,
+    attach: Mapping[str, Path] | None = None,
+    cfg: SourceSettings | None = None,
+) -> Engine:
     if url.startswith("sqlite"):
         return create_sqlite_engine(
             url, busy_timeout=max(limits.connect_timeout, 30.0), attach=attach
         )
     if not url.startswith("postgresql"):
         raise ConfigError(f"unsupported database URL {mask_url(url)}: use PostgreSQL or SQLite")
-    options = "-c TimeZone=UTC"
-    if limits.statement_timeout:
-        options += f" -c statement_timeout={int(limits.statement_timeout * 1000)}"
+    # One options string from PGOPTIONS, the URL's options= and the session settings:
+    # passing our own would otherwise make libpq drop the other two.
+    bare_url, url_options = split_url_options(url)
+    options = merged_options(
+        cfg.pgoptions if cfg else "",
+        url_options,
+        cfg.session if cfg else {},
+        timeout_ms=int(limits.statement_timeout * 1000) if limits.statement_timeout else None,
+    )
     return sa.create_engine(
-        url,
+        bare_url,
         pool_size=max(limits.pool_size, 1),
         max_overflow=max(limits.pool_size, 1),
         pool_pre_ping=True,

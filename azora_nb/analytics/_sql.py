@@ -207,6 +207,8 @@ def run(
 
 def has_table(ws: Workspace, source: str, name: str) -> bool:
     """Whether ``source`` holds a table (or view) called ``name``."""
+    if not ws.database_exists(source):  # inspecting would create an empty SQLite file
+        return False
     inspector = sa.inspect(ws.engine(source))
     return bool(inspector.has_table(name) or name in inspector.get_view_names())
 
