@@ -19,10 +19,10 @@ from azora_nb.cache.redis_store import RedisBackend
 from azora_nb.settings import Settings, mask_url
 
 if TYPE_CHECKING:
-    import redis as redis_lib
+    from azora_nb.redis_client import RedisClient
 
 
-def open_cache(settings: Settings, redis: redis_lib.Redis | None) -> QueryCache:
+def open_cache(settings: Settings, redis: RedisClient | None) -> QueryCache:
     """The cache ``settings`` ask for: Redis (through the ``redis`` client) when
     ``AZORA_REDIS_URL`` is set, else a disk cache under ``<home>/cache``; nothing when
     ``AZORA_CACHE=0``."""
