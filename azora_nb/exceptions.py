@@ -209,3 +209,20 @@ class SeedConflict(AzoraError):
             "Rerun with --reset (reset=True) to replace it."
         )
         self.source = source
+
+
+class DestructiveActionRefused(AzoraError):
+    """A command would destroy data and was not confirmed (or may never be run here).
+
+    ``losses`` lists what would go, as ``(what, rows)`` pairs."""
+
+    def __init__(
+        self, action: str, losses: Sequence[tuple[str, int]], *, hint: str | None = None
+    ) -> None:
+        listing = ", ".join(f"{what} ({rows:,} rows)" for what, rows in losses)
+        super().__init__(
+            f"{action} would destroy {listing}; nothing was changed. "
+            + (hint or "Rerun with --yes (confirm=True) to go ahead, or --dry-run to list it.")
+        )
+        self.action = action
+        self.losses = list(losses)

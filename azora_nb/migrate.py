@@ -32,7 +32,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from azora_nb.exceptions import AzoraError, SchemaError, SchemaMismatch, StoreUnavailable
+from azora_nb.exceptions import (
+    AzoraError,
+    DestructiveActionRefused,
+    SchemaError,
+    SchemaMismatch,
+    StoreUnavailable,
+)
 from azora_nb.schema import metadata_for, service_tables, toolkit
 from azora_nb.schema.compare import (
     Difference,
@@ -54,17 +60,26 @@ ledger rows in ``treasury_ledger_legacy`` where the CHECKs would refuse them."""
 
 @dataclass(frozen=True)
 class MigrationResult:
-    """What an upgrade or downgrade did to one source."""
+    """What an upgrade or downgrade did (or, with ``dry_run``, would do) to one source."""
 
     source: str
     before: str | None
     after: str | None
     changed: tuple[str, ...]
+    dropped: tuple[tuple[str, int], ...] = ()
+    """Tables dropped, with the rows they held."""
+    dry_run: bool = False
 
     def __str__(self) -> str:
         if self.before == self.after:
             return f"{self.source}: already at {self.after or 'base'}"
-        return f"{self.source}: {self.before or 'base'} -> {self.after or 'base'}"
+        text = f"{self.source}: {self.before or 'base'} -> {self.after or 'base'}"
+        if self.dry_run:
+            text += " (dry run: nothing was changed)"
+        if self.dropped:
+            listing = ", ".join(f"{t} ({n:,} rows)" for t, n in self.dropped)
+            text += f"; {'would drop' if self.dry_run else 'dropped'} {listing}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,10 @@ class Revision:
     down_revision: str | None
     message: str
     is_head: bool
+
+
+TOOLKIT_REVISION = "20261128080000"
+"""The revision that added the toolkit's tables (before the audit trail's)."""
 
 
 def version_table(source: str) -> str:
@@ -243,8 +262,13 @@ def upgrade(ws: Workspace, source: str, to: str = "head") -> MigrationResult:
     Refuses a database that holds tables but is not under management: that is a
     database the services made, which :func:`adopt` takes over.
     """
+    from azora_nb import audit
+
     cfg = alembic_config(source)
-    with _transaction(ws, source) as conn:
+    with (
+        audit.action(ws, source, "migrate.upgrade", target=to, params={"to": to}),
+        _transaction(ws, source) as conn,
+    ):
         if not _is_managed(conn, source):
             existing = _user_tables(conn)
             if existing:
@@ -261,16 +285,68 @@ def upgrade(ws: Workspace, source: str, to: str = "head") -> MigrationResult:
     return result
 
 
-def downgrade(ws: Workspace, source: str, to: str) -> MigrationResult:
-    """Downgrade ``source``'s database to revision ``to`` (``base`` removes everything)."""
+def downgrade(
+    ws: Workspace, source: str, to: str, *, confirm: bool = False, dry_run: bool = False
+) -> MigrationResult:
+    """Downgrade ``source``'s database to revision ``to`` (``base`` removes everything).
+
+    The downgrade runs in one transaction. When it would drop tables holding rows it
+    is rolled back and :class:`DestructiveActionRefused` lists them, unless ``confirm``;
+    ``dry_run`` always rolls back and returns what would happen. On an adopted
+    database (one the services built), going below the production schema is refused
+    whatever ``confirm`` says: the toolkit did not build those tables.
+    """
+    from azora_nb import audit, guards
+
     cfg = alembic_config(source)
-    with _transaction(ws, source) as conn:
-        if not _is_managed(conn, source):
-            raise SchemaError(
-                f"the {source} database is not under management; nothing to downgrade",
-                source=source,
-            )
-        result = _run(cfg, conn, source, lambda c: command.downgrade(c, to))
+    params = {"to": to, "confirm": confirm, "dry_run": dry_run}
+    with audit.action(ws, source, "migrate.downgrade", target=to, params=params) as entry:
+        with _connect(ws, source) as conn:
+            trans = conn.begin()
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            try:
+                if not _is_managed(conn, source):
+                    raise SchemaError(
+                        f"the {source} database is not under management; nothing to downgrade",
+                        source=source,
+                    )
+                adopted = guards.is_adopted(conn, source)
+                rows_before = guards.row_counts(conn)
+                trail = audit.read_table(conn, source) if rows_before.get(audit.TABLE) else []
+                result = _run(cfg, conn, source, lambda c: command.downgrade(c, to))
+                dropped = guards.dropped(rows_before, guards.row_counts(conn))
+                if adopted and result.after is None:
+                    raise DestructiveActionRefused(
+                        f"downgrading the adopted {source} database to base",
+                        dropped or [("the production schema", 0)],
+                        hint="The services built those tables; azora-nb never drops them. "
+                        f"Downgrade no further than {base_revision(source)}.",
+                    )
+                # The audit trail is not data to confirm: its rows move to the local file.
+                held = [(t, n) for t, n in dropped if n and t != audit.TABLE]
+                if held and not (confirm or dry_run):
+                    raise DestructiveActionRefused(
+                        f"downgrading {source} to {to}",
+                        held,
+                        hint=f"Rerun with --yes (confirm=True) to drop them, or --dry-run "
+                        f"to list everything `azora-nb db downgrade --source {source} --to {to}` "
+                        "would do.",
+                    )
+                result = MigrationResult(
+                    source, result.before, result.after, result.changed, tuple(dropped), dry_run
+                )
+            except BaseException:
+                trans.rollback()
+                raise
+            if dry_run:
+                trans.rollback()
+                entry.outcome = "dry run"
+                return result
+            trans.commit()
+            if audit.TABLE in dict(result.dropped):
+                audit.keep_locally(ws, trail)
+        entry.rows = sum(n for _, n in result.dropped)
     ws.cache.tables_changed(source, result.changed)
     return result
 
@@ -352,9 +428,11 @@ def adopt(ws: Workspace, source: str) -> str:
     :func:`upgrade` afterwards to add the toolkit's own tables. Raises
     :class:`SchemaMismatch`, listing the differences, when the database does not match.
     """
+    from azora_nb import audit, guards
+
     cfg = alembic_config(source)
     base = base_revision(source)
-    with _transaction(ws, source) as conn:
+    with audit.action(ws, source, "migrate.adopt") as entry, _transaction(ws, source) as conn:
         if _is_managed(conn, source):
             raise SchemaError(
                 f"the {source} database is already managed (at "
@@ -376,13 +454,17 @@ def adopt(ws: Workspace, source: str) -> str:
         absent = [d for d in tool_diffs if d.kind == "missing table"]
         if not tool_diffs:
             target = "heads"  # a database that already holds the toolkit's tables too
+        elif all(d.kind == "missing table" and d.table == toolkit.audit.name for d in tool_diffs):
+            target = TOOLKIT_REVISION  # the toolkit's tables from before the audit trail
         elif len(absent) < len(tool_tables):
             differences += tool_diffs  # half a toolkit: neither revision describes it
         if differences:
             raise SchemaMismatch(source, base, differences)
         cfg.attributes["connection"] = conn
         command.stamp(cfg, target)
+        guards.mark_adopted(conn, source)
         stamped = _current(conn, source) or base
+        entry.target = stamped
     log.info("adopted %s at %s", source, stamped)
     return stamped
 

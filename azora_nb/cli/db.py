@@ -17,22 +17,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def source_options(func: F) -> F:
-    """``--source NAME`` or ``--all``, exactly one of them."""
+    """``--source NAME`` (repeatable) or ``--all``, one of them."""
     func = click.option(
         "--all", "all_sources", is_flag=True, help=f"Every source, in order: {', '.join(SOURCES)}."
     )(func)
     func = click.option(
-        "--source", type=click.Choice(SOURCES), help="The service database to work on."
+        "--source",
+        type=click.Choice(SOURCES),
+        multiple=True,
+        help="A service database to work on (repeatable).",
     )(func)
     return func
 
 
-def chosen(source: str | None, all_sources: bool) -> tuple[str, ...]:
+def chosen(source: tuple[str, ...], all_sources: bool) -> tuple[str, ...]:
+    """The sources named, in the order given and each once; or every source."""
     if source and all_sources:
         raise click.UsageError("give --source NAME or --all, not both")
     if not source and not all_sources:
         raise click.UsageError("give --source NAME or --all")
-    return SOURCES if all_sources else (str(source),)
+    return SOURCES if all_sources else tuple(dict.fromkeys(source))
 
 
 @main.group()
@@ -50,7 +54,7 @@ def db() -> None:
     "--to", "to", default="head", show_default=True, metavar="REV", help="Target revision."
 )
 @handle_errors
-def upgrade(source: str | None, all_sources: bool, to: str) -> None:
+def upgrade(source: tuple[str, ...], all_sources: bool, to: str) -> None:
     """Upgrade the database(s) to a revision (default: the newest).
 
     On an empty database this builds the production schema and the toolkit's
@@ -70,18 +74,26 @@ def upgrade(source: str | None, all_sources: bool, to: str) -> None:
     metavar="REV",
     help="Target revision; 'base' removes every table the history made.",
 )
+@click.option("--yes", is_flag=True, help="Drop tables that hold rows (refused otherwise).")
+@click.option("--dry-run", is_flag=True, help="List what would be dropped; change nothing.")
 @handle_errors
-def downgrade(source: str | None, all_sources: bool, to: str) -> None:
-    """Downgrade the database(s) to a revision."""
+def downgrade(
+    source: tuple[str, ...], all_sources: bool, to: str, yes: bool, dry_run: bool
+) -> None:
+    """Downgrade the database(s) to a revision.
+
+    Dropping tables that hold rows needs --yes; --dry-run lists them. An adopted
+    database (built by the services) is never downgraded below the production schema.
+    """
     with connect() as ws:
         for name in chosen(source, all_sources):
-            click.echo(str(migrate.downgrade(ws, name, to)))
+            click.echo(str(migrate.downgrade(ws, name, to, confirm=yes, dry_run=dry_run)))
 
 
 @db.command()
 @source_options
 @handle_errors
-def current(source: str | None, all_sources: bool) -> None:
+def current(source: tuple[str, ...], all_sources: bool) -> None:
     """Show the revision each database is at, and whether it is the newest."""
     with connect() as ws:
         for name in chosen(source, all_sources):
@@ -101,7 +113,7 @@ def current(source: str | None, all_sources: bool) -> None:
 @db.command()
 @source_options
 @handle_errors
-def history(source: str | None, all_sources: bool) -> None:
+def history(source: tuple[str, ...], all_sources: bool) -> None:
     """List the revisions of each history, newest first."""
     for name in chosen(source, all_sources):
         click.echo(f"{name}:")
@@ -114,7 +126,7 @@ def history(source: str | None, all_sources: bool) -> None:
 @db.command()
 @source_options
 @handle_errors
-def check(source: str | None, all_sources: bool) -> None:
+def check(source: tuple[str, ...], all_sources: bool) -> None:
     """Compare the models with the live database(s); exit 1 listing any difference."""
     drifted = False
     with connect() as ws:
@@ -134,7 +146,7 @@ def check(source: str | None, all_sources: bool) -> None:
 @db.command()
 @source_options
 @handle_errors
-def adopt(source: str | None, all_sources: bool) -> None:
+def adopt(source: tuple[str, ...], all_sources: bool) -> None:
     """Take over a database the services built (Prisma or their SQL).
 
     Checks that every table and column of the production-schema revision is

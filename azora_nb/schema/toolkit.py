@@ -97,6 +97,25 @@ report_runs = sa.Table(
     comment="One row per report run: parameters, outputs and outcome.",
 )
 
+audit = sa.Table(
+    "azora_nb_audit",
+    metadata,
+    sa.Column("id", BigSerial(), primary_key=True, autoincrement=True),
+    sa.Column("started_at", TimestampTZ(), nullable=False, server_default=now_default()),
+    sa.Column("finished_at", TimestampTZ()),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text),
+    sa.Column("parameters", JSONB),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("rows_affected", sa.BigInteger),
+    sa.Column("db_role", sa.Text),
+    sa.Column("os_user", sa.Text),
+    sa.Column("host", sa.Text),
+    sa.Index("idx_azora_nb_audit_started_at", "started_at"),
+    comment="The audit trail: who ran what on this database, when, and how it ended.",
+)
+
 
 def add_to(target: sa.MetaData) -> None:
     """Copy every toolkit table into ``target`` (a source's metadata)."""

@@ -39,14 +39,14 @@ def test_upgrade_all_builds_the_embedded_databases(run, home: Path) -> None:
     result = run("db", "upgrade", "--all")
     assert result.exit_code == 0, result.output
     assert {f"{s}.sqlite" for s in SOURCES} <= {p.name for p in home.glob("*.sqlite")}
-    assert all("base -> 20261128080000" in line for line in result.output.splitlines())
+    assert all("base -> 20261204160000" in line for line in result.output.splitlines())
 
     check = run("db", "check", "--all")
     assert check.exit_code == 0, check.output
     assert check.output.count("matches the models") == len(SOURCES)
     current = run("db", "current", "--all")
     assert current.exit_code == 0
-    assert current.output.count("20261128080000 (head)") == len(SOURCES)
+    assert current.output.count("20261204160000 (head)") == len(SOURCES)
 
 
 def test_check_exits_non_zero_showing_the_drift(run, home: Path) -> None:
@@ -67,7 +67,9 @@ def test_check_of_an_empty_database_says_to_upgrade(run) -> None:
 def test_downgrade_needs_a_target_and_removes_the_tables(run) -> None:
     assert run("db", "downgrade", "--source", "mint").exit_code == 2
     assert run("db", "upgrade", "--source", "mint").exit_code == 0
-    result = run("db", "downgrade", "--source", "mint", "--to", "base")
+    refused = run("db", "downgrade", "--source", "mint", "--to", "base")
+    assert refused.exit_code == 2  # the revision seeds rows in mint: dropping them needs --yes
+    result = run("db", "downgrade", "--source", "mint", "--to", "base", "--yes")
     assert result.exit_code == 0, result.output
     assert "-> base" in result.output
     assert "mint: base (empty" in run("db", "current", "--source", "mint").output
