@@ -217,9 +217,14 @@ class DestructiveActionRefused(AzoraError):
     ``losses`` lists what would go, as ``(what, rows)`` pairs."""
 
     def __init__(
-        self, action: str, losses: Sequence[tuple[str, int]], *, hint: str | None = None
+        self,
+        action: str,
+        losses: Sequence[tuple[str, int]],
+        *,
+        hint: str | None = None,
+        unit: str = "rows",
     ) -> None:
-        listing = ", ".join(f"{what} ({rows:,} rows)" for what, rows in losses)
+        listing = ", ".join(f"{what} ({rows:,} {unit})" for what, rows in losses)
         super().__init__(
             f"{action} would destroy {listing}; nothing was changed. "
             + (hint or "Rerun with --yes (confirm=True) to go ahead, or --dry-run to list it.")

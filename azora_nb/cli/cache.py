@@ -42,9 +42,10 @@ def stats(as_json: bool) -> None:
 @cache.command()
 @click.option(
     "--source",
+    "sources",
     type=click.Choice(SOURCES),
-    default=None,
-    help="Only this source (default: every source).",
+    multiple=True,
+    help="Only this source (repeatable; default: every source).",
 )
 @click.option(
     "--table",
@@ -53,17 +54,44 @@ def stats(as_json: bool) -> None:
     metavar="TABLE",
     help="Invalidate results that read TABLE instead of deleting entries (repeatable).",
 )
+@click.option("--yes", is_flag=True, help="Clear every source's entries (refused otherwise).")
+@click.option("--dry-run", is_flag=True, help="Say how many entries would go; delete nothing.")
 @handle_errors
-def clear(source: str | None, tables: tuple[str, ...]) -> None:
+def clear(sources: tuple[str, ...], tables: tuple[str, ...], yes: bool, dry_run: bool) -> None:
     """Delete cached results, or with --table invalidate those that read given tables.
 
-    Example: azora-nb cache clear --source core --table treasury_ledger
+    Clearing the whole cache (no --source, no --table) needs --yes: a shared Redis
+    cache is everyone's. Example: azora-nb cache clear --source core --table treasury_ledger
     """
+    from azora_nb import audit
     from azora_nb.cache import clear as cache_clear
+    from azora_nb.cache import stats as cache_stats
+    from azora_nb.exceptions import DestructiveActionRefused
 
     with connect() as ws:
-        removed = cache_clear(ws, source, list(tables) if tables else None)
-    where = source or "every source"
+        chosen = tuple(dict.fromkeys(sources)) or ws.sources
+        if not tables and (dry_run or not (sources or yes)):
+            report = cache_stats(ws)
+            held = [(f"{s} entries", report.source(s).entries) for s in chosen]
+            if dry_run:
+                for what, count in held:
+                    click.echo(f"would delete {what}: {count}")
+                return
+            if any(count for _, count in held):
+                raise DestructiveActionRefused(
+                    "clearing the whole cache",
+                    [(what, n) for what, n in held if n],
+                    unit="results",
+                    hint="Rerun with --yes to delete them, --source S for one source, or "
+                    "--table T to invalidate what read a table.",
+                )
+        removed = 0
+        for source in chosen:
+            params = {"tables": list(tables)} if tables else {}
+            with audit.action(ws, source, "cache.clear", target=source, params=params) as entry:
+                entry.rows = cache_clear(ws, source, list(tables) if tables else None)
+                removed += entry.rows
+    where = ", ".join(sources) if sources else "every source"
     if tables:
         click.echo(f"invalidated {', '.join(tables)} in {where}")
     else:

@@ -90,6 +90,9 @@ def _as_of(value: str) -> datetime:
     show_default=True,
     help="legacy adds ledger rows that break the constitutional rules.",
 )
+@click.option(
+    "--yes", is_flag=True, help="With --reset: replace rows that no demo seed wrote, too."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def seed_command(
@@ -99,6 +102,7 @@ def seed_command(
     sources: tuple[str, ...],
     reset: bool,
     flavour: str,
+    yes: bool,
     quiet: bool,
 ) -> None:
     """Fill the sources with demo data and write <home>/demo/manifest.json.
@@ -119,6 +123,7 @@ def seed_command(
             reset=reset,
             flavour=flavour,
             progress=not quiet,
+            confirm=yes,
         )
         path = manifest_path(ws.home)
     for source, what in manifest.outcome.items():

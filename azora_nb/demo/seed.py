@@ -11,6 +11,7 @@ from itertools import chain
 
 from tqdm.auto import tqdm
 
+from azora_nb import audit
 from azora_nb.demo.generate import (
     TableSpec,
     compliance,
@@ -30,7 +31,7 @@ from azora_nb.demo.plan import (
     AnomalyRates,
     Plan,
 )
-from azora_nb.exceptions import SeedConflict
+from azora_nb.exceptions import DestructiveActionRefused, SeedConflict
 from azora_nb.settings import SOURCES
 from azora_nb.types import to_utc
 from azora_nb.workspace import Workspace
@@ -69,6 +70,7 @@ def seed(
     *,
     rates: AnomalyRates | None = None,
     progress: bool = True,
+    confirm: bool = False,
 ) -> Manifest:
     """Fill the sources with deterministic demo data and write the manifest.
 
@@ -106,7 +108,7 @@ def seed(
     specs = table_specs(plan, chosen)
     path = manifest_path(ws.home)
     # Decide for every source before writing to any, so a refusal leaves nothing half done.
-    todo = [src for src in chosen if _prepare(ws, src, specs, previous, manifest, reset)]
+    todo = [src for src in chosen if _prepare(ws, src, specs, previous, manifest, reset, confirm)]
     bar = tqdm(
         total=sum(s.rows for s in specs if s.source in todo),
         unit="rows",
@@ -116,7 +118,13 @@ def seed(
     )
     try:
         for source in todo:
-            _load(ws, source, [s for s in specs if s.source == source], manifest, reset, bar)
+            if not reset:
+                _load(ws, source, [s for s in specs if s.source == source], manifest, reset, bar)
+                continue
+            params = {"scale": scale, "seed": seed, "as_of": str(as_of), "flavour": flavour}
+            with audit.action(ws, source, "demo.reset", params=params) as entry:
+                _load(ws, source, [s for s in specs if s.source == source], manifest, reset, bar)
+                entry.rows = sum(manifest.counts.get(source, {}).values())
             _sorted(manifest).write(path)  # after each source: a killed run says what is there
     finally:
         bar.close()
@@ -149,18 +157,30 @@ def _prepare(
     previous: Manifest | None,
     manifest: Manifest,
     reset: bool,
+    confirm: bool = False,
 ) -> bool:
     """Check ``source`` and say whether to load it: False when it already holds this
-    run; raises :class:`SeedConflict` when it holds anything else (without reset)."""
+    run; raises :class:`SeedConflict` when it holds anything else (without reset).
+    A reset of rows that no demo run wrote needs ``confirm``."""
     with Writer(ws.engine(source), source) as writer:
         writer.require_tables(dict.fromkeys(s.name for s in specs if s.source == source))
-        if reset:
-            return True
         filled = {
             t: n
             for t in writer.demo_tables()
             if (source, t) not in PRESEEDED and (n := writer.count(t))
         }
+    if reset:
+        demo_rows = previous is not None and (
+            _without_preseeded(source, previous.counts.get(source)) == filled
+        )
+        if filled and not demo_rows and not confirm:
+            raise DestructiveActionRefused(
+                f"demo seed --reset of {source}",
+                sorted(filled.items()),
+                hint="Those rows were not written by the last demo seed. Rerun with --yes "
+                "(confirm=True) to replace them.",
+            )
+        return True
     if not filled:
         return True
     if (

@@ -52,7 +52,11 @@ def test_stats_and_clear(cli_env: dict[str, str], ws: Workspace) -> None:
     assert invalidated.exit_code == 0 and "invalidated t in core" in invalidated.output
     assert not az.provenance(ws.sql("select * from t", cache=True)).cached
 
-    cleared = runner.invoke(main, ["cache", "clear"])
+    refused = runner.invoke(main, ["cache", "clear"])  # the whole cache needs --yes
+    assert refused.exit_code == 2 and "core entries (1 results)" in refused.output
+    dry = runner.invoke(main, ["cache", "clear", "--dry-run"])
+    assert dry.exit_code == 0 and "would delete core entries: 1" in dry.output
+    cleared = runner.invoke(main, ["cache", "clear", "--yes"])
     assert cleared.exit_code == 0
     assert "deleted 1 cached result from every source" in cleared.output
     assert (
