@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from azora_nb import frames, interrupt, pgread
+from azora_nb import frames, interrupt, pgread, sqliteread
 from azora_nb.exceptions import (
     ConfigError,
     MissingDependency,
@@ -256,6 +256,10 @@ class Workspace:
                 if engine.dialect.name == "postgresql":
                     sql, bound = _compile(stmt, engine, params)
                     fast = pgread.read_frame(conn, sql, bound, declared, handle)
+                    if fast is not None:
+                        return fast
+                elif engine.dialect.name == "sqlite":
+                    fast = sqliteread.read_frame(conn, stmt, params, declared, handle)
                     if fast is not None:
                         return fast
                 result = conn.execute(stmt, dict(params or {}))

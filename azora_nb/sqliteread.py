@@ -1,0 +1,324 @@
+"""The fast read path on SQLite: the ADBC SQLite driver hands whole columns to Arrow.
+
+Python's ``sqlite3`` builds a Python object per value, and the read converters
+of :mod:`azora_nb.sqlite` parse every timestamp and number in Python: about
+5 s per million ledger rows. The ADBC driver (``adbc-driver-sqlite``) reads
+the same file in C into Arrow arrays, and the dtype policy is then applied to
+whole columns: timestamps parsed by Arrow's cast, NUMERIC as float64, BOOLEAN
+from 0/1.
+
+What the converters learn from the declared types, this path learns from a
+temporary view of the query on the workspace's own connection (``PRAGMA
+table_info`` of a view gives each result column's declared type, exactly as
+``sqlite3_column_decltype``). Columns without a declared type take the kind
+of their Arrow type, as :func:`azora_nb.frames.infer_kind` does for values.
+
+The driver opens the file read-only, with the same databases attached. Anything
+it cannot do exactly returns ``None`` and the caller takes the DB-API path:
+statements that are not a ``SELECT``, duplicate column names, empty results, the
+workspace's own SQL functions (``percentile``...), a column whose values change
+storage class after the first batch, bound values other than text and numbers,
+in-memory databases, or the driver not being installed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from azora_nb import frames
+from azora_nb.frames import Kind
+
+log = logging.getLogger("azora_nb")
+
+BATCH_ROWS = 65_536
+"""Rows per Arrow batch. The driver infers a column's type from its first batch,
+so large batches also make a fallback (a column NULL for the whole first batch,
+then text) rarer."""
+
+_DECLARED_KINDS: dict[str, Kind] = {
+    "TIMESTAMPTZ": "timestamp",
+    "TIMESTAMP": "timestamp",
+    "DATE": "date",
+    "JSONB": "json",
+    "TEXTARRAY": "json",
+    "NUMERIC": "float",
+    "DECIMAL": "float",
+    "BOOLEAN": "bool",
+}
+"""Declared types with a read converter in :mod:`azora_nb.sqlite`, by first word."""
+
+_views = itertools.count()
+
+
+class _NotExact(Exception):
+    """This result cannot be converted exactly here: use the DB-API path."""
+
+
+def available() -> bool:
+    try:
+        import adbc_driver_sqlite.dbapi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def read_frame(
+    conn: sa.Connection,
+    stmt: Any,
+    params: Mapping[str, Any] | None,
+    declared: Mapping[str, Kind],
+    handle: Any = None,
+) -> pd.DataFrame | None:
+    """Run ``stmt`` on ``conn``'s database through ADBC and return a frame that follows
+    the dtype policy, or ``None`` when this path does not apply (nothing has been read
+    then, and the caller runs the statement itself). ``handle`` is the read's
+    :class:`azora_nb.interrupt.ReadHandle`: it can cancel the read and counts its rows."""
+    if not available():
+        return None
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        return None
+    try:
+        sql, values = _compile(stmt, conn.dialect, params)
+        body = sql.strip().rstrip(";").strip()
+        if not body.lower().startswith(("select", "with", "values")):
+            return None
+        files = _attached_files(raw)
+        if files is None:
+            return None
+        names, decltypes = _describe(raw, body, values)
+        kinds = [
+            declared.get(n) or _DECLARED_KINDS.get(_first_word(d))
+            for n, d in zip(names, decltypes, strict=True)
+        ]
+        table = _fetch(files, _projected(body, names, kinds), values, handle, raw.interrupt)
+        if table.num_rows == 0:
+            return None
+        columns = {
+            name: _to_series(table.column(i), kind)
+            for i, (name, kind) in enumerate(zip(names, kinds, strict=True))
+        }
+    except _NotExact as exc:
+        log.debug("SQLite fast read path not taken: %s", exc)
+        return None
+    except Exception as exc:
+        if handle is not None and handle.interrupted.is_set():
+            raise
+        log.debug("SQLite fast read path failed (%s); reading through sqlite3", exc)
+        return None
+    frame = pd.DataFrame(columns)
+    frame.columns = names
+    return frame
+
+
+# -- statement -----------------------------------------------------------------------
+
+
+def _compile(
+    stmt: Any, dialect: sa.Dialect, params: Mapping[str, Any] | None
+) -> tuple[str, tuple[Any, ...]]:
+    """SQL with ``?`` placeholders and its values, as SQLAlchemy would send them."""
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    named = dict(compiled.construct_params(dict(params or {})) or {})
+    for name, bind in compiled.binds.items():
+        if name in named:
+            processor = bind.type.bind_processor(dialect)
+            if processor is not None:
+                named[name] = processor(named[name])
+    order = compiled.positiontup or []
+    values = tuple(named[name] for name in order)
+    for value in values:
+        if value is not None and not isinstance(value, str | int | float | bytes):
+            raise _NotExact(f"bound value of type {type(value).__name__}")
+    return str(compiled), values
+
+
+def _attached_files(raw: sqlite3.Connection) -> dict[str, str] | None:
+    """Schema name -> file of every database on the connection; ``None`` for memory."""
+    files = {name: path for _, name, path in raw.execute("PRAGMA database_list") if name != "temp"}
+    if not all(files.values()):
+        return None
+    return files
+
+
+def _describe(
+    raw: sqlite3.Connection, body: str, values: Sequence[Any]
+) -> tuple[list[str], list[str]]:
+    """The result's column names and declared types (``""`` for expressions)."""
+    cur = raw.execute(f"SELECT * FROM ({body}\n) LIMIT 0", tuple(values))
+    names = [d[0] for d in cur.description or ()]
+    cur.close()
+    # A subquery renames a repeated name "x" to "x:1": the frame needs the names as given.
+    if not names or any(n.rpartition(":")[0] in names for n in names if ":" in n):
+        raise _NotExact("no or duplicate column names")
+    # Views take no bound values; the types do not depend on them.
+    view = f"_azora_describe_{next(_views)}"
+    raw.execute(f'CREATE TEMP VIEW "{view}" AS {_unbound(body)}\n')
+    try:
+        decltypes = [row[2] or "" for row in raw.execute(f'PRAGMA temp.table_info("{view}")')]
+    finally:
+        raw.execute(f'DROP VIEW temp."{view}"')
+    if len(decltypes) != len(names):
+        raise _NotExact("the view does not describe the result")
+    return names, decltypes
+
+
+def _unbound(sql: str) -> str:
+    """``sql`` with every ``?`` placeholder outside quotes and comments made ``NULL``."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"`[":
+            close = "]" if ch == "[" else ch
+            end = sql.find(close, i + 1)
+            while end != -1 and close != "]" and sql[end + 1 : end + 2] == close:
+                end = sql.find(close, end + 2)  # doubled quote: an escaped one
+            end = n - 1 if end == -1 else end
+            out.append(sql[i : end + 1])
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end == -1 else end
+            out.append(sql[i:end])
+            i = end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end == -1 else end + 2
+            out.append(sql[i:end])
+            i = end
+        elif ch == "?":
+            out.append("NULL")
+            i += 1
+            while i < n and sql[i].isdigit():  # ?NNN
+                i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _first_word(decltype: str) -> str:
+    return decltype.split("(")[0].strip().split(" ")[0].upper() if decltype else ""
+
+
+def _projected(body: str, names: list[str], kinds: list[Kind | None]) -> str:
+    """Wrap ``body`` so that NUMERIC columns come as REAL: SQLite stores a whole
+    NUMERIC value as an integer, and the driver types a column by its first batch."""
+    if "float" not in kinds:
+        return body
+    parts = []
+    for name, kind in zip(names, kinds, strict=True):
+        ident = '"' + name.replace('"', '""') + '"'
+        parts.append(f"CAST({ident} AS REAL) AS {ident}" if kind == "float" else ident)
+    return f"SELECT {', '.join(parts)} FROM ({body}\n)"
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def _fetch(
+    files: Mapping[str, str], sql: str, values: Sequence[Any], handle: Any, restore: Any
+) -> pa.Table:
+    """Read ``sql`` through ADBC; while it runs, ``handle`` cancels it, then ``restore``."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(_uri(files["main"])) as conn, conn.cursor() as cur:
+        for name, path in files.items():
+            if name != "main":
+                cur.execute(f"ATTACH DATABASE '{_uri(path)}' AS \"{name}\"")
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        if handle is not None:
+            handle.on_cancel(cur.adbc_cancel)
+        try:
+            cur.execute(sql, tuple(values) if values else None)
+            reader = cur.fetch_record_batch()
+            batches = []
+            for batch in reader:
+                batches.append(batch)
+                if handle is not None:
+                    handle.rows += batch.num_rows
+            return pa.Table.from_batches(batches, schema=reader.schema)
+        finally:
+            if handle is not None:
+                handle.on_cancel(restore)
+
+
+def _uri(path: str) -> str:
+    """A read-only URI filename (so that a read never creates or changes a file)."""
+    from urllib.parse import quote
+
+    return "file:" + quote(path) + "?mode=ro"
+
+
+# -- the dtype policy on whole columns -------------------------------------------------
+
+
+def _to_series(col: pa.ChunkedArray, kind: Kind | None) -> pd.Series:
+    typ = col.type
+    if col.null_count == len(col):
+        # A column NULL throughout: the driver calls it int64; the policy follows the kind.
+        return frames.column_to_series("", [None] * len(col), kind).rename(None)
+    if kind is None:
+        kind = _kind_of_arrow(col)
+    numeric = pa.types.is_integer(typ) or pa.types.is_floating(typ)
+    if kind == "int" and pa.types.is_integer(typ):
+        return col.to_pandas(types_mapper={typ: pd.Int64Dtype()}.get)
+    if kind == "float" and numeric:
+        return col.cast(pa.float64()).to_pandas()
+    if kind == "bool" and numeric:
+        flags = pc.not_equal(col, pa.scalar(0, typ))
+        return flags.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    if kind == "timestamp" and pa.types.is_string(typ):
+        return _timestamps(col)
+    if kind == "date" and pa.types.is_string(typ):
+        days = pc.utf8_slice_codeunits(col, 0, 10).cast(pa.date32())
+        return days.cast(pa.timestamp("us")).to_pandas().astype("datetime64[ns]")
+    if kind == "json" and pa.types.is_string(typ):
+        loads = json.loads
+        return pd.Series([None if v is None else loads(v) for v in col.to_pylist()], dtype=object)
+    if kind == "text" and (pa.types.is_string(typ) or pa.types.is_integer(typ)):
+        return col.cast(pa.string()).to_pandas().astype("str")
+    if kind == "bytes" and pa.types.is_binary(typ):
+        return pd.Series(col.to_pylist(), dtype=object)
+    raise _NotExact(f"a {typ} column read as {kind}")
+
+
+def _kind_of_arrow(col: pa.ChunkedArray) -> Kind:
+    typ = col.type
+    if pa.types.is_integer(typ):
+        return "int"
+    if pa.types.is_floating(typ):
+        return "float"
+    if pa.types.is_binary(typ):
+        return "bytes"
+    if pa.types.is_string(typ):
+        # As frames.infer_kind: text that is all timestamps (an expression over a
+        # timestamp column, such as min(created_at)) is a timestamp.
+        head = [v for v in col.slice(0, 4096).to_pylist() if v is not None]
+        if head and all(frames._TS_TEXT.match(v) for v in head):
+            return "timestamp"
+        return "text"
+    raise _NotExact(f"Arrow type {typ}")
+
+
+def _timestamps(col: pa.ChunkedArray) -> pd.Series:
+    """Timestamp text as UTC: the storage format (naive, UTC) is parsed by Arrow; text
+    with a zone, or anything Arrow refuses, by pandas' ISO 8601 parser, as before."""
+    try:
+        stamps = col.cast(pa.timestamp("us")).to_pandas()
+        return stamps.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_datetime(col.to_pandas().astype(object), utc=True, format="ISO8601")
+        return pd.Series(parsed).astype("datetime64[ns, UTC]")
