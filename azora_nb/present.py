@@ -1,0 +1,291 @@
+"""Numbers, tables and figures a finance or ops reader cannot misread.
+
+The curated reports show values through these helpers, so that one report
+never shows one amount two ways:
+
+- money has one precision per unit (:data:`MONEY_DECIMALS`) and thousands
+  separators; rates are percentages; dates read as ``31 Oct 2026`` and months
+  as ``Oct 2026``;
+- table headers are words (``amount_azr`` reads "Amount (AZR)") and the row
+  index is hidden when it is only a row number;
+- a chart with nothing to draw, or whose values are all equal, becomes one
+  sentence instead.
+
+>>> money(1234567.891, "AZR")
+'1,234,567.89 AZR'
+>>> percent(0.1234)
+'12.3%'
+>>> header("total_earnings_usd")
+'Total earnings (USD)'
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+MONEY_DECIMALS: Mapping[str, int] = {"AZR": 2, "USD": 2, "ETH": 6, "BTC": 8}
+"""Decimals shown per unit: every amount in that unit, in every report."""
+
+_UNIT_SUFFIXES: Mapping[str, str] = {
+    "azr": "AZR",
+    "usd": "USD",
+    "pct": "%",
+    "hours": "hours",
+    "seconds": "s",
+    "ms": "ms",
+    "mhs": "MH/s",
+    "watts": "W",
+    "kwh": "kWh",
+    "celsius": "°C",
+    "wei": "wei",
+}
+_WORDS: Mapping[str, str] = {"id": "ID", "tx": "transaction", "kyc": "KYC", "api": "API"}
+
+
+def money(value: Any, unit: str = "AZR") -> str:
+    """``value`` in ``unit`` with the unit's precision and thousands separators."""
+    number = _number(value)
+    if number is None:
+        return "–"
+    return f"{number:,.{MONEY_DECIMALS.get(unit.upper(), 2)}f} {unit}"
+
+
+def count(value: Any) -> str:
+    """A whole number with thousands separators."""
+    number = _number(value)
+    return "–" if number is None else f"{round(number):,}"
+
+
+def number(value: Any, decimals: int = 2) -> str:
+    """A plain measurement with ``decimals`` and thousands separators."""
+    parsed = _number(value)
+    return "–" if parsed is None else f"{parsed:,.{decimals}f}"
+
+
+def percent(value: Any, decimals: int = 1) -> str:
+    """A ratio (0.25) as a percentage ('25.0%')."""
+    number = _number(value)
+    return "–" if number is None else f"{number * 100:,.{decimals}f}%"
+
+
+def day(value: Any) -> str:
+    """A date or timestamp as a reader writes it: ``31 Oct 2026`` (with the time, in UTC,
+    when it is not midnight)."""
+    stamp = _timestamp(value)
+    if stamp is None:
+        return "–"
+    text = f"{stamp.day} {stamp.strftime('%b %Y')}"
+    if (stamp.hour, stamp.minute, stamp.second) != (0, 0, 0):
+        text += f" {stamp.strftime('%H:%M')} UTC"
+    return text
+
+
+def month(value: Any) -> str:
+    """The month of a date or timestamp: ``Oct 2026``."""
+    stamp = _timestamp(value)
+    return "–" if stamp is None else stamp.strftime("%b %Y")
+
+
+def header(name: str) -> str:
+    """A column name as words: ``amount_azr`` → ``Amount (AZR)``."""
+    parts = [p for p in str(name).replace("-", "_").split("_") if p]
+    unit = None
+    if len(parts) > 1 and parts[-1].lower() in _UNIT_SUFFIXES:
+        unit = _UNIT_SUFFIXES[parts.pop().lower()]
+    words = [_WORDS.get(p.lower(), p.lower()) for p in _split_camel(parts)]
+    text = " ".join(words) or str(name)
+    text = text[0].upper() + text[1:]
+    return f"{text} ({unit})" if unit else text
+
+
+def _split_camel(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        word = ""
+        for char in part:
+            if char.isupper() and word and not word[-1].isupper():
+                out.append(word)
+                word = char
+            else:
+                word += char
+        out.append(word)
+    return out
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A frame formatted for reading: every value already text, headers as words, the
+    index shown only when it means something. Renders as HTML in a notebook and as
+    aligned text elsewhere."""
+
+    frame: pd.DataFrame
+    caption: str | None = None
+    show_index: bool = False
+
+    def _repr_html_(self) -> str:
+        styler = self.frame.style.set_uuid("azora")
+        if not self.show_index:
+            styler = styler.hide(axis="index")
+        if self.caption:
+            styler = styler.set_caption(self.caption)
+        return str(styler.to_html())
+
+    def __repr__(self) -> str:
+        text = self.frame.to_string(index=self.show_index)
+        return f"{self.caption}\n{text}" if self.caption else text
+
+
+@dataclass
+class Formats:
+    """How :func:`table` shows columns; any column not named keeps ``str(value)``."""
+
+    money: Mapping[str, str] = field(default_factory=dict)
+    """column -> unit"""
+    percent: Sequence[str] = ()
+    counts: Sequence[str] = ()
+    days: Sequence[str] = ()
+    months: Sequence[str] = ()
+    numbers: Mapping[str, int] = field(default_factory=dict)
+    """column -> decimals"""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """column -> header, where :func:`header` would not say it well"""
+
+
+def table(
+    frame: pd.DataFrame,
+    formats: Formats | None = None,
+    *,
+    caption: str | None = None,
+    index: str | None = None,
+    **kw: Any,
+) -> Table:
+    """``frame`` as a :class:`Table`. ``index`` names the index when it means
+    something (it becomes the first column); otherwise it is dropped.
+    Keyword arguments are :class:`Formats` fields.
+
+    >>> table(pd.DataFrame({"amount_azr": [1234.5], "rate": [0.5]}),
+    ...       money={"amount_azr": "AZR"}, percent=["rate"])
+    Amount (AZR)  Rate
+    1,234.50 AZR 50.0%
+    """
+    fmt = formats or Formats(**kw)
+    data = frame.copy()
+    data = data.reset_index(names=index) if index is not None else data.reset_index(drop=True)
+    formatters: dict[str, Callable[[Any], str]] = {}
+    for column, unit in fmt.money.items():
+        formatters[column] = functools.partial(_money_in, unit)
+    for column in fmt.percent:
+        formatters[column] = percent
+    for column in fmt.counts:
+        formatters[column] = count
+    for column in fmt.days:
+        formatters[column] = day
+    for column in fmt.months:
+        formatters[column] = month
+    for column, decimals in fmt.numbers.items():
+        formatters[column] = functools.partial(_number_with, decimals)
+    shown = pd.DataFrame(
+        {
+            column: [formatters.get(str(column), _plain)(v) for v in data[column]]
+            for column in data.columns
+        },
+        index=data.index,
+    )
+    shown.columns = [fmt.headers.get(str(c), header(str(c))) for c in data.columns]
+    return Table(shown, caption=caption)
+
+
+def _money_in(unit: str, value: Any) -> str:
+    return money(value, unit)
+
+
+def _number_with(decimals: int, value: Any) -> str:
+    return number(value, decimals)
+
+
+def _plain(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return day(value)
+    if isinstance(value, float):
+        return number(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return count(value)
+    return str(value)
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+
+def nothing_to_draw(values: pd.Series | pd.DataFrame) -> bool:
+    """No value to draw, or every value is zero or missing."""
+    numbers = pd.DataFrame(values).apply(pd.to_numeric, errors="coerce")
+    return bool(numbers.fillna(0).eq(0).all().all())
+
+
+def all_equal(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return len(numbers) > 1 and bool(numbers.nunique() == 1)
+
+
+def thousands(ax: Any, axis: str = "y") -> None:
+    """Thousands separators on an axis of a matplotlib chart."""
+    from matplotlib.ticker import FuncFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+
+
+def percent_axis(ax: Any, axis: str = "y") -> None:
+    """Show a 0–1 axis as percentages."""
+    from matplotlib.ticker import PercentFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(PercentFormatter(1.0))
+
+
+def say(sentence: str) -> None:
+    """Show one sentence in place of a figure or a table (Markdown in a notebook)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython ships with the notebook extras
+        print(sentence)
+        return
+    if get_ipython() is None:
+        print(sentence)
+    else:
+        display(Markdown(sentence))
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(parsed) else parsed
+
+
+def _timestamp(value: Any) -> pd.Timestamp | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return stamp.tz_convert("UTC") if stamp.tzinfo is not None else stamp
