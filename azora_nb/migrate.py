@@ -32,6 +32,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from azora_nb.cache import tracking
 from azora_nb.exceptions import (
     AzoraError,
     DestructiveActionRefused,
@@ -281,6 +282,7 @@ def upgrade(ws: Workspace, source: str, to: str = "head") -> MigrationResult:
                     source=source,
                 )
         result = _run(cfg, conn, source, lambda c: command.upgrade(c, to))
+        tracking.install_if_permitted(conn, source)
     ws.cache.tables_changed(source, result.changed)
     return result
 
@@ -465,6 +467,7 @@ def adopt(ws: Workspace, source: str) -> str:
         guards.mark_adopted(conn, source)
         stamped = _current(conn, source) or base
         entry.target = stamped
+        tracking.install_if_permitted(conn, source)
     log.info("adopted %s at %s", source, stamped)
     return stamped
 

@@ -131,6 +131,8 @@ class CacheSettings:
     max_entry_bytes: int = 256 * 1024 * 1024
     disk_size_limit: int = 4 * 1024 * 1024 * 1024
     lock_timeout: float = 300.0
+    max_staleness: float = 300.0
+    secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,8 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
         max_entry_bytes=int(_number(env, "AZORA_CACHE_MAX_ENTRY_MB", 256.0) * 1024 * 1024),
         disk_size_limit=int(_number(env, "AZORA_CACHE_DISK_LIMIT_MB", 4096.0) * 1024 * 1024),
         lock_timeout=_number(env, "AZORA_CACHE_LOCK_TIMEOUT", 300.0),
+        max_staleness=_number(env, "AZORA_CACHE_MAX_STALENESS", 300.0),
+        secret=env.get("AZORA_CACHE_SECRET") or None,
     )
     return Settings(
         home=home,

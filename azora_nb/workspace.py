@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import pymongo.database
 
     from azora_nb.cache import QueryCache
+    from azora_nb.cache.observe import Observation
     from azora_nb.redis_client import RedisClient
 
 log = logging.getLogger("azora_nb")
@@ -237,14 +238,18 @@ class Workspace:
         if cache or refresh:
             from azora_nb.cache import sql_lookup
 
-            lookup = sql_lookup(
-                stmt,
-                params,
-                source=source,
-                database=self.cache.database(source),
-                dialect=engine.dialect,
-                tables=tables,
-            )
+            # Keyed only once a connection of this workspace has authenticated, by who
+            # it is and its session settings, and never for a table it may not read.
+            with self._connection(source, engine) as conn, self._errors(source):
+                lookup = sql_lookup(
+                    conn,
+                    stmt,
+                    params,
+                    source=source,
+                    database=self.cache.database(source),
+                    tables=tables,
+                    watched=self.cache.watched(source),
+                )
             run = lambda: self.sql(stmt, params, source)  # noqa: E731
             if lookup is None:
                 return run()
@@ -273,6 +278,15 @@ class Workspace:
                 return frames.rows_to_frame(columns, rows, kinds)
 
         return interrupt.run(read, progress=self.progress)
+
+    def observe(self, source: str, tables: list[str] | None) -> Observation:
+        """Who this workspace is on ``source`` and the change markers of ``tables``
+        (:func:`azora_nb.cache.observe.observe`), on an authenticated connection."""
+        from azora_nb.cache.observe import observe
+
+        engine = self.engine(source)
+        with self._connection(source, engine) as conn, self._errors(source):
+            return observe(conn, tables, self.cache.watched(source))
 
     def sql_chunks(
         self,

@@ -19,6 +19,7 @@ import pandas as pd
 
 from azora_nb.cache.core import CacheStats, Lookup, QueryCache
 from azora_nb.cache.keys import encode_params
+from azora_nb.cache.observe import Observation
 
 log = logging.getLogger("azora_nb")
 F = TypeVar("F", bound=Callable[..., pd.DataFrame])
@@ -26,10 +27,12 @@ Tables = Sequence[str] | Mapping[str, Sequence[str]]
 
 
 class HoldsCache(Protocol):
-    """Anything with a query cache, such as a workspace."""
+    """Anything with a query cache and a way to observe its sources, such as a workspace."""
 
     @property
     def cache(self) -> QueryCache: ...
+
+    def observe(self, source: str, tables: list[str] | None) -> Observation: ...
 
 
 def invalidate(holder: HoldsCache, source: str, tables: Iterable[str]) -> None:
@@ -93,13 +96,24 @@ def cached(
                 )
             )
             scopes = sorted({source, *(per_source or {})})
+            seen = {
+                s: holder.observe(s, None if per_source is None else list(per_source.get(s, ())))
+                for s in scopes
+            }
+            if not all(o.readable for o in seen.values()):
+                return fn(*args, **kwargs)  # the database says why, not the cache
+            markers = [o.markers for o in seen.values()]
             lookup = Lookup(
                 label=source,
-                scope="|".join(cache.database(s) for s in scopes),
+                scope="|".join(f"{cache.database(s)}|{seen[s].identity}" for s in scopes),
                 text=f"{name}:{code}",
                 params=encoded,
                 versioned=versioned,
                 namespace="function",
+                markers=None
+                if any(m is None for m in markers)
+                else tuple(x for m in markers for x in m or ()),
+                freshness=_weakest(o.method for o in seen.values()),
             )
             return cache.fetch(lookup, lambda: fn(*args, **kwargs), ttl=ttl, refresh=refresh)
 
@@ -127,6 +141,13 @@ def clear(
     if source is not None:
         cache.database(source)  # an unknown source is an error, not "0 deleted"
     return cache.clear(source)
+
+
+def _weakest(methods: Iterable[str]) -> str:
+    """The least certain of several ways freshness was established."""
+    order = ("age", "not readable", "counters", "file", "triggers")
+    found = set(methods)
+    return next((m for m in order if m in found), "triggers")
 
 
 def _per_source(tables: Tables | None, source: str) -> dict[str, tuple[str, ...]] | None:

@@ -18,7 +18,7 @@ import pandas as pd
 from azora_nb.cache import serialise
 from azora_nb.cache.backends import Backend, NullBackend
 from azora_nb.cache.keys import entry_key, version_names
-from azora_nb.cache.provenance import Provenance, attach
+from azora_nb.cache.provenance import Provenance, _duration, attach
 from azora_nb.exceptions import UnknownSource
 from azora_nb.settings import CacheSettings
 
@@ -42,6 +42,13 @@ class Lookup:
     params: str
     versioned: tuple[str, ...] | None
     namespace: str = "sql"
+    markers: tuple[str, ...] | None = None
+    freshness: str = "age"
+
+    @property
+    def exact(self) -> bool:
+        """Whether every change to what it read is observed (else age bounds staleness)."""
+        return self.markers is not None and self.freshness in ("triggers", "file", "versions")
 
 
 @dataclass(frozen=True)
@@ -131,12 +138,16 @@ class QueryCache:
         *,
         compression: str | None = "zstd",
         databases: Mapping[str, str] | None = None,
+        watched: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.backend = backend
         self.settings = settings
         self.compression = compression
         # source name -> where its database lives, without credentials (keys.source_identity)
         self.databases = dict(databases or {})
+        # source name -> custom session settings that go into its keys (observe.observe)
+        self._watched = dict(watched or {})
+        self._said: set[str] = set()
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -148,6 +159,10 @@ class QueryCache:
             return self.databases[source]
         except KeyError:
             raise UnknownSource(source, self.sources) from None
+
+    def watched(self, source: str) -> tuple[str, ...]:
+        """Custom session settings read into ``source``'s keys."""
+        return self._watched.get(source, ())
 
     def version_names(self, source: str, tables: Iterable[str]) -> tuple[str, ...]:
         """The backend names of the versions of ``tables`` in ``source``'s database."""
@@ -213,12 +228,28 @@ class QueryCache:
                 hit, versions = self._read(key, lookup)
                 if hit is not None:
                     return hit
-            # Versions read before the query runs: a write announced meanwhile makes
+            # Versions and markers read before the query runs: a write meanwhile makes
             # this entry stale at once, never a stale answer stamped as current.
             self.backend.add_stats(lookup.label, {"misses": 1})
             frame = self._run(lookup, run)
             self._store(key, lookup, frame, ttl, versions)
         return frame
+
+    def _freshness(self, lookup: Lookup) -> str:
+        """How freshness is established, in words for provenance."""
+        bound = _duration(self.settings.max_staleness)
+        if lookup.markers is None:
+            return f"by age only: the tables read are unknown or unobservable (at most {bound})"
+        if lookup.freshness == "triggers":
+            return "change-tracking triggers (exact)"
+        if lookup.freshness == "file":
+            return "database file change counter (exact)"
+        if lookup.freshness == "counters":
+            return (
+                "catalog counters pg_stat_user_tables (a write shows within about 1 s, "
+                f"at most {bound})"
+            )
+        return "toolkit writes only (exact for azora-nb writers)"
 
     def _run(self, lookup: Lookup, run: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         started = time.perf_counter()
@@ -235,24 +266,34 @@ class QueryCache:
                     seconds=elapsed,
                     backend=self.backend.name,
                     ttl_only=lookup.versioned is None,
+                    freshness=self._freshness(lookup),
                 ),
             )
         return frame
 
+    def _stamp(self, lookup: Lookup, versions: list[str]) -> list[str]:
+        """What an entry must match to be served: the cache's own table versions and the
+        database's change markers."""
+        return [*versions, *(lookup.markers or ())]
+
     def _read(self, key: str, lookup: Lookup) -> tuple[pd.DataFrame | None, list[str]]:
-        """The entry if it is there and every table version it was made under is current;
-        and the current versions."""
+        """The entry if it is there, every table version and change marker it was made
+        under is current and, when freshness is not exact, it is young enough; and the
+        current versions."""
         started = time.perf_counter()
         versions, data = self.backend.lookup(key, lookup.versioned or ())
         if data is None:
             return None, versions
         try:
-            if serialise.read_header(data).get("versions") != versions:
+            header = serialise.read_header(data, self.settings.secret)
+            if header.get("versions") != self._stamp(lookup, versions):
                 return None, versions  # a table it read has changed: recompute, overwrite
-            entry = serialise.loads(data)
+            created = float(header.get("created", 0.0))
+            if not lookup.exact and time.time() - created > self.settings.max_staleness:
+                return None, versions  # unobservable changes: bounded by age
+            entry = serialise.loads(data, self.settings.secret)
         except serialise.EntryCorrupt as exc:
-            log.warning("cache: dropped an unreadable entry for %s (%s)", lookup.label, exc)
-            self.backend.delete(key, lookup.label)
+            self._corrupt(key, lookup, exc)
             return None, versions
         seconds = time.perf_counter() - started
         header = entry.header
@@ -270,8 +311,24 @@ class QueryCache:
                 seconds=seconds,
                 backend=self.backend.name,
                 ttl_only=bool(header.get("ttl_only", False)),
+                freshness=self._freshness(lookup),
             ),
         ), versions
+
+    def _corrupt(self, key: str, lookup: Lookup, exc: Exception) -> None:
+        """A damaged, foreign, unsigned or forged entry: a miss; drop it, count it, and
+        say so once per kind of damage."""
+        self.backend.delete(key, lookup.label)
+        self.backend.add_stats(lookup.label, {"corrupt": 1})
+        kind = str(exc).split(":", 1)[0]
+        if kind not in self._said:
+            self._said.add(kind)
+            log.warning(
+                "cache: dropped an unusable entry for %s (%s); it is recomputed. Further "
+                "such entries are counted in `azora-nb cache stats` without a warning.",
+                lookup.label,
+                exc,
+            )
 
     def _store(
         self, key: str, lookup: Lookup, frame: pd.DataFrame, ttl: float, versions: list[str]
@@ -283,25 +340,36 @@ class QueryCache:
             "elapsed": info.get("elapsed", 0.0),
             "rows": len(frame) if hasattr(frame, "__len__") else 0,
             "ttl_only": lookup.versioned is None,
-            "versions": versions,
+            "versions": self._stamp(lookup, versions),
         }
         try:
             # Small entries are read faster than they would be decompressed.
             small = frame.memory_usage(index=False).sum() < _COMPRESS_ABOVE
-            data = serialise.dumps(frame, header, compression=None if small else self.compression)
+            data = serialise.dumps(
+                frame,
+                header,
+                compression=None if small else self.compression,
+                secret=self.settings.secret,
+            )
         except serialise.Uncacheable as exc:
             log.info("cache: result from %s not cached: %s", lookup.label, exc)
             self.backend.add_stats(lookup.label, {"skipped": 1})
             return
         if len(data) > self.settings.max_entry_bytes:
-            log.info(
+            log.warning(
                 "cache: result from %s not cached: %.1f MB is over the %.1f MB entry "
-                "limit (AZORA_CACHE_MAX_ENTRY_MB)",
+                "limit (raise AZORA_CACHE_MAX_ENTRY_MB to cache it)",
                 lookup.label,
                 len(data) / 2**20,
                 self.settings.max_entry_bytes / 2**20,
             )
             self.backend.add_stats(lookup.label, {"skipped": 1})
+            prov = frame.attrs.get("azora_nb.provenance")
+            if isinstance(prov, dict):
+                prov["note"] = (
+                    f"not cached: {len(data) / 2**20:.1f} MB is over the "
+                    f"{self.settings.max_entry_bytes / 2**20:.1f} MB entry limit"
+                )
             return
         if self.backend.set(key, data, ttl, lookup.label):
             self.backend.add_stats(lookup.label, {"stores": 1})

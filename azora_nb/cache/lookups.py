@@ -8,30 +8,38 @@ dialects and parameters, never the workspace.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from azora_nb.cache.core import Lookup
 from azora_nb.cache.keys import compile_statement, encode_params, normalise_sql, version_names
+from azora_nb.cache.observe import observe
 from azora_nb.cache.tables import NotCacheable, tables_read
 
 log = logging.getLogger("azora_nb")
 
 
 def sql_lookup(
+    conn: sa.Connection,
     stmt: Any,
     params: Mapping[str, Any] | None,
     *,
     source: str,
     database: str,
-    dialect: sa.Dialect,
     tables: Iterable[str] | None,
+    watched: Sequence[str] = (),
 ) -> Lookup | None:
     """The lookup for ``stmt`` with ``params`` on ``source`` (whose database is
-    ``database``), or ``None`` when the statement must run uncached (it writes, or its
-    parameters cannot be keyed)."""
+    ``database``), or ``None`` when the statement must run uncached: it writes, its
+    parameters cannot be keyed, or the role on ``conn`` (already authenticated) may not
+    read a table it names. ``watched`` names custom session settings to key on
+    (:func:`~azora_nb.cache.observe.observe`).
+
+    The key holds who asks and the session settings (:func:`observe`); the entry is
+    stamped with the tables' change markers."""
+    dialect = conn.dialect
     if isinstance(tables, str):
         raise TypeError("tables must be a list of table names, not one string")
     try:
@@ -53,10 +61,15 @@ def sql_lookup(
             "to ws.sql to fix this.",
             source,
         )
+    seen = observe(conn, None if read is None else sorted(read), watched)
+    if not seen.readable:
+        return None
     return Lookup(
         label=source,
-        scope=database,
+        scope=f"{database}|{seen.identity}",
         text=text,
         params=encoded,
         versioned=None if read is None else version_names(database, read),
+        markers=seen.markers,
+        freshness=seen.method,
     )

@@ -29,6 +29,8 @@ class Provenance:
     seconds: float
     backend: str = "none"
     ttl_only: bool = False
+    freshness: str = ""
+    note: str = ""
 
     @property
     def age(self) -> float:
@@ -36,9 +38,11 @@ class Provenance:
 
     def describe(self, now: float | None = None) -> str:
         if not self.cached:
-            return f"fresh, {_duration(self.elapsed)}"
-        age = max((time.time() if now is None else now) - self.created_at, 0.0)
-        return f"cached {_ago(age)} from {self.source}"
+            text = f"fresh, {_duration(self.elapsed)}"
+        else:
+            age = max((time.time() if now is None else now) - self.created_at, 0.0)
+            text = f"cached {_ago(age)} from {self.source}"
+        return f"{text} ({self.note})" if self.note else text
 
     def __str__(self) -> str:
         return self.describe()

@@ -3,12 +3,17 @@
 Layout::
 
     b"AZNBCACH" | format version (u16) | header length (u32) | header JSON | Arrow IPC stream
+    [ | HMAC-SHA256 of everything before it (32 bytes), when signed ]
 
 The header is JSON (where the result came from, when, how long it took); the
 body is Arrow IPC, optionally zstd-compressed per buffer. Nothing here ever
 unpickles: a shared Redis must not be a way to run code in an analyst's
 kernel. Anything that does not parse exactly is :class:`EntryCorrupt`, which
 the cache turns into a miss and a deletion.
+
+With a secret (``AZORA_CACHE_SECRET``) entries are signed, and an entry that is
+unsigned, or whose MAC does not match, is :class:`EntryCorrupt` too: on a
+shared Redis, only holders of the secret can plant an entry.
 
 Object columns (json/jsonb/arrays under the dtype policy) are stored as JSON
 text and listed in the schema metadata, so they come back as the same dicts
@@ -17,6 +22,8 @@ and lists. A frame that would not round-trip exactly is :class:`Uncacheable`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import struct
 from dataclasses import dataclass
@@ -31,6 +38,7 @@ _PREFIX = struct.Struct(">8sHI")
 _JSON_COLUMNS = b"azora_nb.json_columns"
 _EXTENSION_KEY = b"ARROW:extension:name"
 _MAX_HEADER = 64 * 1024
+_MAC_SIZE = 32
 
 
 class EntryCorrupt(ValueError):
@@ -50,9 +58,14 @@ class Entry:
 
 
 def dumps(
-    frame: pd.DataFrame, header: dict[str, Any], *, compression: str | pa.Codec | None = "zstd"
+    frame: pd.DataFrame,
+    header: dict[str, Any],
+    *,
+    compression: str | pa.Codec | None = "zstd",
+    secret: str | None = None,
 ) -> bytes:
-    """Encode ``frame`` and ``header`` (JSON-serialisable) as one cache entry."""
+    """Encode ``frame`` and ``header`` (JSON-serialisable) as one cache entry, signed
+    with ``secret`` when given."""
     if not isinstance(frame, pd.DataFrame):
         raise Uncacheable(f"only DataFrames are cached, not {type(frame).__name__}")
     if frame.columns.has_duplicates:
@@ -70,20 +83,50 @@ def dumps(
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     codec = compression.name if isinstance(compression, pa.Codec) else compression
-    head = json.dumps({**header, "codec": codec or "none"}).encode()
-    return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(head)) + head + sink.getvalue().to_pybytes()
+    head = json.dumps({**header, "codec": codec or "none", "signed": secret is not None}).encode()
+    body = sink.getvalue()
+    parts: list[bytes | memoryview] = [
+        _PREFIX.pack(MAGIC, FORMAT_VERSION, len(head)),
+        head,
+        memoryview(body),
+    ]
+    if secret is not None:
+        mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        for part in parts:
+            mac.update(part)
+        parts.append(mac.digest())
+    return b"".join(parts)
 
 
-def read_header(data: bytes) -> dict[str, Any]:
-    """Only the header of an entry (cheap: the Arrow body is not touched)."""
-    return _split(data)[0]
+def read_header(data: bytes, secret: str | None = None) -> dict[str, Any]:
+    """Only the header of an entry (cheap: neither the body nor the signature is
+    checked; :func:`loads` checks both)."""
+    header, _ = _split(data)
+    if bool(header.get("signed")) != (secret is not None):
+        raise EntryCorrupt(
+            "unsigned entry: AZORA_CACHE_SECRET is set"
+            if secret is not None
+            else "signed entry: AZORA_CACHE_SECRET is not set here"
+        )
+    return header
 
 
-def loads(data: bytes) -> Entry:
-    """Decode an entry written by :func:`dumps`; raise :class:`EntryCorrupt` otherwise."""
+def loads(data: bytes, secret: str | None = None) -> Entry:
+    """Decode an entry written by :func:`dumps` (with the same ``secret``); raise
+    :class:`EntryCorrupt` otherwise."""
     header, offset = _split(data)
+    end = len(data)
+    if bool(header.get("signed")) != (secret is not None):
+        read_header(data, secret)  # raises, saying which
+    if secret is not None:
+        end -= _MAC_SIZE
+        if end < offset:
+            raise EntryCorrupt("forged entry: no signature")
+        expected = hmac.new(secret.encode(), memoryview(data)[:end], hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, bytes(memoryview(data)[end:])):
+            raise EntryCorrupt("forged entry: the signature does not match AZORA_CACHE_SECRET")
     try:
-        reader = pa.ipc.open_stream(pa.py_buffer(memoryview(data)[offset:]))
+        reader = pa.ipc.open_stream(pa.py_buffer(memoryview(data)[offset:end]))
         _refuse_extension_types(reader.schema)
         table = reader.read_all()
         metadata = table.schema.metadata or {}

@@ -1,4 +1,4 @@
-"""``azora-nb cache stats`` and ``azora-nb cache clear``."""
+"""``azora-nb cache stats``, ``cache clear``, ``cache track`` and ``cache untrack``."""
 
 from __future__ import annotations
 
@@ -105,3 +105,44 @@ def _size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+@cache.command()
+@click.option("--source", type=click.Choice(SOURCES), default=None, help="Only this source.")
+@handle_errors
+def track(source: str | None) -> None:
+    """Install change tracking (statement-level triggers) on the PostgreSQL sources, so that
+    writes by any client are seen by the next cached lookup. `db upgrade` and `db adopt`
+    do this too, where the role may."""
+    _tracking(source, remove=False)
+
+
+@cache.command()
+@click.option("--source", type=click.Choice(SOURCES), default=None, help="Only this source.")
+@handle_errors
+def untrack(source: str | None) -> None:
+    """Remove the change-tracking triggers and the azora_nb_cache schema; cached lookups
+    then rely on the catalog's counters (a write shows within about a second)."""
+    _tracking(source, remove=True)
+
+
+def _tracking(source: str | None, *, remove: bool) -> None:
+    from azora_nb.cache import tracking
+
+    with connect() as ws:
+        for name in [source] if source else list(ws.sources):
+            if not ws.engine(name).url.get_backend_name().startswith("postgresql"):
+                if source:
+                    click.echo(
+                        f"{name}: SQLite needs no tracking (its file change counter is read)"
+                    )
+                continue
+            with ws.engine(name).begin() as conn, ws._errors(name):
+                if remove:
+                    done = tracking.remove(conn)
+                    click.echo(
+                        f"{name}: change tracking {'removed' if done else 'was not installed'}"
+                    )
+                else:
+                    tables = tracking.install(conn)
+                    click.echo(f"{name}: change tracking on {len(tables)} tables")

@@ -37,7 +37,7 @@ def test_corrupt_entry_is_a_miss_and_is_deleted(
         result = ws.sql(QUERY, cache=True)
     assert result["one"][0] == 1
     assert not az.provenance(result).cached
-    assert "unreadable entry" in caplog.text
+    assert "unusable entry" in caplog.text
     # Deleted, then stored again by the query that ran.
     assert entry_keys(ws) == [key]
     assert az.provenance(ws.sql(QUERY, cache=True)).cached
