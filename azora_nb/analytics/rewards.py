@@ -17,13 +17,16 @@ rolled back to a date.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 
+from azora_nb import visibility
 from azora_nb.analytics import _sql as q
+from azora_nb.exceptions import VisibilityLimited
 from azora_nb.schema import core, mint
 
 if TYPE_CHECKING:
@@ -34,8 +37,12 @@ STUCK_AFTER_DAYS = 7.0
 DUPLICATE_WINDOW_HOURS = 24.0
 PAYOUT_REASON = "knowledge_reward"
 
+log = logging.getLogger("azora_nb")
 _rewards = mint.knowledge_rewards
 _ledger = core.treasury_ledger
+RECONCILED_TABLES = {"core": ("treasury_ledger",), "mint": ("knowledge_rewards",)}
+"""The tables the reconciliation compares; both must be fully visible to the role."""
+
 KINDS = (
     "reward_paid_without_ledger",
     "ledger_payout_without_reward",
@@ -171,7 +178,11 @@ def reconcile(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataF
     """All three reconciliation checks, rewards against the ledger by transaction hash.
 
     >>> rewards.reconcile(ws).kind.value_counts()  # doctest: +SKIP
+
+    Raises :class:`~azora_nb.exceptions.VisibilityLimited` when the role cannot see
+    every row of either side: a hidden row is not a missing one.
     """
+    visibility.require_full_view(ws, RECONCILED_TABLES, "The reward reconciliation")
     missing, mismatched = _match_paid(ws, tolerance)
     return pd.concat([missing, ledger_without_reward(ws), mismatched], ignore_index=True)
 
@@ -363,8 +374,13 @@ def audit(
     >>> findings = rewards.audit(ws, as_of="2026-10-31")  # doctest: +SKIP
     >>> findings.groupby("kind").size()  # doctest: +SKIP
     """
+    try:
+        reconciled = reconcile(ws, tolerance=tolerance)
+    except VisibilityLimited as exc:  # the report says so at the top; skip, never guess
+        log.warning("%s", exc)
+        reconciled = q.findings_frame([])
     parts = [
-        reconcile(ws, tolerance=tolerance),
+        reconciled,
         stuck_pending(ws, as_of=as_of, days=stuck_after_days, cache=cache),
         processed_before_created(ws, cache=cache),
         unverified_kyc(ws, cache=cache),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,49 @@ def test_sqlite_and_missing_sources_limit_nothing(embedded_settings: object, hom
         assert view.complete
         assert view.source("mint") is not None and "db upgrade" in (view.source("mint").error or "")
     assert list(home.iterdir()) == []
+
+
+@pytest.mark.postgres
+def test_reward_reconciliation_refuses_a_partial_view(
+    rls_core: RlsCore, home: Path, pg_database: Callable[[str], str]
+) -> None:
+    """A role under RLS sees no ledger rows: without the guard every paid reward would be
+    reported as paid without a ledger entry."""
+    from azora_nb import migrate
+    from azora_nb.analytics import rewards
+    from azora_nb.schema import mint
+
+    mint_url = pg_database("rlsmint")
+    with role_workspace(home, rls_core.owner_url, AZORA_MINT_URL=mint_url) as ws:
+        migrate.upgrade(ws, "mint")
+        with ws.engine("mint").begin() as conn:
+            conn.execute(
+                mint.users.insert(),
+                [
+                    {
+                        "id": "u1",
+                        "azoraId": "a1",
+                        "walletAddress": "0xaaa",
+                        "updatedAt": "2026-01-01",
+                    }
+                ],
+            )
+            conn.execute(
+                mint.knowledge_rewards.insert(),
+                [
+                    {
+                        "id": "r1",
+                        "userId": "u1",
+                        "rewardAmount": 5.0,
+                        "currencyCode": "AZR",
+                        "sourceTrxId": "s1",
+                        "transactionHash": "t1",
+                        "status": "PAID",
+                    }
+                ],
+            )
+    with role_workspace(home, rls_core.role_url(), AZORA_MINT_URL=mint_url) as ws:
+        with pytest.raises(VisibilityLimited, match=r"core\.treasury_ledger"):
+            rewards.reconcile(ws)
+        findings = rewards.audit(ws, as_of="2030-01-01")
+        assert "reward_paid_without_ledger" not in set(findings["kind"])
