@@ -1,4 +1,4 @@
-"""``azora-nb sync``: list, run, status, dead-letters, replay, cancel, history."""
+"""``azora-nb sync``: list, run, repair, status, dead-letters, replay, cancel, history."""
 
 from __future__ import annotations
 
@@ -62,22 +62,67 @@ def run(name: str, full: bool, quiet: bool) -> None:
 
     with connect() as ws:
         result = engine.run(ws, name, full=full, progress=not quiet)
+    _report(name, result)
+    click.echo(f"watermark: {_wm(result.watermark_before)} -> {_wm(result.watermark_after)}")
+    sys.exit(_exit_code(name, result))
+
+
+@sync.command()
+@click.argument("name")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def repair(name: str, quiet: bool) -> None:
+    """Compare NAME's source and target bucket by bucket and re-sync only the buckets
+    that differ (deleting rows gone from the source when the definition asks). Exit
+    code 1 when buckets still differ."""
+    from azora_nb import sync as engine
+
+    with connect() as ws:
+        result = engine.repair(ws, name, progress=not quiet)
+    _report(name, result)
+    sys.exit(_exit_code(name, result))
+
+
+def _report(name: str, result: Any) -> None:
     recon = result.reconciliation or {}
+    deleted = f", deleted {result.rows_deleted}" if result.rows_deleted else ""
     click.echo(
         f"{result.name}: {result.status} in {result.seconds:.1f}s: read "
-        f"{result.rows_read}, wrote {result.rows_written}, dead {result.rows_dead}"
+        f"{result.rows_read}, wrote {result.rows_written}{deleted}, dead {result.rows_dead}"
     )
-    click.echo(f"watermark: {_wm(result.watermark_before)} -> {_wm(result.watermark_after)}")
-    if recon.get("checked"):
-        verdict = "ok" if recon["ok"] else "MISMATCH"
+    if not recon.get("checked"):
+        return
+    resynced = recon.get("buckets_resynced")
+    redone = f", {resynced} re-synced" if resynced else ""
+    if recon["ok"]:
         click.echo(
-            f"reconciliation: {verdict} (source {recon['source_count']}, "
-            f"target {recon['target_count']}, checksum "
-            f"{'equal' if recon['checksum_match'] else 'different'})"
+            f"reconciliation: ok ({recon['buckets']} buckets{redone}; source "
+            f"{recon['source_count']}, target {recon['target_count']} rows)"
         )
+        return
+    click.echo(
+        f"reconciliation: MISMATCH in {recon['buckets_differing']} of {recon['buckets']} "
+        f"buckets{redone} (source {recon['source_count']}, target {recon['target_count']} rows):"
+    )
+    for bucket in recon["differ"]:
+        click.echo(
+            f"  bucket {bucket['range']}: source {bucket['source_count']}, "
+            f"target {bucket['target_count']} rows"
+        )
+    if recon["buckets_differing"] > len(recon["differ"]):
+        click.echo(f"  ... and {recon['buckets_differing'] - len(recon['differ'])} more")
+
+
+def _exit_code(name: str, result: Any) -> int:
+    recon = result.reconciliation or {}
     if result.rows_dead:
         click.echo(f"see: azora-nb sync dead-letters {name}")
-    sys.exit(1 if result.rows_dead or recon.get("ok") is False else 0)
+    if recon.get("ok") is False:
+        click.echo(
+            f"fix: azora-nb sync repair {name}  (re-syncs only these buckets; rows gone "
+            "from the source stay unless the definition sets deletes)"
+        )
+    return 1 if result.rows_dead or recon.get("ok") is False else 0
 
 
 @sync.command()

@@ -11,6 +11,8 @@ the ones shipped with azora-nb (``builtin.toml``), plus ``azora-sync.toml`` (or
 >>> with az.connect() as ws:                                  # doctest: +SKIP
 ...     result = sync.run(ws, "mint_knowledge_rewards")
 ...     print(result.status, result.rows_written, result.reconciliation["ok"])
+...     if not result.reconciliation["ok"]:                    # buckets that differ
+...         sync.repair(ws, "mint_knowledge_rewards")
 succeeded 20000 True
 """
 
@@ -32,7 +34,13 @@ from azora_nb.sync.definitions import (
     builtin,
     load_file,
 )
-from azora_nb.sync.runner import Hook, RunResult, replay_definition, run_definition
+from azora_nb.sync.runner import (
+    Hook,
+    RunResult,
+    repair_definition,
+    replay_definition,
+    run_definition,
+)
 from azora_nb.workspace import Workspace
 
 
@@ -78,6 +86,14 @@ def run(
     the dead-letter table (:func:`dead_letters`, :func:`replay`).
     """
     return run_definition(ws, get(ws, name), full=full, progress=progress, hook=hook)
+
+
+def repair(ws: Workspace, name: str | SyncDefinition, *, progress: bool = True) -> RunResult:
+    """Compare source and target bucket by bucket and re-sync only the buckets that
+    differ: rows missing or changed are merged, and rows gone from the source are
+    deleted or tombstoned when the definition's ``deletes`` asks for it. Its
+    ``reconciliation`` says what still differs (``ok`` when nothing)."""
+    return repair_definition(ws, get(ws, name), progress=progress)
 
 
 def replay(ws: Workspace, name: str | SyncDefinition) -> RunResult:
@@ -158,6 +174,7 @@ __all__ = [
     "get",
     "history",
     "load_file",
+    "repair",
     "replay",
     "run",
     "status",

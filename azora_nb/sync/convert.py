@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import zlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -328,10 +327,6 @@ def canonical(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, default=_json_default, sort_keys=True)
     return str(value)
-
-
-def row_hash(values: tuple[Any, ...]) -> int:
-    return zlib.crc32("\x1f".join(canonical(v) for v in values).encode())
 
 
 def utcnow() -> datetime:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from azora_nb.sync import convert
+from azora_nb.sync.buckets import Scope
 from azora_nb.sync.definitions import SqlTarget, SyncDefinition
 from azora_nb.sync.page import Page
 from azora_nb.sync.runstate import RunState
@@ -39,8 +40,6 @@ class PipedPage:
     rows: int
     written: int
     last: Row | None = None
-    lo: Row | None = None
-    hi: Row | None = None
     last_line: bytes | None = None
 
 
@@ -74,13 +73,11 @@ class CopyPhase:
         reader: SqlReader,
         writer: SqlWriter,
         run: RunState,
-        widen: Callable[[Row, Row, Row, Row], None],
     ) -> None:
         self.d = definition
         self.reader = reader
         self.writer = writer
         self.run = run
-        self.widen = widen
         self.direct = writer.is_empty()
 
     def __call__(
@@ -90,6 +87,7 @@ class CopyPhase:
         lower: Any,
         watermark: Any,
         update: Callable[[int], Any],
+        scope: Scope | None = None,
     ) -> Any:
         r = self.run.result
         order = self.reader.order(phase)
@@ -97,7 +95,7 @@ class CopyPhase:
         with self.reader.engine.connect() as source:
             while True:
                 sql, params = self.reader.driver_sql(
-                    self.reader.page_statement(phase, lower, self.d.batch_rows, last)
+                    self.reader.page_statement(phase, lower, self.d.batch_rows, last, scope)
                 )
                 try:
                     with conn.begin():
@@ -131,15 +129,9 @@ class CopyPhase:
                     self.direct = False
                     continue
                 last = page.last
-                if page.lo is not None and page.hi is not None:
-                    self.widen(page.lo, page.hi, page.lo, page.hi)
                 update(page.rows)
                 if self.run.page_done(conn) or page.rows < self.d.batch_rows:
                     break
-        if self.direct:
-            bounds = self.writer.key_bounds()
-            if bounds is not None:
-                self.widen(*bounds, *bounds)
         return watermark
 
 
@@ -203,6 +195,4 @@ def pipe_page(
             return tuple(cur.fetchone())
 
         last = ordered(order, "DESC")
-        lo = ordered(list(writer.definition.key), "ASC")
-        hi = ordered(list(writer.definition.key), "DESC")
-    return PipedPage(n, writer.merge_stage(conn), last, lo, hi)
+    return PipedPage(n, writer.merge_stage(conn), last)

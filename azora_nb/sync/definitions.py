@@ -42,6 +42,7 @@ from azora_nb.exceptions import ConfigError, MissingDependency
 from azora_nb.settings import SOURCES
 from azora_nb.sync.convert import KINDS
 
+DELETES = ("keep", "hard", "tombstone")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -151,6 +152,13 @@ class SyncDefinition:
     Rows whose cursor is NULL are read on ``full`` runs, and on every run
     when ``include_null_cursor`` is true; they never move the watermark.
 
+    Reconciliation compares the whole table in key-range buckets of about
+    ``bucket_rows`` rows. ``deletes`` says what happens to target rows whose key
+    is gone from the source: ``keep`` them (reconciliation reports them),
+    ``hard``-delete them, or set their ``tombstone_column`` (a timestamp column
+    the sync adds to a SQL target, a field of a Mongo document) to the time the
+    sync found them gone.
+
     >>> d = SyncDefinition("x", SqlSource("mint", table="users"),
     ...                    SqlTarget("core", table="mint_users"), key=("id",))
     >>> d.incremental
@@ -169,6 +177,9 @@ class SyncDefinition:
     batch_rows: int = 10_000
     reconcile: bool = True
     description: str = ""
+    deletes: str = "keep"
+    tombstone_column: str = "deleted_at"
+    bucket_rows: int = 10_000
 
     def __post_init__(self) -> None:
         if not re.match(r"^[A-Za-z0-9_.-]+$", self.name):
@@ -179,6 +190,13 @@ class SyncDefinition:
             raise ConfigError(f"sync {self.name}: Mongo to Mongo is not supported")
         if self.batch_rows < 1:
             raise ConfigError(f"sync {self.name}: batch_rows must be at least 1")
+        if self.deletes not in DELETES:
+            raise ConfigError(
+                f"sync {self.name}: deletes {self.deletes!r} is not one of {', '.join(DELETES)}"
+            )
+        _check_ident(self.tombstone_column, f"sync {self.name}: tombstone_column")
+        if self.bucket_rows < 1:
+            raise ConfigError(f"sync {self.name}: bucket_rows must be at least 1")
         if self.lag < 0:
             raise ConfigError(f"sync {self.name}: lag must not be negative")
         for column, kind in self.types.items():

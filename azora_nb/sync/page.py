@@ -65,6 +65,15 @@ class PageChecker:
                     raise convert.BadValue(f"column {self.columns[i]}: {exc}") from None
         return tuple(values)
 
+    def convert_key(self, key: Row) -> Row:
+        """A key as read, converted like the key columns of a row."""
+        values = list(key)
+        for i, fn in self.converters:
+            if i in self.key_idx and values[self.key_idx.index(i)] is not None:
+                j = self.key_idx.index(i)
+                values[j] = fn(values[j])
+        return tuple(values)
+
     def check(self, rows: Sequence[Row]) -> Page:
         page = Page()
         by_key: dict[Row, Row] = {}

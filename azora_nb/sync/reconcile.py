@@ -1,85 +1,183 @@
-"""Reconciliation after a run: counts and a checksum over the run's key range.
+"""Whole-table reconciliation: both sides compared bucket by bucket.
 
-The range is from the smallest to the largest key the run read. On each side,
-every record in the range contributes the hash of its key and cursor value
-(spelled by :func:`azora_nb.sync.convert.canonical`, so that a timestamp on
-PostgreSQL, SQLite and MongoDB hashes alike); the checksum is their sum modulo
-2**64, which does not depend on order. Records still in the dead-letter table
-are left out of the source side. A mismatch does not fail the run: it is
-stored with it and reported, since it means rows changed outside the window
-(for example a row committed later than the lag allows, or a NULL cursor not
-included), which a ``--full`` run repairs.
+Each side gives a digest per key-range bucket (:mod:`azora_nb.sync.buckets`): its
+row count and a hash of every row's values, over the whole table, not just the
+keys one run read. So a late row older than the lag window, a value changed in
+place and a row deleted at the source all show as a bucket that differs.
+
+Where both sides are PostgreSQL tables whose columns have the same types, the
+databases compute the digests (only a few numbers per bucket travel) and do it
+at the same time. Otherwise rows are streamed, brought to their column's kind
+and hashed as :func:`azora_nb.sync.convert.canonical` spells them, so that a
+MongoDB document and a SQLite row with the same values hash alike. Records in
+the dead-letter table are left out on both sides.
+
+The bucket bounds are kept with each run's reconciliation, so that the next run
+and ``sync repair`` name the same buckets; they are taken again from the target's
+keys when there are none yet or when the buckets have grown far from
+``bucket_rows``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from azora_nb.sync import convert
+from azora_nb.sync.buckets import Buckets, Digest, DigestBuilder, Scope, differing, sql_digest
+from azora_nb.sync.definitions import SyncDefinition
+from azora_nb.sync.page import PageChecker
+from azora_nb.sync.sources import Reader, SqlReader
 from azora_nb.sync.state import key_text
+from azora_nb.sync.writers import SqlWriter, Writer
 
 Row = tuple[Any, ...]
-_MOD = 2**64
+MAX_LISTED = 200
+"""Differing buckets listed one by one in a run's record (the count is always kept)."""
 
 
-def _digest(rows: Iterable[Row], skip: set[str], nkey: int) -> tuple[int, int]:
-    count = 0
-    total = 0
-    for row in rows:
-        if skip and key_text(tuple(row[:nkey])) in skip:
-            continue
-        count += 1
-        total = (total + convert.row_hash(tuple(row))) % _MOD
-    return count, total
+class Reconciler:
+    def __init__(
+        self,
+        definition: SyncDefinition,
+        reader: Reader,
+        writer: Writer,
+        checker: PageChecker,
+        dead: set[str],
+        previous: dict[str, Any] | None,
+    ) -> None:
+        self.d = definition
+        self.reader = reader
+        self.writer = writer
+        self.checker = checker
+        self.dead = dead
+        self.buckets = self._buckets(previous)
+        self.in_database = self._in_database()
+
+    def _buckets(self, previous: dict[str, Any] | None) -> Buckets:
+        if previous and previous.get("bounds") is not None:
+            stored = Buckets.from_json(previous["bounds"])
+            rows = int(previous.get("target_count") or 0)
+            per_bucket = rows / stored.count
+            if self.d.bucket_rows / 4 <= per_bucket <= self.d.bucket_rows * 4 or (
+                rows <= self.d.bucket_rows and stored.count == 1
+            ):
+                return stored
+        return self.writer.bucket_bounds(self.d.bucket_rows)
+
+    def _in_database(self) -> bool:
+        reader, writer = self.reader, self.writer
+        if not (
+            isinstance(reader, SqlReader)
+            and isinstance(writer, SqlWriter)
+            and reader.engine.dialect.name == writer.dialect == "postgresql"
+            and not self.d.types
+            and not self.dead
+        ):
+            return False
+        source_types = reader.column_types()
+        target_types = writer.column_types()
+        return source_types is not None and all(
+            source_types.get(c) == target_types.get(c) for c in writer.columns
+        )
+
+    # -- digests --------------------------------------------------------------------
+    def digests(self, wanted: Iterable[int] | None = None) -> tuple[Digest, Digest]:
+        scope = None if wanted is None else Scope(self.buckets, frozenset(wanted))
+        with ThreadPoolExecutor(2) as pool:
+            source = pool.submit(self._source_digest, scope)
+            target = pool.submit(self._target_digest, scope)
+            return source.result(), target.result()
+
+    def _source_digest(self, scope: Scope | None) -> Digest:
+        if self.in_database:
+            assert isinstance(self.reader, SqlReader)
+            relation, first, columns = self.reader.digest_parts()
+            where = self.reader.in_scope(scope) if scope else None
+            return sql_digest(self.reader.engine, relation, first, columns, self.buckets, where)
+        builder = DigestBuilder(self.buckets)
+        normal = self._normalisers()
+        first = self.checker.key_idx[0]
+        for raw in self.reader.scan(scope):
+            key = self.checker.key_of(raw)
+            if any(v is None for v in key) or (self.dead and key_text(key) in self.dead):
+                continue
+            try:
+                row = self.checker.convert(raw)
+            except convert.BadValue:
+                continue  # a dead letter
+            builder.add(row[first], _normalised(row, normal))
+        return builder.result()
+
+    def _target_digest(self, scope: Scope | None) -> Digest:
+        if self.in_database:
+            assert isinstance(self.writer, SqlWriter)
+            table, first, columns, live = self.writer.digest_parts()
+            conds = [
+                c for c in (live, self.writer.in_scope(scope) if scope else None) if c is not None
+            ]
+            where = conds[0] if len(conds) == 1 else (conds[0] & conds[1]) if conds else None
+            return sql_digest(self.writer.engine, table, first, columns, self.buckets, where)
+        builder = DigestBuilder(self.buckets)
+        normal = self._normalisers()
+        first = self.checker.key_idx[0]
+        for row in self.writer.scan(scope):
+            if self.dead and key_text(self.checker.key_of(row)) in self.dead:
+                continue
+            builder.add(row[first], _normalised(row, normal))
+        return builder.result()
+
+    def _normalisers(self) -> list[convert.Converter | None]:
+        """Each column's converter to its kind, applied on both sides: a value stored as
+        text (a timestamp some Mongo servers return as a string) or as another number
+        type compares as what it means."""
+        return [
+            convert.converter(kind) if (kind := self.reader.kinds.get(c)) else None
+            for c in self.writer.columns
+        ]
+
+    # -- the report ------------------------------------------------------------------
+    def report(self, source: Digest, target: Digest) -> dict[str, Any]:
+        differ = differing(source, target)
+        src_rows = sum(c for c, _ in source.values())
+        tgt_rows = sum(c for c, _ in target.values())
+        listed = [
+            {
+                "bucket": b,
+                "range": self.buckets.describe(b),
+                "source_count": source.get(b, (0, 0))[0],
+                "target_count": target.get(b, (0, 0))[0],
+            }
+            for b in differ[:MAX_LISTED]
+        ]
+        return {
+            "checked": True,
+            "ok": not differ,
+            "source_count": src_rows,
+            "target_count": tgt_rows,
+            "checksum_match": not differ,
+            "buckets": self.buckets.count,
+            "buckets_differing": len(differ),
+            "differ": listed,
+            "bounds": self.buckets.to_json(),
+            "computed_in": "database" if self.in_database else "python",
+        }
 
 
-def _both_postgres(reader: Any, writer: Any) -> bool:
-    engines = [getattr(reader, "engine", None), getattr(writer, "engine", None)]
-    return all(e is not None and e.dialect.name == "postgresql" for e in engines)
+def _normalised(row: Row, normal: Sequence[convert.Converter | None]) -> list[Any]:
+    out = []
+    for value, fn in zip(row, normal, strict=True):
+        if value is not None and fn is not None:
+            with suppress(convert.BadValue):  # compared as stored
+                value = fn(value)
+        out.append(value)
+    return out
 
 
-def _pg_digest(engine: sa.Engine, cols: list[Any], cond: Any) -> tuple[int, int]:
-    """Count and checksum computed by PostgreSQL, when both sides are PostgreSQL with
-    the same column types: md5 of the columns' text, first 64 bits, summed. Nothing
-    but two numbers travels, whatever the size of the range."""
-    text = sa.func.concat_ws("|", *[sa.cast(c, sa.Text) for c in cols])
-    bits = sa.cast(sa.literal("x") + sa.func.left(sa.func.md5(text), 16), postgresql.BIT(64))
-    stmt = sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.cast(bits, sa.BigInteger)), 0)
-    ).where(cond)
-    with engine.connect() as conn:
-        row = conn.execute(stmt).one()
-    return int(row[0]), int(row[1]) % _MOD
-
-
-def reconcile(
-    reader: Any,
-    writer: Any,
-    source_range: tuple[Row, Row] | None,
-    target_range: tuple[Row, Row] | None,
-    dead: set[str],
-) -> dict[str, Any]:
-    """Compare source and target over the run's key range (as each side spells the
-    keys: a Mongo ObjectId is text in a SQL target); ``dead`` are key texts to skip."""
-    if source_range is None or target_range is None:
-        return {"checked": False, "reason": "no rows written"}
-    lo, hi = target_range
-    nkey = len(lo)
-    if not dead and _both_postgres(reader, writer):
-        src_count, src_sum = _pg_digest(reader.engine, *reader.key_range(*source_range))
-        tgt_count, tgt_sum = _pg_digest(writer.engine, *writer.key_range(lo, hi))
-    else:
-        src_count, src_sum = _digest(reader.key_cursor_rows(*source_range), dead, nkey)
-        tgt_count, tgt_sum = _digest(writer.key_cursor_rows(lo, hi), set(), nkey)
-    return {
-        "checked": True,
-        "key_range": [convert.canonical(v) for v in (*lo, *hi)],
-        "source_count": src_count,
-        "target_count": tgt_count,
-        "checksum_match": src_sum == tgt_sum,
-        "ok": src_count == tgt_count and src_sum == tgt_sum,
-    }
+def patched(before: Digest, after: Digest, redone: Iterable[int]) -> Digest:
+    """``before`` with the buckets ``redone`` replaced by their digests in ``after``."""
+    out = {b: v for b, v in before.items() if b not in set(redone)}
+    out.update(after)
+    return out

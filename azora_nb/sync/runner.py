@@ -20,21 +20,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from azora_nb.sync import convert, state
+from azora_nb.sync.buckets import Scope, differing
 from azora_nb.sync.copy_path import CopyPhase, can_pipe
 from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.page import PageChecker
-from azora_nb.sync.reconcile import reconcile
+from azora_nb.sync.reconcile import Reconciler, patched
 from azora_nb.sync.runstate import Hook, RunResult, RunState
 from azora_nb.sync.sources import Reader, SqlReader, make_reader
-from azora_nb.sync.writers import SqlWriter, Writer, existing_columns, make_writer
+from azora_nb.sync.writers import (
+    SqlWriter,
+    Writer,
+    existing_columns,
+    make_writer,
+    target_has_rows,
+)
 from azora_nb.workspace import Workspace
 
 log = logging.getLogger("azora_nb")
 
 Row = tuple[Any, ...]
-Step = Callable[[sa.Connection, str, Any, Any, Callable[[int], Any]], Any]
+Step = Callable[[sa.Connection, str, Any, Any, Callable[[int], Any], Scope | None], Any]
 
-__all__ = ["Hook", "RunResult", "replay_definition", "run_definition"]
+__all__ = ["Hook", "RunResult", "repair_definition", "replay_definition", "run_definition"]
 
 
 class Run:
@@ -47,11 +54,10 @@ class Run:
         self.result = self.state.result
         self.state_engine = ws.engine(definition.state_source)
         self.reader: Reader = make_reader(ws, definition)
-        self.reader.adopt(existing_columns(ws, definition))
+        self.existing = existing_columns(ws, definition)
+        self.reader.adopt(self.existing)
         self.writer: Writer | None = None
         self.checker: PageChecker | None = None
-        self.src_range: list[Row] = []
-        self.tgt_range: list[Row] = []
 
     # -- setup, once the first page has fixed the columns -------------------------------
     def prepare(self, first: list[Row] | None = None) -> Writer:
@@ -60,7 +66,9 @@ class Run:
         columns = self.reader.columns
         kinds = self.reader.kinds
         for i, c in enumerate(columns):
-            if kinds.get(c) is None and first:
+            if kinds.get(c) is None and c in self.existing:
+                kinds[c] = self.existing[c][1]
+            elif kinds.get(c) is None and first:
                 kinds[c] = convert.infer_kind([row[i] for row in first])
         types = dict(self.reader.types)
         for c in columns:
@@ -94,10 +102,11 @@ class Run:
         lower: Any,
         watermark: Any,
         update: Callable[[int], Any],
+        scope: Scope | None = None,
     ) -> Any:
         """Pages as Python rows: converted, checked, merged by the writer."""
         cursor_idx = None
-        for rows in self.reader.pages(phase, lower, self.d.batch_rows):
+        for rows in self.reader.pages(phase, lower, self.d.batch_rows, scope):
             writer = self.writer or self.prepare(rows)
             assert self.checker is not None
             if self.d.cursor and phase == "cursor":
@@ -108,20 +117,10 @@ class Run:
                 watermark = convert.later(watermark, rows[-1][cursor_idx])
                 page.watermark = convert.encode_watermark(watermark)
             writer.write_page(conn, page, self.state)
-            if page.good:
-                keys = [self.checker.key_of(row) for row in page.good]
-                self.widen(min(page.raw_keys), max(page.raw_keys), min(keys), max(keys))
             update(len(rows))
             if self.state.page_done(conn):
                 break
         return watermark
-
-    def widen(self, src_lo: Row, src_hi: Row, tgt_lo: Row, tgt_hi: Row) -> None:
-        for bounds, lo, hi in ((self.src_range, src_lo, src_hi), (self.tgt_range, tgt_lo, tgt_hi)):
-            if not bounds:
-                bounds.extend([lo, hi])
-            else:
-                bounds[0], bounds[1] = min(bounds[0], lo), max(bounds[1], hi)
 
     def step(self) -> Step:
         """How pages move: piped by COPY where both sides allow, else as rows."""
@@ -129,11 +128,14 @@ class Run:
             assert isinstance(self.reader, SqlReader)
             writer = self.prepare()
             assert isinstance(writer, SqlWriter)
-            return CopyPhase(self.d, self.reader, writer, self.state, self.widen)
+            return CopyPhase(self.d, self.reader, writer, self.state)
         return self.rows_phase
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self, *, full: bool, progress: bool) -> RunResult:
+        """Incremental runs read from the watermark, then compare the whole table.
+        Full runs, and every run of a definition without a cursor, compare first and
+        re-sync only the buckets that differ (all of them into an empty target)."""
         from tqdm.auto import tqdm
 
         r = self.result
@@ -143,13 +145,20 @@ class Run:
             bar = tqdm(desc=f"sync {self.d.name}", unit="rows", disable=not progress, leave=False)
             try:
                 step = self.step()
-                for phase, lower in self.phases(watermark, full):
-                    watermark = step(conn, phase, lower, watermark, bar.update)
-                    if r.status == "cancelled":
-                        break
+                if (full or not self.d.incremental) and target_has_rows(self.ws, self.d):
+                    self.by_buckets(conn, step, bar.update)
+                    if r.status != "cancelled" and self.d.cursor:
+                        watermark = convert.later(watermark, self.reader.max_cursor())
+                        self.state.save_watermark(conn, convert.encode_watermark(watermark))
+                else:
+                    for phase, lower in self.phases(watermark, full):
+                        watermark = step(conn, phase, lower, watermark, bar.update, None)
+                        if r.status == "cancelled":
+                            break
+                    if r.status != "cancelled" and self.d.reconcile and self.writer is not None:
+                        rec = self.reconciler()
+                        r.reconciliation = rec.report(*rec.digests())
                 r.watermark_after = convert.encode_watermark(watermark)
-                if r.status != "cancelled":
-                    self.reconcile()
                 self.state.finish(conn, "cancelled" if r.status == "cancelled" else "succeeded")
             except BaseException as exc:
                 self.state.fail(conn, exc)
@@ -160,18 +169,44 @@ class Run:
                 r.notices = self.writer.notices if self.writer else 0
         return self.after_run()
 
-    def reconcile(self) -> None:
-        if not (self.d.reconcile and self.writer is not None):
+    def reconciler(self) -> Reconciler:
+        writer = self.writer or self.prepare()
+        assert self.checker is not None
+        with self.state_engine.connect() as conn:
+            dead = state.dead_keys(conn, self.d.name)
+            previous = state.last_reconciliation(conn, self.d.name)
+        return Reconciler(self.d, self.reader, writer, self.checker, dead, previous)
+
+    def by_buckets(self, conn: sa.Connection, step: Step, update: Callable[[int], Any]) -> None:
+        """Compare the digests of every bucket; re-sync those that differ (deleting or
+        tombstoning target rows gone from the source, when the definition asks); then
+        compare those buckets again."""
+        rec = self.reconciler()
+        source, target = rec.digests()
+        redo = differing(source, target)
+        if redo:
+            scope = Scope(rec.buckets, frozenset(redo))
+            step(conn, "all", None, None, update, scope)
+            if self.result.status == "cancelled":
+                return
+            self.propagate_deletes(scope)
+            again = rec.digests(redo)
+            source, target = patched(source, again[0], redo), patched(target, again[1], redo)
+        report = rec.report(source, target)
+        report["buckets_resynced"] = len(redo)
+        self.result.reconciliation = report
+
+    def propagate_deletes(self, scope: Scope) -> None:
+        if self.d.deletes == "keep":
             return
-        with self.state_engine.connect() as c2:
-            dead = state.dead_keys(c2, self.d.name)
-        self.result.reconciliation = reconcile(
-            self.reader,
-            self.writer,
-            (self.src_range[0], self.src_range[1]) if self.src_range else None,
-            (self.tgt_range[0], self.tgt_range[1]) if self.tgt_range else None,
-            dead,
-        )
+        assert self.writer is not None and self.checker is not None
+        present = {self.checker.convert_key(k) for k in self.reader.keys(scope)}
+        gone = [k for k in self.writer.keys(scope) if k not in present]
+        if gone:
+            self.result.rows_deleted += self.writer.remove(gone)
+            log.info(
+                "sync %s: %s %d rows gone from the source", self.d.name, self.d.deletes, len(gone)
+            )
 
     def replay(self) -> RunResult:
         """Re-read the records of the dead letters from the source, by key, and merge
@@ -208,7 +243,7 @@ class Run:
     def after_run(self) -> RunResult:
         """Tell the cache about the table written, if any row was."""
         r = self.result
-        if self.writer is None or not r.rows_written:
+        if self.writer is None or not (r.rows_written or r.rows_deleted):
             return r
         r.tables_written = [self.writer.name]
         self.writer.tell_cache(self.ws)
@@ -241,6 +276,15 @@ def run_definition(
     with state.lock(ws, definition):
         result = Run(ws, definition, hook).execute(full=full, progress=progress)
     return _logged(definition, result, "run")
+
+
+def repair_definition(
+    ws: Workspace, definition: SyncDefinition, *, progress: bool = True
+) -> RunResult:
+    """Re-sync the buckets that differ; see :func:`azora_nb.sync.repair`."""
+    with state.lock(ws, definition):
+        result = Run(ws, definition, None).execute(full=True, progress=progress)
+    return _logged(definition, result, "repair")
 
 
 def replay_definition(ws: Workspace, definition: SyncDefinition) -> RunResult:

@@ -90,6 +90,12 @@ class RunState:
             page.watermark if page.watermark is not None else r.watermark_before,
         )
 
+    def save_watermark(self, conn: sa.Connection, watermark: Any) -> None:
+        if watermark is None:
+            return
+        with conn.begin():
+            state.set_watermark(conn, self.definition.name, watermark, self.run_id)
+
     def page_done(self, conn: sa.Connection) -> bool:
         """Hook, page count and the cancel check after a committed page; True to stop."""
         self.stage("committed")

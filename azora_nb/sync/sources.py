@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from azora_nb.exceptions import ConfigError, SchemaError
 from azora_nb.sync import convert
+from azora_nb.sync.buckets import Scope
 from azora_nb.sync.definitions import MongoSource, SqlSource, SyncDefinition
 from azora_nb.workspace import Workspace
 
@@ -42,16 +43,27 @@ class Reader(Protocol):
         has to discover its own."""
         ...
 
-    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
-        """Pages of ``phase``: ``cursor`` (``cursor >= lower``), ``null`` or ``all``."""
+    def pages(
+        self, phase: str, lower: Any, batch_rows: int, scope: Scope | None = None
+    ) -> Iterator[list[Row]]:
+        """Pages of ``phase``: ``cursor`` (``cursor >= lower``), ``null`` or ``all``;
+        only the rows in ``scope``'s buckets when given."""
+        ...
+
+    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+        """Every row (in ``scope``), in no particular order, for reconciling."""
+        ...
+
+    def keys(self, scope: Scope | None = None) -> Iterator[Row]:
+        """Every key (in ``scope``), as read."""
+        ...
+
+    def max_cursor(self) -> Any:
+        """The largest cursor value in the source."""
         ...
 
     def by_keys(self, keys: Sequence[Row]) -> list[Row]:
         """The current rows with these keys."""
-        ...
-
-    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
-        """(key..., cursor) of every record with ``lo <= key <= hi``."""
         ...
 
 
@@ -141,7 +153,12 @@ class SqlReader:
         return [*([d.cursor] if phase == "cursor" and d.cursor else []), *d.key]
 
     def page_statement(
-        self, phase: str, lower: Any, batch_rows: int, last: Row | None
+        self,
+        phase: str,
+        lower: Any,
+        batch_rows: int,
+        last: Row | None,
+        scope: Scope | None = None,
     ) -> sa.Select[Any]:
         """The query of the page of ``phase`` (``cursor``, ``null`` or ``all``) after
         ``last`` (the previous page's last values of :meth:`order`)."""
@@ -156,6 +173,8 @@ class SqlReader:
         elif phase == "null":
             assert d.cursor is not None
             stmt = stmt.where(self._col(d.cursor).is_(None))
+        if scope is not None and not scope.everything:
+            stmt = stmt.where(self.in_scope(scope))
         if last is not None:
             stmt = stmt.where(
                 sa.tuple_(*[self._col(c) for c in order])
@@ -163,13 +182,18 @@ class SqlReader:
             )
         return stmt.order_by(*[self._col(c) for c in order]).limit(batch_rows)
 
-    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
+    def in_scope(self, scope: Scope) -> Any:
+        return scope.sql(self._col(self.definition.key[0]), self.engine.dialect.name)
+
+    def pages(
+        self, phase: str, lower: Any, batch_rows: int, scope: Scope | None = None
+    ) -> Iterator[list[Row]]:
         """Yield pages of ``phase`` as lists of row tuples."""
         positions = [self.columns.index(c) for c in self.order(phase)]
         last: Row | None = None
         with self.engine.connect() as conn:
             while True:
-                stmt = self.page_statement(phase, lower, batch_rows, last)
+                stmt = self.page_statement(phase, lower, batch_rows, last, scope)
                 rows = [tuple(r) for r in conn.execute(stmt)]
                 conn.rollback()
                 if not rows:
@@ -178,6 +202,42 @@ class SqlReader:
                 if len(rows) < batch_rows:
                     return
                 last = tuple(rows[-1][i] for i in positions)
+
+    def _stream(self, stmt: sa.Select[Any], scope: Scope | None) -> Iterator[Row]:
+        if scope is not None and not scope.everything:
+            stmt = stmt.where(self.in_scope(scope))
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=20_000).execute(stmt):
+                yield tuple(row)
+
+    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+        return self._stream(self._select(), scope)
+
+    def keys(self, scope: Scope | None = None) -> Iterator[Row]:
+        return self._stream(sa.select(*[self._col(k) for k in self.definition.key]), scope)
+
+    def max_cursor(self) -> Any:
+        if self.definition.cursor is None:
+            return None
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(self._col(self.definition.cursor)))).scalar()
+
+    def digest_parts(self) -> tuple[Any, Any, list[Any]]:
+        """(relation, first key column, columns) for a digest computed in the database."""
+        return (
+            self.relation,
+            self._col(self.definition.key[0]),
+            [self._col(c) for c in self.columns],
+        )
+
+    def column_types(self) -> dict[str, str] | None:
+        """The database's own type of each column (a table source), to tell whether
+        two databases spell the values alike."""
+        if self.spec.table is None:
+            return None
+        mapping = dict(self.definition.columns or {c: c for c in self.columns})
+        types = database_types(self.engine, self.spec.table, self.spec.schema)
+        return {target: types.get(src, "?") for target, src in mapping.items()}
 
     def driver_sql(self, stmt: sa.Select[Any]) -> tuple[str, dict[str, Any]]:
         """``stmt`` as SQL text and parameters for the DB-API driver (psycopg's COPY)."""
@@ -226,28 +286,6 @@ class SqlReader:
             cond = sa.tuple_(*cols).in_([tuple(k) for k in keys])
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(self._select().where(cond))]
-
-    def key_range(self, lo: Row, hi: Row) -> tuple[list[Any], Any]:
-        """(key and cursor columns, the condition ``lo <= key <= hi``), for reconciling."""
-        d = self.definition
-        names = [*d.key, *([d.cursor] if d.cursor else [])]
-        cols = [self._col(c) for c in d.key]
-        cond = sa.and_(
-            sa.tuple_(*cols)
-            >= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, lo, strict=True)]),
-            sa.tuple_(*cols)
-            <= sa.tuple_(*[self._bind(c, v) for c, v in zip(d.key, hi, strict=True)]),
-        )
-        return [self._col(c) for c in names], cond
-
-    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
-        """(key..., cursor) of every source row with ``lo <= key <= hi``, for reconciling."""
-        cols, cond = self.key_range(lo, hi)
-        with self.engine.connect() as conn:
-            for row in conn.execution_options(yield_per=50_000).execute(
-                sa.select(*cols).where(cond)
-            ):
-                yield tuple(row)
 
 
 class MongoReader:
@@ -324,7 +362,41 @@ class MongoReader:
             fields.add(self.path(self.definition.cursor))
         return {f: 1 for f in fields}
 
-    def pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
+    def pages(
+        self, phase: str, lower: Any, batch_rows: int, scope: Scope | None = None
+    ) -> Iterator[list[Row]]:
+        for page in self._pages(phase, lower, batch_rows):
+            if scope is not None and not scope.everything:
+                first = self.columns.index(self.definition.key[0])
+                page = [row for row in page if scope.contains(row[first])]
+            if page:
+                yield page
+
+    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+        first = self.path(self.definition.key[0])
+        for doc in self.collection.find(self._query(), self._projection()):
+            if scope is None or scope.contains(_get_path(doc, first)):
+                if self.discovered and not self.columns:
+                    self.discover([doc])
+                yield self.shape(doc)
+
+    def keys(self, scope: Scope | None = None) -> Iterator[Row]:
+        paths = [self.path(k) for k in self.definition.key]
+        for doc in self.collection.find(self._query(), {p: 1 for p in paths}):
+            key = tuple(_get_path(doc, p) for p in paths)
+            if scope is None or scope.contains(key[0]):
+                yield key
+
+    def max_cursor(self) -> Any:
+        if self.definition.cursor is None:
+            return None
+        path = self.path(self.definition.cursor)
+        query = {"$and": [self._query(), {path: {"$ne": None}}]}
+        for doc in self.collection.find(query, {path: 1}).sort([(path, -1)]).limit(1):
+            return _get_path(doc, path)
+        return None
+
+    def _pages(self, phase: str, lower: Any, batch_rows: int) -> Iterator[list[Row]]:
         d = self.definition
         key_paths = [self.path(k) for k in d.key]
         order = ([self.path(d.cursor)] if phase == "cursor" and d.cursor else []) + key_paths
@@ -364,19 +436,6 @@ class MongoReader:
         if docs:
             self.discover(docs)
         return [self.shape(doc) for doc in docs]
-
-    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row]:
-        d = self.definition
-        paths = [self.path(c) for c in (*d.key, *([d.cursor] if d.cursor else []))]
-        if len(d.key) == 1:
-            query: dict[str, Any] = {paths[0]: {"$gte": lo[0], "$lte": hi[0]}}
-        else:
-            query = {}
-        query = {"$and": [self._query(), query]}
-        for doc in self.collection.find(query, {p: 1 for p in paths}):
-            row = tuple(_get_path(doc, p) for p in paths)
-            if lo <= row[: len(d.key)] <= hi:
-                yield row
 
 
 def _after(order: list[str], last: list[Any]) -> dict[str, Any]:
@@ -437,6 +496,14 @@ def reflect_types(engine: sa.Engine, table: str, schema: str | None) -> dict[str
         for col in sa.inspect(engine).get_columns(table, schema=schema):
             out[col["name"]] = convert.portable_from_pg(col["type"])
     return out
+
+
+def database_types(engine: sa.Engine, table: str, schema: str | None) -> dict[str, str]:
+    """Each column's type as the database spells it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        columns = sa.inspect(engine).get_columns(table, schema=schema)
+    return {c["name"]: str(c["type"].compile(dialect=engine.dialect)) for c in columns}
 
 
 def make_reader(ws: Workspace, definition: SyncDefinition) -> SqlReader | MongoReader:

@@ -151,6 +151,22 @@ def runs(conn: sa.Connection, name: str | None = None, limit: int = 20) -> list[
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
+def last_reconciliation(conn: sa.Connection, name: str) -> dict[str, Any] | None:
+    """The reconciliation record of the latest run of ``name`` that has bucket bounds."""
+    stmt = (
+        sa.select(sync_runs.c.reconciliation)
+        .where(sync_runs.c.sync_name == name, sync_runs.c.reconciliation.is_not(None))
+        .order_by(sync_runs.c.started_at.desc())
+        .limit(20)
+    )
+    for (record,) in conn.execute(stmt):
+        if isinstance(record, str):
+            record = json.loads(record)
+        if isinstance(record, dict) and "bounds" in record:
+            return record
+    return None
+
+
 # -- dead letters ------------------------------------------------------------------
 
 

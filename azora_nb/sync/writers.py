@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from azora_nb.exceptions import SchemaError
 from azora_nb.sync import convert
+from azora_nb.sync.buckets import Buckets, Scope
 from azora_nb.sync.definitions import MongoTarget, SqlTarget, SyncDefinition
 from azora_nb.sync.notices import Notifier
 from azora_nb.sync.page import Page, record
@@ -55,8 +56,22 @@ class Writer(Protocol):
         changed. Rows that the target refuses join ``page.dead`` before the save."""
         ...
 
-    def key_cursor_rows(self, lo: Row, hi: Row) -> Iterator[Row] | list[Row]:
-        """(key..., cursor) of every stored record with ``lo <= key <= hi``."""
+    def is_empty(self) -> bool: ...
+
+    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+        """Every live row (in ``scope``; tombstoned ones left out), in :attr:`columns`."""
+        ...
+
+    def keys(self, scope: Scope | None = None) -> Iterator[Row]:
+        """Every live key (in ``scope``)."""
+        ...
+
+    def bucket_bounds(self, bucket_rows: int) -> Buckets:
+        """Buckets of about ``bucket_rows`` of the stored keys."""
+        ...
+
+    def remove(self, keys: list[Row]) -> int:
+        """Delete (or tombstone, as the definition says) the records with these keys."""
         ...
 
     def tell_cache(self, ws: Workspace) -> None:
@@ -79,6 +94,21 @@ def make_writer(
     if isinstance(definition.target, MongoTarget):
         return MongoWriter(ws, definition, columns, run_id)
     return SqlWriter(ws, definition, columns, types)
+
+
+def target_has_rows(ws: Workspace, definition: SyncDefinition) -> bool:
+    """Whether the target exists and holds at least one record (live or not)."""
+    target = definition.target
+    if isinstance(target, MongoTarget):
+        return ws.mongo[target.collection].find_one({}, {"_id": 1}) is not None
+    engine = ws.engine(target.source)
+    if not sa.inspect(engine).has_table(target.table, schema=target.schema):
+        return False
+    table = sa.table(target.table, schema=target.schema)
+    with engine.connect() as conn:
+        return (
+            conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+        )
 
 
 def existing_columns(ws: Workspace, definition: SyncDefinition) -> dict[str, tuple[Any, str]]:
@@ -116,10 +146,15 @@ class SqlWriter:
                 f"sync {definition.name}: on SQLite the only target schema is "
                 "'analysis' (attached to core); use schema = \"analysis\" or none"
             )
+        self.tombstone = definition.tombstone_column if definition.deletes == "tombstone" else None
+        extra: list[sa.Column[Any]] = (
+            [sa.Column(self.tombstone, convert.az_types.TimestampTZ())] if self.tombstone else []
+        )
         self.table = sa.Table(
             self.spec.table,
             sa.MetaData(),
             *[sa.Column(c, types[c], primary_key=c in definition.key) for c in columns],
+            *extra,
             schema=schema,
         )
         self._json = [
@@ -150,6 +185,13 @@ class SqlWriter:
             present = {
                 c["name"] for c in inspector.get_columns(self.spec.table, schema=self.spec.schema)
             }
+            if self.tombstone and self.tombstone not in present:
+                column = self.table.c[self.tombstone]
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {self._prep.format_table(self.table)} ADD COLUMN "
+                    f"{self._prep.quote(self.tombstone)} "
+                    f"{column.type.compile(dialect=self.engine.dialect)}"
+                )
         missing = [c for c in self.columns if c not in present]
         if missing:
             raise SchemaError(
@@ -190,21 +232,115 @@ class SqlWriter:
             return self._write_pg(conn, rows)
         return self._write_sqlite(conn, rows)
 
+    @property
+    def _prep(self) -> Any:
+        return self.engine.dialect.identifier_preparer
+
     def _changed(self, excluded: Any) -> sa.ColumnElement[bool]:
         others = [c for c in self.columns if c not in self.definition.key]
-        if not others:
-            return sa.false()
-        return sa.or_(*[self.table.c[c].is_distinct_from(excluded[c]) for c in others])
+        changes = [self.table.c[c].is_distinct_from(excluded[c]) for c in others]
+        if self.tombstone:  # a row back at the source comes back to life
+            changes.append(self.table.c[self.tombstone].is_not(None))
+        return sa.or_(*changes) if changes else sa.false()
 
     def _upsert(self, insert: Any) -> Any:
         others = [c for c in self.columns if c not in self.definition.key]
-        if not others:
+        set_: dict[str, Any] = {c: insert.excluded[c] for c in others}
+        if self.tombstone:
+            set_[self.tombstone] = None
+        if not set_:
             return insert.on_conflict_do_nothing(index_elements=list(self.definition.key))
         return insert.on_conflict_do_update(
             index_elements=list(self.definition.key),
-            set_={c: insert.excluded[c] for c in others},
+            set_=set_,
             where=self._changed(insert.excluded),
         )
+
+    # -- reconciling and deletes ----------------------------------------------------
+    def _live(self, stmt: sa.Select[Any], scope: Scope | None) -> sa.Select[Any]:
+        if self.tombstone:
+            stmt = stmt.where(self.table.c[self.tombstone].is_(None))
+        if scope is not None and not scope.everything:
+            stmt = stmt.where(self.in_scope(scope))
+        return stmt
+
+    def in_scope(self, scope: Scope) -> Any:
+        return scope.sql(self.table.c[self.definition.key[0]], self.dialect)
+
+    def _stream(self, stmt: sa.Select[Any]) -> Iterator[Row]:
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=20_000).execute(stmt):
+                yield tuple(row)
+
+    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+        return self._stream(self._live(sa.select(*[self.table.c[c] for c in self.columns]), scope))
+
+    def keys(self, scope: Scope | None = None) -> Iterator[Row]:
+        cols = [self.table.c[k] for k in self.definition.key]
+        return self._stream(self._live(sa.select(*cols), scope))
+
+    def digest_parts(self) -> tuple[Any, Any, list[Any], Any]:
+        """(table, first key column, columns, live-row condition) for a digest in SQL."""
+        live = self.table.c[self.tombstone].is_(None) if self.tombstone else None
+        return (
+            self.table,
+            self.table.c[self.definition.key[0]],
+            [self.table.c[c] for c in self.columns],
+            live,
+        )
+
+    def column_types(self) -> dict[str, str]:
+        from azora_nb.sync.sources import database_types
+
+        return database_types(self.engine, self.spec.table, self.spec.schema)
+
+    def bucket_bounds(self, bucket_rows: int) -> Buckets:
+        first = self.table.c[self.definition.key[0]]
+        if self.dialect != "postgresql":
+            stmt = self._live(sa.select(first), None)
+            with self.engine.connect() as conn:
+                return Buckets.from_keys(conn.execute(stmt).scalars(), bucket_rows)
+        with self.engine.connect() as conn:
+            count = sa.select(sa.func.count()).select_from(self.table)
+            total = conn.execute(self._live(count, None)).scalar() or 0
+            n = -(-total // bucket_rows)
+            if n <= 1:
+                return Buckets()
+            probe = Buckets((conn.execute(sa.select(first).limit(1)).scalar(),))
+            ordered = probe._ordered(first, "postgresql")
+            fractions = [i / n for i in range(1, n)]
+            stmt = self._live(
+                sa.select(
+                    sa.func.percentile_disc(
+                        sa.literal(fractions, postgresql.ARRAY(sa.Double))
+                    ).within_group(ordered)
+                ),
+                None,
+            )
+            bounds = conn.execute(stmt).scalar() or []
+        return Buckets.from_sorted(bounds, 1)
+
+    def remove(self, keys: list[Row]) -> int:
+        cols = [self.table.c[k] for k in self.definition.key]
+        done = 0
+        with self.engine.begin() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                cond = (
+                    cols[0].in_([k[0] for k in chunk])
+                    if len(cols) == 1
+                    else sa.tuple_(*cols).in_([tuple(k) for k in chunk])
+                )
+                if self.tombstone:
+                    stmt: Any = (
+                        sa.update(self.table)
+                        .where(cond, self.table.c[self.tombstone].is_(None))
+                        .values({self.tombstone: convert.utcnow()})
+                    )
+                else:
+                    stmt = sa.delete(self.table).where(cond)
+                done += int(conn.execute(stmt).rowcount or 0)
+        return done
 
     def _write_sqlite(self, conn: sa.Connection, rows: list[Row]) -> int:
         stmt = self._upsert(sqlite.insert(self.table))
@@ -268,31 +404,6 @@ class SqlWriter:
                 is None
             )
 
-    def key_bounds(self) -> tuple[Row, Row] | None:
-        """The smallest and largest key in the target (by its primary-key index)."""
-        cols = [self.table.c[k] for k in self.definition.key]
-        with self.engine.connect() as conn:
-            lo = conn.execute(sa.select(*cols).order_by(*cols).limit(1)).first()
-            hi = conn.execute(sa.select(*cols).order_by(*[c.desc() for c in cols]).limit(1)).first()
-        return None if lo is None or hi is None else (tuple(lo), tuple(hi))
-
-    def key_range(self, lo: Row, hi: Row) -> tuple[list[Any], Any]:
-        d = self.definition
-        names = [*d.key, *([d.cursor] if d.cursor else [])]
-        cols = [self.table.c[k] for k in d.key]
-        cond = sa.and_(
-            sa.tuple_(*cols)
-            >= sa.tuple_(*[sa.literal(v, c.type) for c, v in zip(cols, lo, strict=True)]),
-            sa.tuple_(*cols)
-            <= sa.tuple_(*[sa.literal(v, c.type) for c, v in zip(cols, hi, strict=True)]),
-        )
-        return [self.table.c[c] for c in names], cond
-
-    def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
-        cols, cond = self.key_range(lo, hi)
-        with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(sa.select(*cols).where(cond))]
-
 
 class MongoWriter:
     """Upsert pages into a collection: ``_id`` is the key (a sub-document for
@@ -333,6 +444,59 @@ class MongoWriter:
 
     def tell_cache(self, ws: Workspace) -> None:
         """No SQL table was written: no cached result read it."""
+
+    @property
+    def tombstone(self) -> str | None:
+        d = self.definition
+        return d.tombstone_column if d.deletes == "tombstone" else None
+
+    def _live(self) -> dict[str, Any]:
+        return {self.tombstone: None} if self.tombstone else {}
+
+    def is_empty(self) -> bool:
+        return self.collection.find_one({}, {"_id": 1}) is None
+
+    def _key(self, doc_id: Any) -> Row:
+        if len(self._key_idx) == 1:
+            return (doc_id,)
+        return tuple(doc_id.get(k) for k in self.definition.key)
+
+    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+        for doc in self.collection.find(self._live(), {c: 1 for c in self.columns}):
+            row = tuple(doc.get(c) for c in self.columns)
+            if scope is None or scope.contains(row[self._key_idx[0]]):
+                yield row
+
+    def keys(self, scope: Scope | None = None) -> Iterator[Row]:
+        for doc in self.collection.find(self._live(), {"_id": 1}):
+            key = self._key(doc["_id"])
+            if scope is None or scope.contains(key[0]):
+                yield key
+
+    def bucket_bounds(self, bucket_rows: int) -> Buckets:
+        return Buckets.from_keys((k[0] for k in self.keys()), bucket_rows)
+
+    def remove(self, keys: list[Row]) -> int:
+        if not keys:
+            return 0
+        ids = [self.doc_id(self._padded(k)) for k in keys]
+        if self.tombstone:
+            done = self.collection.update_many(
+                {"_id": {"$in": ids}, **self._live()},
+                {
+                    "$set": {self.tombstone: convert.floor_ms(convert.utcnow())},
+                    "$unset": {"syncHash": ""},
+                },
+            )
+            return int(done.modified_count)
+        return int(self.collection.delete_many({"_id": {"$in": ids}}).deleted_count)
+
+    def _padded(self, key: Row) -> Row:
+        """A row holding just ``key`` at the key columns (for :meth:`doc_id`)."""
+        values: list[Any] = [None] * len(self.columns)
+        for i, v in zip(self._key_idx, key, strict=True):
+            values[i] = v
+        return tuple(values)
 
     @property
     def name(self) -> str:
@@ -398,29 +562,14 @@ class MongoWriter:
             doc_id = self.doc_id(row)
             fields = self.document(row)
             fields.update(syncedAt=now, syncHash=digest)
-            ops.append(
-                UpdateOne({"_id": doc_id}, {"$set": fields, "$inc": {"version": 1}}, upsert=True)
-            )
+            update: dict[str, Any] = {"$set": fields, "$inc": {"version": 1}}
+            if self.tombstone:
+                update["$unset"] = {self.tombstone: ""}
+            ops.append(UpdateOne({"_id": doc_id}, update, upsert=True))
             changed.append(doc_id)
         if ops:
             self.collection.bulk_write(ops, ordered=False)
         return changed
-
-    def key_cursor_rows(self, lo: Row, hi: Row) -> list[Row]:
-        d = self.definition
-        fields = [*d.key, *([d.cursor] if d.cursor else [])]
-        if len(d.key) == 1:
-            query: dict[str, Any] = {
-                "_id": {"$gte": _bson_value(lo[0], "float"), "$lte": _bson_value(hi[0], "float")}
-            }
-        else:
-            query = {}
-        out = []
-        for doc in self.collection.find(query, {f: 1 for f in fields}):
-            row = tuple(doc.get(f) for f in fields)
-            if len(d.key) == 1 or lo <= row[: len(d.key)] <= hi:
-                out.append(row)
-        return out
 
 
 def content_hash(row: Row) -> str:
