@@ -18,10 +18,12 @@ succeeded 20000 True
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
 
+from azora_nb import audit
 from azora_nb.exceptions import AzoraError, UnknownSync
 from azora_nb.sync import state
 from azora_nb.sync.definitions import (
@@ -85,7 +87,11 @@ def run(
     Bad records do not stop the run: they are counted in ``rows_dead`` and kept in
     the dead-letter table (:func:`dead_letters`, :func:`replay`).
     """
-    return run_definition(ws, get(ws, name), full=full, progress=progress, hook=hook)
+    definition = get(ws, name)
+    with _audited(ws, definition, "sync.run", {"full": full}) as entry:
+        result = run_definition(ws, definition, full=full, progress=progress, hook=hook)
+        _outcome(entry, result)
+    return result
 
 
 def repair(ws: Workspace, name: str | SyncDefinition, *, progress: bool = True) -> RunResult:
@@ -93,13 +99,39 @@ def repair(ws: Workspace, name: str | SyncDefinition, *, progress: bool = True) 
     differ: rows missing or changed are merged, and rows gone from the source are
     deleted or tombstoned when the definition's ``deletes`` asks for it. Its
     ``reconciliation`` says what still differs (``ok`` when nothing)."""
-    return repair_definition(ws, get(ws, name), progress=progress)
+    definition = get(ws, name)
+    with _audited(ws, definition, "sync.repair", {}) as entry:
+        result = repair_definition(ws, definition, progress=progress)
+        _outcome(entry, result)
+    return result
 
 
 def replay(ws: Workspace, name: str | SyncDefinition) -> RunResult:
     """Retry the sync's dead letters: re-read those records from the source by key and
     merge the ones that now convert. The others stay dead, with their new reason."""
-    return replay_definition(ws, get(ws, name))
+    definition = get(ws, name)
+    with _audited(ws, definition, "sync.replay", {}) as entry:
+        result = replay_definition(ws, definition)
+        _outcome(entry, result)
+    return result
+
+
+def _audited(
+    ws: Workspace, definition: SyncDefinition, action: str, params: dict[str, Any]
+) -> AbstractContextManager[audit.Entry]:
+    """The audit entry of a run, in the database it writes (its state source)."""
+    params = {
+        "source": definition.source.describe(),
+        "target": definition.target.describe(),
+        **params,
+    }
+    return audit.action(ws, definition.state_source, action, target=definition.name, params=params)
+
+
+def _outcome(entry: audit.Entry, result: RunResult) -> None:
+    entry.rows = result.rows_written + result.rows_deleted
+    if result.status == "cancelled":
+        entry.outcome = "cancelled"
 
 
 def dead_letters(

@@ -131,3 +131,21 @@ def test_missing_toolkit_tables_say_what_to_run(
         rewards.create(bare.engine("mint"))
         with pytest.raises(SchemaError, match="azora-nb db upgrade"):
             sync.run(bare, make_def(), progress=False)
+
+
+def test_runs_and_repairs_are_audited_in_the_target_database(
+    ws: Workspace, make_def: Callable[..., SyncDefinition]
+) -> None:
+    import sqlalchemy as sa
+
+    d = make_def()
+    sync.run(ws, d, full=True, progress=False)
+    sync.repair(ws, d, progress=False)
+    with ws.engine("core").connect() as conn:
+        rows = conn.execute(
+            sa.text("select action, target, outcome, rows_affected from azora_nb_audit order by id")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("sync.run", "rewards", "ok", N_ROWS),
+        ("sync.repair", "rewards", "ok", 0),
+    ]
