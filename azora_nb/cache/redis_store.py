@@ -1,7 +1,7 @@
 """The Redis backend: entries shared by every kernel that points at one Redis.
 
 Keys, all under ``AZORA_CACHE_PREFIX``: ``e:<digest>`` entries, ``v:<db>:<table>`` table
-versions, ``l:<digest>`` single-flight locks, ``stats`` (a hash of counters),
+versions, ``l:<digest>`` single-flight leases, ``stats`` (a hash of counters),
 ``i:<source>`` / ``s:<source>`` (a sorted set of live entries by expiry and their
 sizes) and ``sources``. Nothing is ever found with KEYS or SCAN.
 """
@@ -28,6 +28,15 @@ _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+LEASE_SECONDS = 10.0
+"""How long a single-flight lease lives unless renewed. The holder renews it every
+third of that while its query runs, so a kernel killed mid-query frees it within
+this time (the issue's bound is 15 s)."""
 
 
 class RedisBackend:
@@ -61,6 +70,8 @@ class RedisBackend:
         self._refusals: set[str] = set()
         self._state = threading.Lock()
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self.lease_seconds = LEASE_SECONDS
 
     # -- degradation ----------------------------------------------------------
     def _call(self, action: Callable[[], T], fallback: T) -> T:
@@ -195,18 +206,22 @@ class RedisBackend:
     # -- single flight --------------------------------------------------------
     @contextlib.contextmanager
     def singleflight(self, key: str, timeout: float) -> Iterator[bool]:
-        """Hold the lock for ``key``, waiting at most ``timeout`` seconds for another kernel
-        to release it. Yields whether the lock is held (``False``: go ahead unlocked)."""
+        """Hold the lease for ``key``, waiting at most ``timeout`` seconds for another
+        kernel to finish. Yields whether the lease is held (``False``: go ahead unlocked).
+
+        The lease is short (:data:`LEASE_SECONDS`) and renewed by a thread while the
+        body runs: a live holder keeps it however long its query takes, a killed one
+        loses it within the lease time, and a waiter then takes over."""
         lock_key = self._k("l", key)
         token = uuid.uuid4().hex
-        ttl_ms = max(int(timeout * 1000), 1000)
+        lease_ms = max(int(self.lease_seconds * 1000), 100)
         deadline = time.monotonic() + timeout
         delay = 0.005
         held = False
         while True:
             # True: ours; False: another kernel holds it; None: Redis failed, go ahead.
             acquired = self._call(
-                lambda: self.client.set(lock_key, token, nx=True, px=ttl_ms) is True, None
+                lambda: self.client.set(lock_key, token, nx=True, px=lease_ms) is True, None
             )
             if acquired:
                 held = True
@@ -222,11 +237,28 @@ class RedisBackend:
                 break
             time.sleep(delay)
             delay = min(delay * 2, self.poll)
+        stop = threading.Event()
+        renewer = None
+        if held:
+            renewer = threading.Thread(
+                target=self._keep, args=(lock_key, token, lease_ms, stop), daemon=True
+            )
+            renewer.start()
         try:
             yield held
         finally:
+            stop.set()
+            if renewer is not None:
+                renewer.join(timeout=5)
             if held:
                 self._call(lambda: self._release(keys=[lock_key], args=[token]), None)
+
+    def _keep(self, lock_key: str, token: str, lease_ms: int, stop: threading.Event) -> None:
+        """Renew the lease every third of its life until ``stop``, or until it is lost."""
+        while not stop.wait(lease_ms / 3000):
+            renewed = self._call(lambda: self._renew(keys=[lock_key], args=[token, lease_ms]), None)
+            if not renewed:
+                return  # lost (expired while Redis was away): the query still finishes
 
     # -- stats and index ------------------------------------------------------
     def add_stats(self, source: str, counts: dict[str, int]) -> None:

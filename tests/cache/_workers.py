@@ -21,3 +21,9 @@ def ask(env: dict[str, str], home: str, barrier: Any, results: Any) -> None:
         frame = ws.sql(SLOW_QUERY, cache=True, tables=["slow_hits"])
         found = provenance(frame)
         results.put((int(frame["n"][0]), bool(found and found.cached)))
+
+
+def hold(env: dict[str, str], home: str) -> None:
+    """Ask for a slow entry, so as to hold its single-flight lease until killed."""
+    with Workspace(Settings.load(env=env, cwd=Path(home))) as ws:
+        ws.sql("select maybe_slow() as n", cache=True)
