@@ -19,6 +19,14 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext azora_nb``: the ``%sql`` magics, result captions and short errors."""
+    from azora_nb.magic import register
+
+    register(ipython)
+
+
 __all__ = [
     "SOURCES",
     "AzoraError",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from azora_nb import frames, interrupt, pgread, sqliteread
+from azora_nb import catalog, frames, interrupt, pgread, sqliteread
 from azora_nb.exceptions import (
+    AzoraError,
     ConfigError,
     MissingDependency,
     QueryError,
@@ -257,7 +259,7 @@ class Workspace:
         declared = frames.kinds_from_statement(stmt)
 
         def read(handle: interrupt.ReadHandle) -> pd.DataFrame:
-            with self._read_connection(source, engine, handle) as conn:
+            with self._read_connection(source, engine, handle, stmt) as conn:
                 if engine.dialect.name == "postgresql":
                     sql, bound = _compile(stmt, engine, params)
                     fast = pgread.read_frame(conn, sql, bound, declared, handle)
@@ -277,7 +279,20 @@ class Workspace:
                 kinds = _result_kinds(result, columns, declared, engine)
                 return frames.rows_to_frame(columns, rows, kinds)
 
-        return interrupt.run(read, progress=self.progress)
+        from azora_nb.cache.provenance import Provenance, attach
+
+        started, clock = time.time(), time.perf_counter()
+        frame = interrupt.run(read, progress=self.progress)
+        seconds = time.perf_counter() - clock
+        fresh = Provenance(
+            source=source,
+            cached=False,
+            created_at=started,
+            elapsed=seconds,
+            seconds=seconds,
+            rows=len(frame),
+        )
+        return attach(frame, fresh)
 
     def observe(self, source: str, tables: list[str] | None) -> Observation:
         """Who this workspace is on ``source`` and the change markers of ``tables``
@@ -304,7 +319,7 @@ class Workspace:
         declared = frames.kinds_from_statement(stmt)
 
         def produce(handle: interrupt.ReadHandle) -> Iterator[pd.DataFrame]:
-            with self._read_connection(source, engine, handle) as conn:
+            with self._read_connection(source, engine, handle, stmt) as conn:
                 result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
                     stmt, dict(params or {})
                 )
@@ -329,18 +344,18 @@ class Workspace:
         """Run a statement that changes data, in its own transaction; return the row count."""
         stmt = _statement(query)
         engine = self.engine(source)
-        with self._connection(source, engine) as conn, self._errors(source):
+        with self._connection(source, engine) as conn, self._errors(source, stmt):
             result = conn.execute(stmt, dict(params or {}))
             conn.commit()
             return int(result.rowcount or 0)
 
     @contextmanager
     def _read_connection(
-        self, source: str, engine: Engine, handle: interrupt.ReadHandle
+        self, source: str, engine: Engine, handle: interrupt.ReadHandle, stmt: Any = None
     ) -> Iterator[sa.Connection]:
         """A connection for one read on the worker thread, cancellable through ``handle``,
         with database errors translated."""
-        with self._connection(source, engine) as conn, self._errors(source):
+        with self._connection(source, engine) as conn, self._errors(source, stmt):
             handle.on_cancel(interrupt.cancel_function(conn.connection.driver_connection))
             try:
                 yield conn
@@ -356,25 +371,95 @@ class Workspace:
             raise StoreUnavailable(source, cfg.setting, detail) from None
 
     @contextmanager
-    def _errors(self, source: str) -> Iterator[None]:
+    def _errors(self, source: str, stmt: Any = None) -> Iterator[None]:
         """Turn database errors (through SQLAlchemy, or raw from the COPY path's driver)
         into :class:`StoreUnavailable` or :class:`QueryError` with secrets masked."""
         try:
             yield
         except sa_exc.DBAPIError as exc:
-            raise self._translate(source, exc) from None
+            raise self._translate(source, exc, stmt) from None
         except Exception as exc:
             if _is_driver_error(exc):
-                raise self._translate(source, exc) from None
+                raise self._translate(source, exc, stmt) from None
             raise
 
-    def _translate(self, source: str, exc: BaseException) -> Exception:
+    def _translate(self, source: str, exc: BaseException, stmt: Any = None) -> Exception:
         cfg = self.settings.source(source)
         orig = getattr(exc, "orig", None) or exc
         detail = mask_secrets(_first_line(orig), self.settings.secrets())
         if getattr(exc, "connection_invalidated", False) or _is_disconnect(orig):
             return StoreUnavailable(source, cfg.setting, detail)
-        return QueryError(source, detail)
+        hint = self._hint(source, detail, str(stmt) if stmt is not None else "")
+        return QueryError(source, detail, hint=hint)
+
+    # -- schema ----------------------------------------------------------------
+    def tables(self, source: str | None = None) -> pd.DataFrame:
+        """The tables and views each source holds, as ``source, table`` rows.
+
+        A source that cannot be read is one row saying why; an embedded database that
+        was never built is not created by looking.
+
+        >>> ws.tables("mint")  # doctest: +SKIP
+        """
+        names = (source,) if source is not None else self.sources
+        listing: dict[str, list[str] | str] = {}
+        for name in names:
+            try:
+                listing[name] = self._table_names(name)
+            except AzoraError as exc:
+                listing[name] = str(exc)
+        return catalog.tables_frame(listing)
+
+    def columns(self, table: str, source: str | None = None) -> pd.DataFrame:
+        """The columns of ``table``: name, type, nullable, default, primary key.
+
+        Without ``source``, every source holding a table of that name is listed, with a
+        ``source`` column (``users`` lives in both core and mint).
+
+        >>> ws.columns("treasury_ledger")  # doctest: +SKIP
+        """
+        candidates = (source,) if source is not None else self.sources
+        found: list[pd.DataFrame] = []
+        for name in candidates:
+            try:
+                held = self._table_names(name)
+            except AzoraError:
+                if source is not None:
+                    raise
+                continue
+            if table in held:
+                frame = catalog.column_frame(self.engine(name), table)
+                frame.insert(0, "source", name)
+                found.append(frame)
+        if not found:
+            everywhere = [t for n in candidates for t in self._safe_tables(n)]
+            guesses = catalog.closest(table, everywhere)
+            hint = f"did you mean {' or '.join(map(repr, guesses))}?" if guesses else None
+            raise QueryError(
+                source or ", ".join(candidates),
+                f"no table named {table!r}",
+                hint=hint or "list the tables with ws.tables()",
+            )
+        return pd.concat(found, ignore_index=True)
+
+    def _table_names(self, source: str) -> list[str]:
+        engine = self.engine(source, create=False)
+        with self._errors(source):
+            return catalog.table_names(engine)
+
+    def _safe_tables(self, source: str) -> list[str]:
+        try:
+            return self._table_names(source)
+        except AzoraError:
+            return []
+
+    def _hint(self, source: str, detail: str, sql: str) -> str | None:
+        def columns_of(src: str, table: str) -> list[str]:
+            return list(catalog.column_frame(self.engine(src), table)["column"])
+
+        return catalog.hint_for(
+            detail, source, self._safe_tables, self.sources, columns_of=columns_of, sql=sql
+        )
 
     # -- health ----------------------------------------------------------------
     def status(self) -> WorkspaceStatus:

@@ -267,6 +267,7 @@ class QueryCache:
                     backend=self.backend.name,
                     ttl_only=lookup.versioned is None,
                     freshness=self._freshness(lookup),
+                    rows=len(frame),
                 ),
             )
         return frame
@@ -312,6 +313,7 @@ class QueryCache:
                 backend=self.backend.name,
                 ttl_only=bool(header.get("ttl_only", False)),
                 freshness=self._freshness(lookup),
+                rows=len(entry.frame),
             ),
         ), versions
 

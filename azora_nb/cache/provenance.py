@@ -31,6 +31,7 @@ class Provenance:
     ttl_only: bool = False
     freshness: str = ""
     note: str = ""
+    rows: int | None = None
 
     @property
     def age(self) -> float:
@@ -47,6 +48,26 @@ class Provenance:
     def __str__(self) -> str:
         return self.describe()
 
+    def caption(self, now: float | None = None) -> str:
+        """One line for under a table: rows, source, cached or fresh, and when.
+
+        >>> Provenance("mint", False, 0.0, 0.25, 0.25, rows=1234).caption(now=30.0)
+        '1,234 rows from mint · fresh, 250 ms · ran 00:00:00 UTC'
+        """
+        rows = "" if self.rows is None else f"{self.rows:,} row{'s' if self.rows != 1 else ''} "
+        when = time.strftime("%H:%M:%S", time.gmtime(self.created_at))
+        if self.cached:
+            age = max((time.time() if now is None else now) - self.created_at, 0.0)
+            state = f"cached, computed {_ago(age)} in {_duration(self.elapsed)}"
+        else:
+            state = f"fresh, {_duration(self.elapsed)}"
+        return f"{rows}from {self.source} · {state} · ran {when} UTC"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f'<span class="azora-provenance">{escape(self.caption())}</span>'
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -57,7 +78,8 @@ def attach(frame: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
 
 
 def provenance(frame: pd.DataFrame) -> Provenance | None:
-    """The :class:`Provenance` of a frame returned through the cache, or ``None``.
+    """The :class:`Provenance` of a frame returned by ``ws.sql`` (fresh or from the
+    cache), or ``None`` for a frame made some other way.
 
     >>> import azora_nb as az
     >>> df = ws.sql("select 1 as one", cache=True)   # doctest: +SKIP

@@ -52,7 +52,8 @@ def test_provenance_says_where_a_frame_came_from(seeded: Workspace) -> None:
     assert str(info) == "cached 0 s ago from core"
     assert info.describe(now=info.created_at + 185) == "cached 3 min ago from core"
     assert info.elapsed == pytest.approx(az.provenance(fresh).elapsed, abs=0.01)
-    assert az.provenance(seeded.sql("select * from t")) is None  # uncached: nothing claimed
+    uncached = az.provenance(seeded.sql("select * from t"))  # every result says where it came from
+    assert uncached is not None and not uncached.cached and uncached.rows == len(fresh)
     assert (
         Provenance(source="mint", cached=False, created_at=0, elapsed=1.24, seconds=1.24).describe()
         == "fresh, 1.2 s"
