@@ -14,7 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
-from azora_nb.schema import toolkit
+from azora_nb.schema import report_indexes, toolkit
 from azora_nb.schema._portable import enum_check, new_metadata, now_default, uuid_default
 from azora_nb.types import JSONB, UUID, Date, Inet, Numeric, TextArray, TimestampTZ
 
@@ -377,3 +377,4 @@ founder_compensation_summary = sa.Table(
 )
 
 toolkit.add_to(metadata)
+report_indexes.add_to(metadata, "core")
