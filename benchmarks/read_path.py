@@ -1,9 +1,13 @@
-"""Read path: ``ws.sql`` against ``pandas.read_sql`` on the same ledger-like rows.
+"""Read path: ``ws.sql`` against ``pandas.read_sql``, connectorx and ADBC on the same rows.
 
 Builds a throwaway PostgreSQL database and a SQLite file holding the same
-rows (the columns and types of ``treasury_ledger``), then times both readers
-at 100k and 1M rows and checks that ``ws.sql`` gives the same dtypes on both
-backends. Run: ``.venv/bin/python benchmarks/read_path.py [--rows 100000 1000000]``.
+rows (the columns and types of ``treasury_ledger``), then times every reader
+in the same run at 100k and 1M rows and checks that ``ws.sql`` gives the same
+dtypes on both backends. connectorx and ADBC return their own types (timestamps
+as text on SQLite, no dtype policy): they are the speed to match, not a
+replacement. Their columns need the ``bench`` extra (``pip install -e '.[bench]'``);
+without it they show ``-``.
+Run: ``.venv/bin/python benchmarks/read_path.py [--rows 100000 1000000]``.
 
 Environment: AZORA_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
 used to create and drop the throwaway database.
@@ -102,6 +106,42 @@ def load_sqlite(engine: sa.Engine, rows: pd.DataFrame) -> None:
         )
 
 
+def _plain_url(url: str) -> str:
+    """The URL without SQLAlchemy's driver name: what the other readers take."""
+    if url.startswith("sqlite:///"):
+        return url
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def connectorx_reader(url: str, query: str):  # type: ignore[no-untyped-def]
+    try:
+        import connectorx as cx
+    except ImportError:
+        return None
+    conn = _plain_url(url)
+    if conn.startswith("sqlite:///"):
+        conn = "sqlite://" + conn.removeprefix("sqlite:///")  # sqlite:// + absolute path
+    return lambda: cx.read_sql(conn, query)
+
+
+def adbc_reader(url: str, query: str):  # type: ignore[no-untyped-def]
+    try:
+        if url.startswith("sqlite"):
+            import adbc_driver_sqlite.dbapi as driver
+        else:
+            import adbc_driver_postgresql.dbapi as driver
+    except ImportError:
+        return None
+    target = url.removeprefix("sqlite:///") if url.startswith("sqlite") else _plain_url(url)
+
+    def read() -> pd.DataFrame:
+        with driver.connect(target) as conn, conn.cursor() as cur:
+            cur.execute(query)
+            return cur.fetch_arrow_table().to_pandas()
+
+    return read
+
+
 def best_of(func, repeat: int) -> tuple[float, pd.DataFrame]:  # type: ignore[no-untyped-def]
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -137,10 +177,15 @@ def main() -> None:
             dtypes = {}
             for backend, ws in (("postgresql", pg_ws), ("sqlite", lite_ws)):
                 engine = ws.engine("core")
+                url = engine.url.render_as_string(hide_password=False)
                 ours, frame = best_of(lambda ws=ws: ws.sql(query), args.repeat)
                 plain, _ = best_of(lambda engine=engine: pd.read_sql(query, engine), args.repeat)
+                others = []
+                for make in (connectorx_reader, adbc_reader):
+                    reader = make(url, query)
+                    others.append(None if reader is None else best_of(reader, args.repeat)[0])
                 dtypes[backend] = {c: str(d) for c, d in frame.dtypes.items()}
-                results.append((backend, n, ours, plain, plain / ours))
+                results.append((backend, n, ours, plain, *others))
             same = "same" if dtypes["postgresql"] == dtypes["sqlite"] else "DIFFERENT"
             print(f"{n:>9,} rows: dtypes on PostgreSQL and SQLite are {same}")
         pg_ws.close()
@@ -151,9 +196,23 @@ def main() -> None:
         admin.dispose()
 
     print()
-    print(f"{'backend':<11} {'rows':>10} {'ws.sql s':>10} {'read_sql s':>11} {'speed-up':>9}")
-    for backend, n, ours, plain, ratio in results:
-        print(f"{backend:<11} {n:>10,} {ours:>10.2f} {plain:>11.2f} {ratio:>8.1f}x")
+    print("All readers timed in the same run (best of --repeat); on a shared machine compare")
+    print("the ratios, not the seconds.")
+    print(
+        f"{'backend':<11} {'rows':>10} {'ws.sql s':>9} {'read_sql s':>11} {'cx s':>7} "
+        f"{'adbc s':>7} {'vs read_sql':>12} {'vs cx':>7}"
+    )
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    for backend, n, ours, plain, cx_s, adbc_s in results:
+        vs_cx = "-" if cx_s is None else f"{ours / cx_s:.2f}x"
+        print(
+            f"{backend:<11} {n:>10,} {ours:>9.2f} {plain:>11.2f} {show(cx_s):>7} "
+            f"{show(adbc_s):>7} {plain / ours:>11.1f}x {vs_cx:>7}"
+        )
+    print("vs read_sql: how many times faster ws.sql is; vs cx: ws.sql's time over connectorx's.")
 
 
 if __name__ == "__main__":

@@ -230,6 +230,9 @@ def main() -> None:
     parser.add_argument(
         "--backends", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
     )
+    parser.add_argument(
+        "--without", nargs="*", default=[], help="strategies to leave out, e.g. 'full seed'"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--strategy", help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=int, help=argparse.SUPPRESS)
@@ -257,6 +260,8 @@ def main() -> None:
                 for scale in args.scales:
                     base = None
                     for strategy in STRATEGIES[backend]:
+                        if strategy in args.without:
+                            continue
                         r = measure(strategy, scale, env)
                         rate = r["rows"] / r["seconds"]
                         if strategy == "demo loader":
