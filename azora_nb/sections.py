@@ -81,9 +81,10 @@ def explain(error: AzoraError) -> str | None:
 
 
 @contextmanager
-def section(title: str = "") -> Iterator[SectionOutcome]:
+def section(title: str = "", *, quiet: bool = False) -> Iterator[SectionOutcome]:
     """Run a report section; a source that is missing, unreachable, unmigrated or not
-    readable by the role turns the section into one sentence (see :func:`explain`)."""
+    readable by the role turns the section into one sentence (see :func:`explain`),
+    shown unless ``quiet`` (for work whose absence another part reports)."""
     outcome = SectionOutcome(title)
     try:
         yield outcome
@@ -93,4 +94,5 @@ def section(title: str = "") -> Iterator[SectionOutcome]:
             raise
         outcome.skipped = sentence
         log.info("section %r skipped: %s", title, sentence)
-        say(sentence)
+        if not quiet:
+            say(sentence)

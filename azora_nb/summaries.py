@@ -166,8 +166,12 @@ def rewards(
             f"The audit found {count(len(findings))} findings in "
             f"{count(findings['kind'].nunique())} kinds: {_kinds(findings)}."
         )
-    risk = at_risk_azr if at_risk_azr is not None else 0.0
-    return _finish(sentences, f"Amount at risk (rewards with findings): {money(risk)}.")
+    if at_risk_azr is not None:
+        return _finish(sentences, f"Amount at risk: {money(at_risk_azr)}.")
+    gap = abs(_total(roll_forward, "difference_azr"))
+    return _finish(
+        sentences, f"Amount at risk (balances the paid rewards do not explain): {money(gap)}."
+    )
 
 
 def health(

@@ -48,3 +48,42 @@ def test_flat_or_empty_values_are_not_drawn() -> None:
     assert present.all_equal(pd.Series([3, 3, 3]))
     assert not present.all_equal(pd.Series([3, 3, 4]))
     assert not present.all_equal(pd.Series([3]))
+
+
+def test_summaries_have_three_to_six_sentences_and_the_amount_at_risk() -> None:
+    from azora_nb import summaries
+
+    flows = pd.DataFrame(
+        {
+            "month": ["2026-10-01"] * 2,
+            "transaction_type": ["mint", "burn"],
+            "transactions": [3, 1],
+            "amount_azr": [1500.0, 20.0],
+            "amount_usd": [1500.0, 20.0],
+        }
+    )
+    ageing = pd.DataFrame(
+        {
+            "blockchain_status": ["pending"],
+            "age": ["< 1 d"],
+            "transactions": [2],
+            "amount_azr": [1234.5],
+            "oldest_days": [0.5],
+        }
+    )
+    violations = pd.DataFrame(
+        {"kind": ["azr_usd_parity"], "keys": [{"ledger_id": "x"}], "detail": ["d"]}
+    )
+    text = str(
+        summaries.treasury(flows=flows, ageing=ageing, violations=violations, start="a", end="b")
+    )
+    assert "1,500.00 AZR minted" in text and "1,480.00 AZR" in text
+    assert text.endswith("Amount at risk (pending or failed): 1,234.50 AZR.")
+    for made in (
+        summaries.treasury(flows=None, ageing=None, violations=None, start="a", end="b"),
+        summaries.mining(daily=pd.DataFrame(), findings=None, impossible=None, start="a", end="b"),
+        summaries.rewards(findings=None, roll_forward=None, limits=["core.treasury_ledger: x"]),
+        summaries.health(breaches=None, alerts=None, api=None, findings=None, start="a", end="b"),
+    ):
+        assert 3 <= len(made.sentences) <= 6
+        assert made.sentences[-1].startswith("Amount at risk")
