@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -495,22 +496,18 @@ class Workspace:
             )
         if self.settings.redis.url is None:
             directory = self.settings.home / "cache"
+            note = "local disk cache (set AZORA_REDIS_URL to share one)"
 
             def probe_disk() -> str:
-                directory.mkdir(parents=True, exist_ok=True)
-                marker = directory / ".probe"
-                marker.write_text("ok")
-                marker.unlink()
-                return "local disk"
+                nonlocal note
+                backend = self.cache.backend  # opening it rebuilds a damaged one
+                version = backend.probe()
+                rebuilt = getattr(backend, "last_rebuild", lambda: None)()
+                note = f"{note}; {rebuilt}" if rebuilt else note
+                return version
 
-            return timed_probe(
-                "cache",
-                "disk",
-                "AZORA_REDIS_URL",
-                str(directory),
-                probe_disk,
-                note="local disk cache (set AZORA_REDIS_URL to share one)",
-            )
+            found = timed_probe("cache", "disk", "AZORA_REDIS_URL", str(directory), probe_disk)
+            return dataclasses.replace(found, note=note)
 
         def probe_redis() -> str:
             client = self.redis

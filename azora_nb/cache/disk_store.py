@@ -8,8 +8,10 @@ import functools
 import hashlib
 import json
 import logging
+import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -46,9 +48,14 @@ class _BytesOnlyDisk:
         return BytesOnlyDisk
 
 
+def _damaged(exc: BaseException) -> bool:
+    """SQLite saying its file is not a database or is malformed (not merely locked)."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
 def _disk_guard(fallback: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """A disk that is full, read-only or locked for too long makes the cache miss, with a
-    warning, never fail the query."""
+    warning, never fail the query. A damaged cache database is rebuilt empty."""
 
     def wrap(method: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(method)
@@ -58,6 +65,9 @@ def _disk_guard(fallback: Any) -> Callable[[Callable[..., T]], Callable[..., T]]
             try:
                 return method(self, *args, **kwargs)
             except (OSError, sqlite3.Error, diskcache.Timeout) as exc:
+                if _damaged(exc):
+                    self.rebuild(exc)
+                    return fallback(*args) if callable(fallback) else fallback
                 if type(exc) not in self._warned:
                     self._warned.add(type(exc))
                     log.warning(
@@ -85,13 +95,64 @@ class DiskBackend:
         self.location = str(self.directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "locks").mkdir(exist_ok=True)
-        self.cache = diskcache.Cache(
-            str(self.directory / "entries"), size_limit=size_limit, disk=_BytesOnlyDisk.make()
-        )
+        self._size_limit = size_limit
         self._stripes = stripes
         self._locks: dict[int, filelock.FileLock] = {}
         self._guard = threading.Lock()
         self._warned: set[type[BaseException]] = set()
+        try:
+            self.cache = self._open()
+            self.cache.get("probe")  # a damaged file often opens, then fails on first read
+        except (sqlite3.DatabaseError, diskcache.Timeout) as exc:
+            if isinstance(exc, diskcache.Timeout) or not _damaged(exc):
+                raise
+            self.rebuild(exc)
+
+    def _open(self) -> diskcache.Cache:
+        import diskcache
+
+        return diskcache.Cache(
+            str(self.directory / "entries"),
+            size_limit=self._size_limit,
+            disk=_BytesOnlyDisk.make(),
+        )
+
+    @property
+    def _marker(self) -> Path:
+        return self.directory / "rebuilt.json"
+
+    def rebuild(self, exc: BaseException) -> None:
+        """Replace a damaged cache database with an empty one; say so once (WARNING) and
+        leave a note that ``azora-nb status`` reports."""
+        with self._guard:
+            old = getattr(self, "cache", None)
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    old.close()
+            entries = self.directory / "entries"
+            aside = self.directory / f"entries.damaged-{uuid.uuid4().hex[:8]}"
+            with contextlib.suppress(OSError):
+                entries.rename(aside)
+            shutil.rmtree(aside, ignore_errors=True)
+            self.cache = self._open()
+            note = {"at": time.time(), "reason": f"{type(exc).__name__}: {exc}"}
+            with contextlib.suppress(OSError):
+                self._marker.write_text(json.dumps(note))
+        log.warning(
+            "cache: the disk cache at %s was damaged (%s); it was rebuilt empty and "
+            "queries run uncached until it refills",
+            self.location,
+            note["reason"],
+        )
+
+    def last_rebuild(self) -> str | None:
+        """When and why the cache was last rebuilt after damage, for status."""
+        try:
+            note = json.loads(self._marker.read_text())
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(note["at"])))
+            return f"rebuilt after damage at {when} ({note['reason']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     @_disk_guard(None)
     def get(self, key: str) -> bytes | None:
@@ -197,6 +258,7 @@ class DiskBackend:
             out[source] = (count + 1, total + size)
         return out
 
+    @_disk_guard(0)
     def clear(self, source: str | None) -> int:
         doomed = [key for key, src, _ in self._live() if source is None or src == source]
         for key in doomed:
@@ -205,7 +267,12 @@ class DiskBackend:
         return len(doomed)
 
     def probe(self) -> str:
-        self.cache.set("probe", b"ok", expire=60)
+        try:
+            self.cache.set("probe", b"ok", expire=60)
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise
+            self.rebuild(exc)
         return f"diskcache, {self.cache.volume() // (1024 * 1024)} MB used"
 
     def close(self) -> None:
