@@ -7,6 +7,7 @@ The CLI turns any :class:`AzoraError` into that message and a non-zero exit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 
@@ -90,6 +91,35 @@ class VisibilityLimited(AzoraError):
         )
         self.check = check
         self.limits = tuple(limits)
+
+
+class AuthenticationFailed(StoreUnavailable):
+    """The server is up but refused the role's credentials."""
+
+    def __init__(self, store: str, setting: str, role: str) -> None:
+        super().__init__(store, setting, f"authentication failed for role {role}")
+        self.message = (
+            f"{store}: authentication failed for role {role!r}. Check the user name and "
+            f"password in {setting} (the server is reachable)."
+        )
+        self.role = role
+
+
+_AUTH_FAILED = re.compile(
+    r'(?:password|ident|peer|SCRAM|md5)?\s*authentication failed for user "(?P<role>[^"]*)"',
+    re.IGNORECASE,
+)
+
+
+def connection_failure(store: str, setting: str, detail: str) -> StoreUnavailable:
+    """The error for a failed connection: :class:`AuthenticationFailed` when the server
+    refused the credentials, :class:`StoreUnavailable` otherwise."""
+    match = _AUTH_FAILED.search(detail)
+    if match:
+        return AuthenticationFailed(store, setting, match.group("role"))
+    if "no password supplied" in detail or "password authentication failed" in detail:
+        return AuthenticationFailed(store, setting, "?")
+    return StoreUnavailable(store, setting, detail)
 
 
 class MissingDependency(AzoraError):

@@ -38,7 +38,7 @@ from azora_nb.exceptions import (
     DestructiveActionRefused,
     SchemaError,
     SchemaMismatch,
-    StoreUnavailable,
+    connection_failure,
 )
 from azora_nb.schema import metadata_for, service_tables, toolkit
 from azora_nb.schema.compare import (
@@ -241,7 +241,7 @@ def _connect(ws: Workspace, source: str) -> Iterator[Connection]:
     except sa.exc.OperationalError as exc:
         cfg = ws.settings.source(source)
         detail = mask_secrets(str(exc.orig or exc).strip().splitlines()[0], ws.settings.secrets())
-        raise StoreUnavailable(source, cfg.setting, detail) from None
+        raise connection_failure(source, cfg.setting, detail) from None
     with conn:
         yield conn
 

@@ -13,15 +13,19 @@ No other module reads the environment.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from azora_nb.config_check import RecordingEnv, unknown_settings
 from azora_nb.exceptions import ConfigError, UnknownSource
+
+log = logging.getLogger("azora_nb")
 
 SOURCES: tuple[str, ...] = ("core", "mint", "gateway", "compliance")
 """The service databases, in the order they are reported."""
@@ -151,6 +155,8 @@ class Settings:
     project_dir: Path | None = None
     progress: bool = True
     """Progress indicators for long reads (``AZORA_PROGRESS``)."""
+    warnings: tuple[str, ...] = ()
+    """Problems that do not stop azora-nb, such as unknown keys (see ``status``)."""
 
     def source(self, name: str) -> SourceSettings:
         try:
@@ -181,10 +187,17 @@ class Settings:
         project = _find_project_dir(cwd)
         base = project or cwd
         merged: dict[str, str] = {}
-        merged.update(_read_toml(base / "azora.toml"))
+        toml = _read_toml(base / "azora.toml")
+        merged.update(toml)
         merged.update(_read_dotenv(base / ".env"))
         merged.update(os.environ if env is None else env)
-        return _build(merged, base, project)
+        recording = RecordingEnv(merged)
+        settings = _build(recording, base, project)
+        from_toml = {k for k, v in toml.items() if merged.get(k) == v}
+        warnings = tuple(unknown_settings(merged, recording.asked, from_toml))
+        for warning in warnings:
+            log.warning("%s", warning)
+        return replace(settings, warnings=warnings)
 
 
 def _find_project_dir(start: Path) -> Path | None:
@@ -305,6 +318,12 @@ def _build(env: Mapping[str, str], base: Path, project: Path | None) -> Settings
     home = Path(home_raw).expanduser()
     if not home.is_absolute():
         home = (base / home).resolve()
+    if home.exists() and not home.is_dir():
+        raise ConfigError(
+            f"AZORA_HOME is {home}, which is a file; point AZORA_HOME at a directory "
+            "(it is created when missing)",
+            setting="AZORA_HOME",
+        )
 
     defaults = _limits(env, "AZORA", Limits())
     sources: dict[str, SourceSettings] = {}

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from azora_nb import catalog, frames, interrupt, pgread, sqliteread
+from azora_nb import catalog, frames, interrupt, pgread, sqliteread, statements
+from azora_nb.engine_errors import translate_connect_errors
 from azora_nb.exceptions import (
     AzoraError,
     ConfigError,
@@ -29,6 +30,7 @@ from azora_nb.exceptions import (
     QueryError,
     SourceMissing,
     StoreUnavailable,
+    connection_failure,
 )
 from azora_nb.pgoptions import merged_options, split_url_options
 from azora_nb.settings import SOURCES, Settings, SourceSettings, mask_secrets, mask_url
@@ -137,6 +139,7 @@ class Workspace:
                 engine = _create_engine(
                     cfg.sqlalchemy_url(self.settings.home), cfg.limits, attach, cfg
                 )
+                translate_connect_errors(engine, source, cfg.setting, self.settings.secrets())
                 self._engines[source] = engine
             return engine
 
@@ -236,7 +239,7 @@ class Workspace:
         (:mod:`azora_nb.cache`) for ``ttl`` seconds; ``refresh=True`` re-runs and
         overwrites; ``tables`` declares what the query reads when it cannot be parsed.
         """
-        stmt = _statement(query)
+        stmt = _statement(query, params, source)
         engine = self.engine(source, create=self.create_databases)
         if cache or refresh:
             from azora_nb.cache import sql_lookup
@@ -315,7 +318,7 @@ class Workspace:
         from a server-side cursor so that memory stays flat however large the result."""
         if chunk_rows < 1:
             raise ValueError("chunk_rows must be at least 1")
-        stmt = _statement(query)
+        stmt = _statement(query, params, source)
         engine = self.engine(source, create=self.create_databases)
         declared = frames.kinds_from_statement(stmt)
 
@@ -343,7 +346,7 @@ class Workspace:
         self, query: Query, params: Mapping[str, Any] | None = None, source: str = "core"
     ) -> int:
         """Run a statement that changes data, in its own transaction; return the row count."""
-        stmt = _statement(query)
+        stmt = _statement(query, params, source)
         engine = self.engine(source)
         with self._connection(source, engine) as conn, self._errors(source, stmt):
             result = conn.execute(stmt, dict(params or {}))
@@ -369,7 +372,7 @@ class Workspace:
         except sa_exc.DBAPIError as exc:
             cfg = self.settings.source(source)
             detail = mask_secrets(_first_line(exc.orig or exc), self.settings.secrets())
-            raise StoreUnavailable(source, cfg.setting, detail) from None
+            raise connection_failure(source, cfg.setting, detail) from None
 
     @contextmanager
     def _errors(self, source: str, stmt: Any = None) -> Iterator[None]:
@@ -389,7 +392,7 @@ class Workspace:
         orig = getattr(exc, "orig", None) or exc
         detail = mask_secrets(_first_line(orig), self.settings.secrets())
         if getattr(exc, "connection_invalidated", False) or _is_disconnect(orig):
-            return StoreUnavailable(source, cfg.setting, detail)
+            return connection_failure(source, cfg.setting, detail)
         hint = self._hint(source, detail, str(stmt) if stmt is not None else "")
         return QueryError(source, detail, hint=hint)
 
@@ -608,9 +611,11 @@ def _create_engine(
     )
 
 
-def _statement(query: Query) -> Any:
+def _statement(query: Query, params: Mapping[str, Any] | None, source: str) -> Any:
     if isinstance(query, str):
-        return sa.text(query)
+        text = sa.text(query)
+        statements.check_text(query, params, source, list(text._bindparams))
+        return text
     if isinstance(query, sa.sql.ClauseElement):
         return query
     raise TypeError(f"query must be SQL text or a SQLAlchemy statement, not {type(query).__name__}")

@@ -10,8 +10,6 @@ from typing import Any, TypeVar
 
 import click
 
-from azora_nb.exceptions import AzoraError
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -36,14 +34,18 @@ def main(verbose: int) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn library errors into one clean line on stderr and exit code 2."""
+    """Turn any error into one clean line on stderr and exit code 2 (130 on Ctrl-C);
+    see :mod:`azora_nb.cli.errors`. Click's own usage errors pass through."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AzoraError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            from azora_nb.cli.errors import report
+
+            sys.exit(report(exc))
 
     return wrapper  # type: ignore[return-value]

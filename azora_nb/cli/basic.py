@@ -19,18 +19,26 @@ from azora_nb.workspace import connect
 def status(as_json: bool) -> None:
     """Show every store: configured, reachable, latency, version.
 
-    Exit code 0 when healthy, 1 when degraded, 2 when down.
+    Exit code 0 when healthy, 1 when degraded, 2 when down. Unknown settings (a typo
+    in azora.toml or an AZORA_* variable) are listed and make it at least degraded.
     """
     with connect() as ws:
         report = ws.status()
+        problems = ws.settings.warnings
+    overall, code = report.overall, report.exit_code
+    if problems and code == 0:
+        overall, code = "degraded", 1
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        data = {**report.to_dict(), "overall": overall, "config_warnings": list(problems)}
+        click.echo(json.dumps(data, indent=2, default=str))
     else:
         raw = report.to_frame().astype(object)
         frame = raw.where(raw.notna(), "")
         click.echo(frame.to_string(index=False))
-        click.echo(f"\noverall: {report.overall}")
-    sys.exit(report.exit_code)
+        for problem in problems:
+            click.echo(f"config: {problem}")
+        click.echo(f"\noverall: {overall}")
+    sys.exit(code)
 
 
 @main.command()
