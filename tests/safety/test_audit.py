@@ -113,3 +113,16 @@ def test_a_read_only_role_is_logged_locally_with_a_warning(
             conn.exec_driver_sql(f"DROP ROLE {role}")
     assert found[0].action == "report.run" and found[0].stored == "local"
     assert (home / "audit.jsonl").is_file()
+
+
+def test_a_report_run_is_recorded_even_when_it_fails(clean_env: None, home: Path) -> None:
+    with az.connect(AZORA_HOME=str(home)) as ws:
+        migrate.upgrade(ws, "core")
+    env = {"AZORA_HOME": str(home)}
+    args = ["report", str(home / "missing.ipynb"), "-p", "api_token=tok-123456"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 2
+    with az.connect(AZORA_HOME=str(home)) as ws:
+        newest = audit.entries(ws, ("core",), 1)[0]
+    assert (newest.action, newest.outcome) == ("report.run", "failed")
+    assert newest.parameters == {"api_token": "***"}
