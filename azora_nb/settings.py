@@ -24,6 +24,8 @@ from typing import Any
 
 from azora_nb.config_check import RecordingEnv, unknown_settings
 from azora_nb.exceptions import ConfigError, UnknownSource
+from azora_nb.masking import mask_secrets as mask_secrets  # re-exported: callers import it here
+from azora_nb.masking import mask_url, url_secrets
 
 log = logging.getLogger("azora_nb")
 
@@ -33,32 +35,6 @@ SOURCES: tuple[str, ...] = ("core", "mint", "gateway", "compliance")
 DEFAULT_MONGO_DB = "azora_os"
 _MARKERS = ("azora.toml", ".env", ".azora")
 _SESSION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-_SECRET_IN_URL = re.compile(r"(?P<head>://[^:/?#@\s]*:)(?P<secret>[^@/\s]*)(?P<tail>@)")
-_SECRET_IN_QUERY = re.compile(
-    r"(?P<head>[?&](?:password|passwd|pwd|token|secret|api_key|apikey)=)(?P<secret>[^&\s]*)",
-    re.IGNORECASE,
-)
-
-
-def mask_url(url: str | None) -> str | None:
-    """Return ``url`` with any password or token replaced by ``***``.
-
-    >>> mask_url("postgresql://ana:s3cret@db:5432/core")
-    'postgresql://ana:***@db:5432/core'
-    """
-    if url is None:
-        return None
-    masked = _SECRET_IN_URL.sub(r"\g<head>***\g<tail>", url)
-    return _SECRET_IN_QUERY.sub(r"\g<head>***", masked)
-
-
-def mask_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Mask URL passwords in free text, and any of ``secrets`` verbatim."""
-    out = _SECRET_IN_QUERY.sub(r"\g<head>***", _SECRET_IN_URL.sub(r"\g<head>***\g<tail>", text))
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            out = out.replace(secret, "***")
-    return out
 
 
 @dataclass(frozen=True)
@@ -165,13 +141,12 @@ class Settings:
             raise UnknownSource(name, tuple(self.sources)) from None
 
     def secrets(self) -> tuple[str, ...]:
-        """Every password found in the configured URLs, for masking free text."""
+        """Every password and token in the configured URLs (as written and decoded) and
+        the cache's signing secret, for masking free text."""
         urls = [s.url for s in self.sources.values()] + [self.mongo.url, self.redis.url]
-        found: list[str] = []
-        for url in urls:
-            for match in _SECRET_IN_URL.finditer(url or ""):
-                if match.group("secret"):
-                    found.append(match.group("secret"))
+        found = [secret for url in urls for secret in url_secrets(url)]
+        if self.cache.secret:
+            found.append(self.cache.secret)
         return tuple(found)
 
     @classmethod
