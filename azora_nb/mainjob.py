@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,11 +61,14 @@ def prepare(
     from azora_nb import demo, migrate
 
     for source in ws.sources:
+        clock = time.perf_counter()
         migrate.upgrade(ws, source)
+        echo(f"{source}: schema at head ({time.perf_counter() - clock:.1f} s)")
     scale = demo.DEFAULT_SCALE if scale is None else scale
     seed = demo.DEFAULT_SEED if seed is None else seed
     previous = demo.read_manifest(ws.home)
     same = previous is not None and (previous.scale, previous.seed) == (scale, seed)
+    echo("[2/5] demo data")
     if same:
         echo(f"demo data in place (scale {scale:,}, seed {seed}); checking every source")
     else:
@@ -73,9 +76,11 @@ def prepare(
             f"seeding demo data (scale {scale:,}, seed {seed})"
             + (", replacing an earlier demo" if previous is not None else "")
         )
+    clock = time.perf_counter()
     demo.seed(
         ws, scale=scale, seed=seed, reset=previous is not None and not same, progress=progress
     )
+    echo(f"demo data ready ({time.perf_counter() - clock:.1f} s)")
     return not same
 
 
@@ -116,20 +121,47 @@ def run_main_job(
     reports: Sequence[str] = MAIN_REPORTS,
     echo: Echo = log.info,
     workers: int = 2,
+    progress: bool = False,
 ) -> MainJobResult:
     """Build, seed, sync, run the reports (``workers`` at a time); see the module
-    docstring."""
+    docstring. Every step says when it starts and ends through ``echo``; with
+    ``progress`` the seeding also draws progress bars."""
     clock = time.perf_counter()
-    seeded = prepare(ws, scale=scale, seed=seed, echo=echo)
+    echo("[1/5] building the databases")
+    seeded = prepare(ws, scale=scale, seed=seed, echo=echo, progress=progress)
+    echo("[3/5] syncing into analysis")
     result = MainJobResult(seeded=seeded, synced=sync_all(ws, echo))
-    echo(f"running {len(reports)} reports, {workers} at a time: {', '.join(reports)}")
-    # Each report is a kernel of its own that mostly waits on its database, so two
-    # at a time finish sooner even on a two-core laptop.
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        result.reports = list(pool.map(lambda name: run_report(ws, name, {}, out_dir), reports))
+    echo(f"[4/5] running {len(reports)} reports, {workers} at a time: {', '.join(reports)}")
+    result.reports = run_reports(ws, reports, out_dir, echo, workers)
+    echo("[5/5] headline findings")
     result.headlines = headlines(ws)
     result.seconds = time.perf_counter() - clock
     return result
+
+
+def run_reports(
+    ws: Workspace, reports: Sequence[str], out_dir: Path | None, echo: Echo, workers: int
+) -> list[ReportResult]:
+    """Run ``reports``, ``workers`` at a time, saying when each starts and finishes;
+    results in the order asked."""
+    started: dict[str, float] = {}
+
+    def one(name: str) -> ReportResult:
+        started[name] = time.perf_counter()
+        echo(f"report {name}: running")
+        return run_report(ws, name, {}, out_dir)
+
+    done: dict[str, ReportResult] = {}
+    # Each report is a kernel of its own that mostly waits on its database, so two
+    # at a time finish sooner even on a two-core laptop.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(one, name): name for name in reports}
+        for count, future in enumerate(as_completed(futures), start=1):
+            name = futures[future]
+            done[name] = future.result()
+            seconds = time.perf_counter() - started[name]
+            echo(f"report {name}: done in {seconds:.0f} s ({count}/{len(reports)})")
+    return [done[name] for name in reports]
 
 
 def headlines(ws: Workspace) -> list[str]:

@@ -18,7 +18,12 @@ def run(scale: int | None = None, seed: int | None = None, out_dir: Path | None 
     with connect() as ws:
         click.echo(f"azora-nb demo: data in {ws.home}")
         result = run_main_job(
-            ws, scale=scale, seed=seed, out_dir=out_dir, echo=lambda line: click.echo(f"  {line}")
+            ws,
+            scale=scale,
+            seed=seed,
+            out_dir=out_dir,
+            echo=lambda line: click.echo(f"  {line}"),
+            progress=True,
         )
     click.echo("\nHeadlines")
     for line in result.headlines:

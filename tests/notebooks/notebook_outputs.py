@@ -67,6 +67,8 @@ def differences(expected: nbformat.NotebookNode, actual: nbformat.NotebookNode) 
         if want.get(index) != got.get(index):
             cells = expected.cells
             first = cells[index].source.splitlines()[:1] if index < len(cells) else []
-            problems.append(f"cell {index} {first}:\n  stored:   {want.get(index)}\n"
-                            f"  this run: {got.get(index)}")
+            problems.append(
+                f"cell {index} {first}:\n  stored:   {want.get(index)}\n"
+                f"  this run: {got.get(index)}"
+            )
     return problems

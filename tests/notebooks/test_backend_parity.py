@@ -22,9 +22,13 @@ def execute(nb: nbformat.NotebookNode, settings: Settings) -> nbformat.NotebookN
     for cell in fresh.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    NotebookClient(fresh, timeout=600, kernel_name="python3",
-                   kernel_manager_class=kernel_manager_for(kernel_env(settings)),
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        fresh,
+        timeout=600,
+        kernel_name="python3",
+        kernel_manager_class=kernel_manager_for(kernel_env(settings)),
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    ).execute()
     return fresh
 
 

@@ -11,14 +11,20 @@ from click.testing import CliRunner
 from azora_nb.cli import main
 
 
-def test_demo_runs_the_main_job(demo_home: Path, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch):
+def test_demo_runs_the_main_job(demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "reports"
-    result = CliRunner().invoke(main, ["demo", "--out", str(out)],
-                                env={"AZORA_HOME": str(demo_home)})
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(out)], env={"AZORA_HOME": str(demo_home)}
+    )
     assert result.exit_code == 0, result.output
     assert "demo data in place" in result.output  # nothing re-seeded
+    # Every step and every report says when it starts and ends: never silent for long.
+    for step in range(1, 6):
+        assert f"[{step}/5]" in result.output
+    for name in ("treasury", "mining", "rewards", "health"):
+        assert f"report {name}: running" in result.output
+        assert f"report {name}: done in " in result.output
     assert "sync mint_knowledge_rewards: succeeded" in result.output
     assert "reward audit: 24 findings" in result.output
     for name in ("treasury", "mining", "rewards", "health"):

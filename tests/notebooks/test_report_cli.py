@@ -21,10 +21,14 @@ from azora_nb.workspace import Workspace
 def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
     params = new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[new_markdown_cell("# fixture"), params,
-                             *(new_code_cell(c) for c in cells)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb = new_notebook(
+        cells=[new_markdown_cell("# fixture"), params, *(new_code_cell(c) for c in cells)]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
@@ -44,9 +48,12 @@ def outputs_text(path: Path) -> str:
 
 
 def test_kernel_runs_on_this_python_with_the_same_home(run_cli, tmp_path: Path, home: Path):
-    nb = write_notebook(tmp_path / "where_am_i.ipynb", "label = 'x'",
-                        "import os, sys\nprint(sys.executable)\nprint(os.environ['AZORA_HOME'])",
-                        "import azora_nb as az\nprint(az.connect().settings.home)")
+    nb = write_notebook(
+        tmp_path / "where_am_i.ipynb",
+        "label = 'x'",
+        "import os, sys\nprint(sys.executable)\nprint(os.environ['AZORA_HOME'])",
+        "import azora_nb as az\nprint(az.connect().settings.home)",
+    )
     result = run_cli(str(nb), "-p", "label=y", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     text = outputs_text(tmp_path / "out" / "where_am_i.ipynb")
@@ -57,10 +64,13 @@ def test_kernel_runs_on_this_python_with_the_same_home(run_cli, tmp_path: Path, 
 
 
 def test_failing_cell_keeps_the_notebook_and_names_the_cell(run_cli, tmp_path: Path):
-    nb = write_notebook(tmp_path / "fails_in_second_cell.ipynb", "limit = 3",
-                        "total = limit * 2\nprint(total)",
-                        "ledger = None  # the ledger is gone\nledger.rows()",
-                        "print('never runs')")
+    nb = write_notebook(
+        tmp_path / "fails_in_second_cell.ipynb",
+        "limit = 3",
+        "total = limit * 2\nprint(total)",
+        "ledger = None  # the ledger is gone\nledger.rows()",
+        "print('never runs')",
+    )
     result = run_cli(str(nb), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert "ledger = None  # the ledger is gone" in result.output
@@ -74,20 +84,35 @@ def test_failing_cell_keeps_the_notebook_and_names_the_cell(run_cli, tmp_path: P
     assert (tmp_path / "out" / "fails_in_second_cell.html").exists()
 
 
-def test_secret_parameters_never_reach_the_output(run_cli, tmp_path: Path,
-                                                  caplog: pytest.LogCaptureFixture):
-    nb = write_notebook(tmp_path / "prints_its_secrets.ipynb",
-                        "api_token = ''\ncore_dsn = ''\nas_of = ''",
-                        "print(api_token, core_dsn, as_of)",
-                        "raise ValueError(f'cannot use {api_token}')")
+def test_secret_parameters_never_reach_the_output(
+    run_cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    nb = write_notebook(
+        tmp_path / "prints_its_secrets.ipynb",
+        "api_token = ''\ncore_dsn = ''\nas_of = ''",
+        "print(api_token, core_dsn, as_of)",
+        "raise ValueError(f'cannot use {api_token}')",
+    )
     caplog.set_level(logging.DEBUG)
-    result = run_cli(str(nb), "-p", "api_token=tok-81729", "-p",
-                     "core_dsn=postgresql://ana:pw-55419@db.example/core",
-                     "-p", "as_of=2026-10-31", "--out", str(tmp_path / "out"))
+    result = run_cli(
+        str(nb),
+        "-p",
+        "api_token=tok-81729",
+        "-p",
+        "core_dsn=postgresql://ana:pw-55419@db.example/core",
+        "-p",
+        "as_of=2026-10-31",
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert result.exit_code == 2
     out = tmp_path / "out"
-    written = [(out / "prints_its_secrets.ipynb").read_text(),
-               (out / "prints_its_secrets.html").read_text(), result.output, caplog.text]
+    written = [
+        (out / "prints_its_secrets.ipynb").read_text(),
+        (out / "prints_its_secrets.html").read_text(),
+        result.output,
+        caplog.text,
+    ]
     for text in written:
         assert "tok-81729" not in text
         assert "pw-55419" not in text
@@ -128,12 +153,28 @@ def test_parameter_values_are_typed_and_secrets_recognised():
     from azora_nb.exceptions import ConfigError
     from azora_nb.reports import masked, parse_parameters
 
-    params = parse_parameters(["days=30", "level=0.9", "strict=false", "core_url=none",
-                               "note=a=b", "api_key=k1", "dsn=postgresql://u:p4ss@h/db",
-                               "plain_url=postgresql://u@h/db"])
-    assert params == {"days": 30, "level": 0.9, "strict": False, "core_url": None,
-                      "note": "a=b", "api_key": "k1", "dsn": "postgresql://u:p4ss@h/db",
-                      "plain_url": "postgresql://u@h/db"}
+    params = parse_parameters(
+        [
+            "days=30",
+            "level=0.9",
+            "strict=false",
+            "core_url=none",
+            "note=a=b",
+            "api_key=k1",
+            "dsn=postgresql://u:p4ss@h/db",
+            "plain_url=postgresql://u@h/db",
+        ]
+    )
+    assert params == {
+        "days": 30,
+        "level": 0.9,
+        "strict": False,
+        "core_url": None,
+        "note": "a=b",
+        "api_key": "k1",
+        "dsn": "postgresql://u:p4ss@h/db",
+        "plain_url": "postgresql://u@h/db",
+    }
     shown = masked(params)
     assert shown["api_key"] == "***" and shown["dsn"] == "***"
     assert shown["plain_url"] == "postgresql://u@h/db" and shown["days"] == 30

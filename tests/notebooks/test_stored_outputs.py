@@ -15,8 +15,9 @@ from notebook_outputs import CURATED, ROOT
 
 
 def builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_notebooks",
-                                                  ROOT / "scripts" / "build_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_notebooks", ROOT / "scripts" / "build_notebooks.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -32,7 +33,8 @@ def test_notebook_matches_its_builder(path):
     stored = nbformat.read(path, 4)
     built = builder().build(path.name)
     assert [c.source for c in stored.cells] == [c.source for c in built.cells], (
-        "edit scripts/build_notebooks.py and re-run it rather than editing the notebook")
+        "edit scripts/build_notebooks.py and re-run it rather than editing the notebook"
+    )
 
 
 @pytest.mark.parametrize("path", CURATED, ids=lambda p: p.stem)
@@ -54,5 +56,5 @@ def test_every_code_cell_has_stored_outputs(path):
 @pytest.mark.parametrize("path", CURATED, ids=lambda p: p.stem)
 def test_outputs_hold_nothing_volatile(path):
     text = path.read_text()
-    for volatile in ("/tmp/", "/home/", "/root/", " at 0x", "papermill", "\"execution\""):
+    for volatile in ("/tmp/", "/home/", "/root/", " at 0x", "papermill", '"execution"'):
         assert volatile not in text, volatile
