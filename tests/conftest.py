@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from redis_servers import (
-    AclUser,
+    REDIS_USER,
+    REDIS_USER_RULES,
     Certificates,
     RedisClusterServers,
     TlsRedisServer,
@@ -128,9 +129,6 @@ def pg_settings(pg_env: dict[str, str], home: Path) -> Settings:
 # -- Redis servers the tests start themselves (tests/redis_servers.py) ----------------------
 # A Redis Cluster and TLS servers with ACL users, stopped by PID at the end of the session.
 
-REDIS_USER = AclUser("azora-test", "p@ss/w:rd?#%41 é")
-"""The ACL user of the TLS servers; its password holds URL-special characters on purpose."""
-REDIS_USER_RULES = ("~azt-*", "~azora-nb*", "resetchannels", "&*", "+@all", "-@dangerous", "+info")
 """What a managed Redis typically grants an application: its key prefixes, no admin commands."""
 
 

@@ -494,3 +494,10 @@ def _fields(raw: Any) -> dict[str, str]:
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
     return {key.strip(): value.strip() for key, value in pairs}
+
+
+# The ACL user every TLS and cluster test server knows (a password with every awkward
+# character a URL can hold), and what it may do.
+REDIS_USER = AclUser("azora-test", "p@ss/w:rd?#%41 é")
+"""The ACL user of the TLS servers; its password holds URL-special characters on purpose."""
+REDIS_USER_RULES = ("~azt-*", "~azora-nb*", "resetchannels", "&*", "+@all", "-@dangerous", "+info")

@@ -13,8 +13,13 @@ import pytest
 import redis
 import redis.cluster
 from click.testing import CliRunner
-from conftest import REDIS_USER
-from redis_servers import Certificates, RedisClusterServers, TlsRedisServer
+from redis_servers import (
+    REDIS_USER,
+    REDIS_USER_RULES,
+    Certificates,
+    RedisClusterServers,
+    TlsRedisServer,
+)
 
 import azora_nb as az
 from azora_nb import redis_client
@@ -168,7 +173,6 @@ def redis_mutual_tls(tmp_path: Path, redis_certs: Certificates) -> Iterator[TlsR
     server = TlsRedisServer(
         tmp_path / "mtls", redis_certs, require_client_certs=True, password="admin-pw"
     ).start()
-    from conftest import REDIS_USER_RULES
 
     server.add_user(REDIS_USER, REDIS_USER_RULES)
     yield server
