@@ -124,6 +124,7 @@ def kernel_env(settings: Settings) -> dict[str, str]:
     env["AZORA_MONGO_URL"] = settings.mongo.url or ""
     env["AZORA_MONGO_DB"] = settings.mongo.database
     env["DATABASE_URL"] = env["MONGO_URI"] = ""  # already folded into the AZORA_ names
+    env["AZORA_PROGRESS"] = "0"  # no one watches these kernels: keep bars out of the outputs
     return env
 
 
