@@ -23,11 +23,16 @@ in-memory databases, or the driver not being installed.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import logging
+import os
 import sqlite3
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -231,13 +236,7 @@ def _fetch(
     files: Mapping[str, str], sql: str, values: Sequence[Any], handle: Any, restore: Any
 ) -> pa.Table:
     """Read ``sql`` through ADBC; while it runs, ``handle`` cancels it, then ``restore``."""
-    import adbc_driver_sqlite.dbapi as adbc
-
-    with adbc.connect(_uri(files["main"])) as conn, conn.cursor() as cur:
-        for name, path in files.items():
-            if name != "main":
-                cur.execute(f"ATTACH DATABASE '{_uri(path)}' AS \"{name}\"")
-        cur.execute("PRAGMA busy_timeout = 30000")
+    with _lease(files) as conn, conn.cursor() as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
         if handle is not None:
             handle.on_cancel(cur.adbc_cancel)
@@ -253,6 +252,78 @@ def _fetch(
         finally:
             if handle is not None:
                 handle.on_cancel(restore)
+
+
+# The driver links its own copy of SQLite. POSIX file locks belong to the process, so
+# when one copy closes a file, the locks the other copy (Python's sqlite3) holds on it
+# are released too (https://sqlite.org/howtocorrupt.html, "multiple copies of SQLite").
+# So driver connections are opened once per set of files and kept, not closed after
+# each read; only the least recently used beyond KEPT_CONNECTIONS are closed.
+KEPT_CONNECTIONS = 8
+_kept: OrderedDict[tuple[tuple[str, str], ...], tuple[Any, threading.Lock, Any]] = OrderedDict()
+_kept_lock = threading.Lock()
+_kept_pid = os.getpid()
+
+
+def _close_kept() -> None:
+    """At exit: every connection of this process is going away anyway."""
+    with _kept_lock:
+        if _kept_pid == os.getpid():
+            for conn, _, _ in _kept.values():
+                conn.close()
+        _kept.clear()
+
+
+atexit.register(_close_kept)
+
+
+@contextmanager
+def _lease(files: Mapping[str, str]) -> Iterator[Any]:
+    """A kept read-only driver connection on ``files`` (schema name -> path), for one read."""
+    global _kept_pid
+    key = tuple(sorted(files.items()))
+    with _kept_lock:
+        if _kept_pid != os.getpid():  # a forked child: never use the parent's connections
+            _kept.clear()
+            _kept_pid = os.getpid()
+        identity = _identity(files)
+        entry = _kept.get(key)
+        if entry is not None and entry[2] != identity:  # a file replaced since: reopen
+            del _kept[key]
+            with entry[1]:
+                entry[0].close()  # the old file's locks only: harmless to the new one
+            entry = None
+        if entry is None:
+            entry = (_connect(files), threading.Lock(), identity)
+            _kept[key] = entry
+        _kept.move_to_end(key)
+        for old in list(_kept)[: max(len(_kept) - KEPT_CONNECTIONS, 0)]:
+            conn, lock, _ = _kept[old]
+            if lock.acquire(blocking=False):
+                del _kept[old]
+                conn.close()
+                lock.release()
+    conn, lock, _ = entry
+    with lock:
+        yield conn
+
+
+def _identity(files: Mapping[str, str]) -> tuple[tuple[int, int], ...]:
+    """(device, inode) of every file: a file deleted and created again is another file."""
+    stats = [os.stat(path) for _, path in sorted(files.items())]
+    return tuple((st.st_dev, st.st_ino) for st in stats)
+
+
+def _connect(files: Mapping[str, str]) -> Any:
+    import adbc_driver_sqlite.dbapi as adbc
+
+    conn = adbc.connect(_uri(files["main"]), autocommit=True)
+    with conn.cursor() as cur:
+        for name, path in files.items():
+            if name != "main":
+                cur.execute(f"ATTACH DATABASE '{_uri(path)}' AS \"{name}\"")
+        cur.execute("PRAGMA busy_timeout = 30000")
+    return conn
 
 
 def _uri(path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -156,3 +157,21 @@ def test_placeholders_outside_quotes_become_null() -> None:
     assert sqliteread._unbound(sql) == (
         "select '?', \"a?\", [b?] -- ?\n from t where x = NULL and y = NULL /* ? */"
     )
+
+
+def test_a_file_replaced_since_the_last_read_is_read_afresh(tmp_path: Path) -> None:
+    # The driver's connections are kept open (closing one would release the POSIX
+    # locks Python's own SQLite holds on the same file); a new file must not be
+    # read through a connection to the old one.
+    home = tmp_path / "home"
+    settings = Settings.load(env={"AZORA_HOME": str(home)}, cwd=tmp_path)
+    for n in (3, 5):
+        with az.Workspace(settings) as ws:
+            with ws.engine("core").begin() as conn:
+                conn.exec_driver_sql("create table t (x integer)")
+                for i in range(1, n + 1):
+                    conn.exec_driver_sql(f"insert into t values ({i})")
+            assert _fast(ws, "select * from t")["x"].tolist() == list(range(1, n + 1))
+        (home / "core.sqlite").unlink()
+        for leftover in home.glob("core.sqlite-*"):
+            leftover.unlink()
