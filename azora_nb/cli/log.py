@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import click
-import pandas as pd
 
 from azora_nb.cli.app import handle_errors, main
 from azora_nb.settings import SOURCES
@@ -29,6 +28,8 @@ def log_(sources: tuple[str, ...], limit: int, as_json: bool) -> None:
 
     Entries a database could not take (a read-only role) come from <home>/audit.jsonl.
     """
+    import pandas as pd
+
     from azora_nb import audit
 
     with connect() as ws:
