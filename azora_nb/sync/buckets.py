@@ -32,6 +32,23 @@ Digest = dict[int, tuple[int, int]]
 """bucket → (rows, sum of row hashes mod 2**64); empty buckets are left out."""
 
 
+BYTES = "bytes"
+COLLATE_C = "collate-c"
+
+
+def text_ordering(engine: sa.Engine) -> str:
+    """How text compares byte by byte in this database: natively (SQLite; PostgreSQL
+    with a C collation, whose key index then serves bucket ranges) or only with
+    ``COLLATE "C"``."""
+    if engine.dialect.name != "postgresql":
+        return BYTES
+    with engine.connect() as conn:
+        collation = conn.execute(
+            sa.text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        ).scalar()
+    return BYTES if str(collation).split(".")[0] in ("C", "POSIX", "ucs_basic") else COLLATE_C
+
+
 def key_order(value: Any) -> Any:
     """A first-key value as buckets compare it: numbers and timestamps as themselves,
     anything else (text, an ObjectId, a UUID) as its text."""
@@ -75,24 +92,25 @@ class Buckets:
             return sa.DateTime(timezone=True)
         return sa.Text()
 
-    def _ordered(self, column: Any, dialect: str) -> Any:
-        """``column`` cast to the bounds' type; text in byte order on PostgreSQL."""
+    def _ordered(self, column: Any, ordering: str) -> Any:
+        """``column`` cast to the bounds' type; text compared byte by byte (with
+        ``COLLATE "C"`` where the database's own order is another)."""
         expr = sa.cast(column, self._sql_type())
-        return expr.collate("C") if self.textual and dialect == "postgresql" else expr
+        return expr.collate("C") if self.textual and ordering == COLLATE_C else expr
 
-    def bucket_of(self, column: Any, dialect: str) -> Any:
+    def bucket_of(self, column: Any, ordering: str) -> Any:
         """A SQL expression for the bucket of ``column`` (PostgreSQL)."""
         if not self.bounds:
             return sa.literal(0)
         array = sa.literal(list(self.bounds), postgresql.ARRAY(self._sql_type()))
-        return sa.func.width_bucket(self._ordered(column, dialect), array)
+        return sa.func.width_bucket(self._ordered(column, ordering), array)
 
-    def condition(self, column: Any, dialect: str, buckets: Iterable[int]) -> Any:
+    def condition(self, column: Any, ordering: str, buckets: Iterable[int]) -> Any:
         """``column`` lies in one of ``buckets`` (adjacent ones merged into one range)."""
         wanted = sorted(set(buckets))
         if len(wanted) >= self.count:
             return sa.true()
-        expr = self._ordered(column, dialect)
+        expr = self._ordered(column, ordering)
         ranges: list[list[int]] = []
         for i in wanted:
             if ranges and ranges[-1][1] == i - 1:
@@ -144,8 +162,8 @@ class Scope:
     buckets: Buckets
     wanted: frozenset[int]
 
-    def sql(self, column: Any, dialect: str) -> Any:
-        return self.buckets.condition(column, dialect, self.wanted)
+    def sql(self, column: Any, ordering: str) -> Any:
+        return self.buckets.condition(column, ordering, self.wanted)
 
     def contains(self, first_key: Any) -> bool:
         return self.buckets.index(first_key) in self.wanted
@@ -184,14 +202,16 @@ def sql_digest(
     columns: Sequence[Any],
     buckets: Buckets,
     where: Any = None,
+    ordering: str = COLLATE_C,
+    by_record: bool = True,
 ) -> Digest:
     """A digest computed by PostgreSQL: the bucket by ``width_bucket``, the row hash by
-    ``hashtextextended`` of the row's text. Comparable only with another PostgreSQL
-    digest of columns of the same types."""
-    bucket = buckets.bucket_of(first_key, "postgresql").label("b")
-    row_text = sa.cast(sa.func.row(*columns), sa.Text)
+    ``hash_record_extended`` (each column's own hash function), or of the row's text
+    where a column type has none. Comparable only with another PostgreSQL digest of
+    columns of the same types, hashed the same way."""
+    bucket = buckets.bucket_of(first_key, ordering).label("b")
     stmt = (
-        sa.select(bucket, sa.func.count(), sa.func.sum(sa.func.hashtextextended(row_text, 0)))
+        sa.select(bucket, sa.func.count(), sa.func.sum(pg_row_hash(columns, by_record)))
         .select_from(relation)
         .group_by(sa.literal_column("b"))
     )
@@ -203,3 +223,38 @@ def sql_digest(
 
 def differing(source: Digest, target: Digest) -> list[int]:
     return sorted(b for b in set(source) | set(target) if source.get(b) != target.get(b))
+
+
+def pg_row_hash(columns: Sequence[Any], by_record: bool) -> Any:
+    if by_record:
+        return sa.func.hash_record_extended(sa.func.row(*columns), 0)
+    return sa.func.hashtextextended(sa.cast(sa.func.row(*columns), sa.Text), 0)
+
+
+def record_hashable(engine: sa.Engine, relation: Any, columns: Sequence[Any]) -> bool:
+    """Whether every column's type has a hash function (``json`` has none)."""
+    stmt = sa.select(pg_row_hash(columns, True)).select_from(relation).limit(1)
+    try:
+        with engine.connect() as conn:
+            conn.execute(stmt).all()
+    except sa.exc.DBAPIError:
+        return False
+    return True
+
+
+def sql_row_hashes(
+    engine: sa.Engine,
+    relation: Any,
+    keys: Sequence[Any],
+    columns: Sequence[Any],
+    where: Any,
+    by_record: bool = True,
+) -> dict[tuple[Any, ...], int]:
+    """key → hash of the row, for the rows matching ``where`` (PostgreSQL), to tell
+    within one bucket which rows differ."""
+    stmt = sa.select(*keys, pg_row_hash(columns, by_record)).select_from(relation)
+    if where is not None:
+        stmt = stmt.where(where)
+    n = len(keys)
+    with engine.connect() as conn:
+        return {tuple(r[:n]): r[n] for r in conn.execute(stmt)}

@@ -134,6 +134,30 @@ class CopyPhase:
                     break
         return watermark
 
+    def replace(self, conn: sa.Connection, scope: Scope, changed: int) -> bool:
+        """Replace the target's rows in ``scope`` by the source's, in one transaction:
+        delete them, then COPY the source's straight in, with no merge. For buckets
+        where most rows differ (a merge would update them one by one). False when a
+        key came twice (the caller merges that bucket instead)."""
+        r = self.run.result
+        stmt = self.reader.page_statement("all", None, 1, None, scope).limit(None).order_by(None)
+        sql, params = self.reader.driver_sql(stmt)
+        with self.reader.engine.connect() as source:
+            try:
+                with conn.begin():
+                    conn.execute(sa.delete(self.writer.table).where(self.writer.in_scope(scope)))
+                    page = pipe_page(self.writer, conn, source, sql, params, [], direct=True)
+                    r.rows_read += page.rows
+                    r.rows_written += changed
+                    self.run.stage("written")
+                    self.run.save(conn, Page())
+            except KeyCollision:
+                return False
+            finally:
+                source.rollback()
+        self.run.page_done(conn)
+        return True
+
 
 def pipe_page(
     writer: SqlWriter,

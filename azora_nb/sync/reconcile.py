@@ -20,13 +20,25 @@ keys when there are none yet or when the buckets have grown far from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from azora_nb.sync import convert
-from azora_nb.sync.buckets import Buckets, Digest, DigestBuilder, Scope, differing, sql_digest
+from azora_nb.sync.buckets import (
+    MOD,
+    Buckets,
+    Digest,
+    DigestBuilder,
+    Scope,
+    differing,
+    record_hashable,
+    sql_digest,
+    sql_row_hashes,
+)
 from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.page import PageChecker
 from azora_nb.sync.sources import Reader, SqlReader
@@ -36,6 +48,17 @@ from azora_nb.sync.writers import SqlWriter, Writer
 Row = tuple[Any, ...]
 MAX_LISTED = 200
 """Differing buckets listed one by one in a run's record (the count is always kept)."""
+
+
+@dataclass
+class BucketDiff:
+    bucket: int
+    rows: int
+    """Source rows in the bucket."""
+    changed: int
+    """Source rows missing from the target or different there."""
+    gone: list[Row]
+    """Target keys no longer at the source."""
 
 
 class Reconciler:
@@ -55,6 +78,8 @@ class Reconciler:
         self.dead = dead
         self.buckets = self._buckets(previous)
         self.in_database = self._in_database()
+        self.by_record = self.in_database and self._record_hashable()
+        self.raw = not self.in_database and self._raw()
 
     def _buckets(self, previous: dict[str, Any] | None) -> Buckets:
         if previous and previous.get("bounds") is not None:
@@ -83,6 +108,32 @@ class Reconciler:
             source_types.get(c) == target_types.get(c) for c in writer.columns
         )
 
+    def _record_hashable(self) -> bool:
+        assert isinstance(self.reader, SqlReader) and isinstance(self.writer, SqlWriter)
+        relation, _, src_cols = self.reader.digest_parts()
+        table, _, tgt_cols, _ = self.writer.digest_parts()
+        return record_hashable(self.reader.engine, relation, src_cols) and record_hashable(
+            self.writer.engine, table, tgt_cols
+        )
+
+    def _raw(self) -> bool:
+        """SQLite on both sides with the same declared types and no conversion: the
+        values are compared as stored, hashed by Python (both digests are made in
+        this process), with no conversion to Python types or canonical spelling."""
+        reader, writer = self.reader, self.writer
+        if not (
+            isinstance(reader, SqlReader)
+            and isinstance(writer, SqlWriter)
+            and reader.engine.dialect.name == writer.dialect == "sqlite"
+            and not self.d.types
+        ):
+            return False
+        source_types = reader.column_types()
+        target_types = writer.column_types()
+        return source_types is not None and all(
+            source_types.get(c) == target_types.get(c) for c in writer.columns
+        )
+
     # -- digests --------------------------------------------------------------------
     def digests(self, wanted: Iterable[int] | None = None) -> tuple[Digest, Digest]:
         scope = None if wanted is None else Scope(self.buckets, frozenset(wanted))
@@ -96,7 +147,19 @@ class Reconciler:
             assert isinstance(self.reader, SqlReader)
             relation, first, columns = self.reader.digest_parts()
             where = self.reader.in_scope(scope) if scope else None
-            return sql_digest(self.reader.engine, relation, first, columns, self.buckets, where)
+            return sql_digest(
+                self.reader.engine,
+                relation,
+                first,
+                columns,
+                self.buckets,
+                where,
+                self.reader.ordering,
+                self.by_record,
+            )
+        if self.raw:
+            assert isinstance(self.reader, SqlReader)
+            return self._raw_digest(self.reader.scan(scope, raw=True))
         builder = DigestBuilder(self.buckets)
         normal = self._normalisers()
         first = self.checker.key_idx[0]
@@ -119,7 +182,19 @@ class Reconciler:
                 c for c in (live, self.writer.in_scope(scope) if scope else None) if c is not None
             ]
             where = conds[0] if len(conds) == 1 else (conds[0] & conds[1]) if conds else None
-            return sql_digest(self.writer.engine, table, first, columns, self.buckets, where)
+            return sql_digest(
+                self.writer.engine,
+                table,
+                first,
+                columns,
+                self.buckets,
+                where,
+                self.writer.ordering,
+                self.by_record,
+            )
+        if self.raw:
+            assert isinstance(self.writer, SqlWriter)
+            return self._raw_digest(self.writer.scan(scope, raw=True))
         builder = DigestBuilder(self.buckets)
         normal = self._normalisers()
         first = self.checker.key_idx[0]
@@ -128,6 +203,56 @@ class Reconciler:
                 continue
             builder.add(row[first], _normalised(row, normal))
         return builder.result()
+
+    def _raw_digest(self, rows: Iterable[Row]) -> Digest:
+        index = self.buckets.index
+        first = self.checker.key_idx[0]
+        dead = self.dead
+        key_of = self.checker.key_of
+        counts: dict[int, list[int]] = {}
+        for row in rows:
+            if dead and key_text(key_of(row)) in dead:
+                continue
+            slot = counts.get(b := index(row[first]))
+            if slot is None:
+                slot = counts[b] = [0, 0]
+            slot[0] += 1
+            try:
+                slot[1] += hash(row)
+            except TypeError:  # a JSON column the driver parsed to a dict or list
+                slot[1] += hash(tuple(_hashable(v) for v in row))
+        return {b: (c, s % MOD) for b, (c, s) in counts.items()}
+
+    def row_diff(self, bucket: int, pool: ThreadPoolExecutor) -> BucketDiff:
+        """Which rows of one bucket differ, from a hash per row on each side (both
+        sides PostgreSQL, :attr:`in_database`)."""
+        assert isinstance(self.reader, SqlReader) and isinstance(self.writer, SqlWriter)
+        scope = Scope(self.buckets, frozenset([bucket]))
+        key_idx = self.checker.key_idx
+        relation, _, src_cols = self.reader.digest_parts()
+        table, _, tgt_cols, live = self.writer.digest_parts()
+        where = self.writer.in_scope(scope)
+        source = pool.submit(
+            sql_row_hashes,
+            self.reader.engine,
+            relation,
+            [src_cols[i] for i in key_idx],
+            src_cols,
+            self.reader.in_scope(scope),
+            self.by_record,
+        )
+        target = pool.submit(
+            sql_row_hashes,
+            self.writer.engine,
+            table,
+            [tgt_cols[i] for i in key_idx],
+            tgt_cols,
+            where if live is None else (where & live),
+            self.by_record,
+        )
+        src, tgt = source.result(), target.result()
+        changed = sum(1 for key, h in src.items() if tgt.get(key) != h)
+        return BucketDiff(bucket, len(src), changed, [k for k in tgt if k not in src])
 
     def _normalisers(self) -> list[convert.Converter | None]:
         """Each column's converter to its kind, applied on both sides: a value stored as
@@ -162,8 +287,18 @@ class Reconciler:
             "buckets_differing": len(differ),
             "differ": listed,
             "bounds": self.buckets.to_json(),
-            "computed_in": "database" if self.in_database else "python",
+            "computed_in": "database"
+            if self.in_database
+            else "python, values as stored"
+            if self.raw
+            else "python",
         }
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
 
 
 def _normalised(row: Row, normal: Sequence[convert.Converter | None]) -> list[Any]:

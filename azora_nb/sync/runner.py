@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
 
 from azora_nb.sync import convert, state
+from azora_nb.sync.attach_path import AttachPhase, can_attach
 from azora_nb.sync.buckets import Scope, differing
 from azora_nb.sync.copy_path import CopyPhase, can_pipe
 from azora_nb.sync.definitions import SyncDefinition
@@ -123,12 +125,18 @@ class Run:
         return watermark
 
     def step(self) -> Step:
-        """How pages move: piped by COPY where both sides allow, else as rows."""
+        """How pages move: piped by COPY (PostgreSQL) or inside SQLite where both sides
+        allow, else as rows."""
         if can_pipe(self.ws, self.d, self.reader):
             assert isinstance(self.reader, SqlReader)
             writer = self.prepare()
             assert isinstance(writer, SqlWriter)
             return CopyPhase(self.d, self.reader, writer, self.state)
+        if can_attach(self.ws, self.d, self.reader):
+            assert isinstance(self.reader, SqlReader)
+            writer = self.prepare()
+            assert isinstance(writer, SqlWriter)
+            return AttachPhase(self.d, self.reader, writer, self.state)
         return self.rows_phase
 
     # -- the run ----------------------------------------------------------------------------
@@ -185,16 +193,51 @@ class Run:
         source, target = rec.digests()
         redo = differing(source, target)
         if redo:
-            scope = Scope(rec.buckets, frozenset(redo))
-            step(conn, "all", None, None, update, scope)
+            merge = redo
+            if isinstance(step, CopyPhase) and rec.in_database and self.d.deletes != "tombstone":
+                merge = self.replace_buckets(conn, rec, redo, step, update)
+            if merge and self.result.status != "cancelled":
+                scope = Scope(rec.buckets, frozenset(merge))
+                step(conn, "all", None, None, update, scope)
             if self.result.status == "cancelled":
                 return
-            self.propagate_deletes(scope)
+            if merge:
+                self.propagate_deletes(Scope(rec.buckets, frozenset(merge)))
             again = rec.digests(redo)
             source, target = patched(source, again[0], redo), patched(target, again[1], redo)
         report = rec.report(source, target)
         report["buckets_resynced"] = len(redo)
         self.result.reconciliation = report
+
+    def replace_buckets(
+        self,
+        conn: sa.Connection,
+        rec: Reconciler,
+        redo: list[int],
+        step: CopyPhase,
+        update: Callable[[int], Any],
+    ) -> list[int]:
+        """Replace the buckets where most rows differ (PostgreSQL to PostgreSQL): a
+        delete and a straight COPY cost about a tenth of a merge's row-by-row updates.
+        Returns the buckets left to merge."""
+        merge = []
+        with ThreadPoolExecutor(2) as pool:
+            for bucket in redo:
+                diff = rec.row_diff(bucket, pool)
+                wholesale = diff.changed * 2 > diff.rows
+                if wholesale and (not diff.gone or self.d.deletes == "hard"):
+                    before = self.result.rows_read
+                    scope = Scope(rec.buckets, frozenset([bucket]))
+                    if step.replace(conn, scope, diff.changed):
+                        self.result.rows_deleted += len(diff.gone)
+                        update(self.result.rows_read - before)
+                    else:
+                        merge.append(bucket)
+                    if self.result.status == "cancelled":
+                        break
+                else:
+                    merge.append(bucket)
+        return merge
 
     def propagate_deletes(self, scope: Scope) -> None:
         if self.d.deletes == "keep":

@@ -11,6 +11,8 @@ by key. A definition without a cursor has one phase over every row, by key.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 
 from azora_nb.exceptions import ConfigError, SchemaError
 from azora_nb.sync import convert
-from azora_nb.sync.buckets import Scope
+from azora_nb.sync.buckets import Scope, text_ordering
 from azora_nb.sync.definitions import MongoSource, SqlSource, SyncDefinition
 from azora_nb.workspace import Workspace
 
@@ -183,7 +185,24 @@ class SqlReader:
         return stmt.order_by(*[self._col(c) for c in order]).limit(batch_rows)
 
     def in_scope(self, scope: Scope) -> Any:
-        return scope.sql(self._col(self.definition.key[0]), self.engine.dialect.name)
+        return scope.sql(self._col(self.definition.key[0]), self.ordering)
+
+    def in_schema(self, schema: str) -> SqlReader:
+        """This reader over the same table seen as ``schema.table`` (the source file
+        attached to the target's SQLite connection)."""
+        twin = copy.copy(self)
+        twin.relation = sa.Table(
+            self.relation.name,  # type: ignore[attr-defined]
+            sa.MetaData(),
+            *[sa.Column(c.name, c.type) for c in self.relation.c],
+            schema=schema,
+        )
+        twin._source_col = {t: twin.relation.c[c.key] for t, c in self._source_col.items()}
+        return twin
+
+    @functools.cached_property
+    def ordering(self) -> str:
+        return text_ordering(self.engine)
 
     def pages(
         self, phase: str, lower: Any, batch_rows: int, scope: Scope | None = None
@@ -210,7 +229,11 @@ class SqlReader:
             for row in conn.execution_options(yield_per=20_000).execute(stmt):
                 yield tuple(row)
 
-    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
+    def scan(self, scope: Scope | None = None, *, raw: bool = False) -> Iterator[Row]:
+        """Every row (in ``scope``); ``raw``: as the driver returns them, without the
+        column types' processing."""
+        if raw:
+            return self._stream(sa.select(*[raw_column(self._col(c)) for c in self.columns]), scope)
         return self._stream(self._select(), scope)
 
     def keys(self, scope: Scope | None = None) -> Iterator[Row]:
@@ -496,6 +519,11 @@ def reflect_types(engine: sa.Engine, table: str, schema: str | None) -> dict[str
         for col in sa.inspect(engine).get_columns(table, schema=schema):
             out[col["name"]] = convert.portable_from_pg(col["type"])
     return out
+
+
+def raw_column(column: Any) -> Any:
+    """``column`` read without its type's result processing."""
+    return sa.type_coerce(column, sa.types.NULLTYPE)
 
 
 def database_types(engine: sa.Engine, table: str, schema: str | None) -> dict[str, str]:

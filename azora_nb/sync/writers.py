@@ -15,6 +15,7 @@ the state tables (a SQL target), else right after the rows are committed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time
@@ -26,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from azora_nb.exceptions import SchemaError
 from azora_nb.sync import convert
-from azora_nb.sync.buckets import Buckets, Scope
+from azora_nb.sync.buckets import Buckets, Scope, text_ordering
 from azora_nb.sync.definitions import MongoTarget, SqlTarget, SyncDefinition
 from azora_nb.sync.notices import Notifier
 from azora_nb.sync.page import Page, record
@@ -265,15 +266,24 @@ class SqlWriter:
         return stmt
 
     def in_scope(self, scope: Scope) -> Any:
-        return scope.sql(self.table.c[self.definition.key[0]], self.dialect)
+        return scope.sql(self.table.c[self.definition.key[0]], self.ordering)
+
+    @functools.cached_property
+    def ordering(self) -> str:
+        return text_ordering(self.engine)
 
     def _stream(self, stmt: sa.Select[Any]) -> Iterator[Row]:
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=20_000).execute(stmt):
                 yield tuple(row)
 
-    def scan(self, scope: Scope | None = None) -> Iterator[Row]:
-        return self._stream(self._live(sa.select(*[self.table.c[c] for c in self.columns]), scope))
+    def scan(self, scope: Scope | None = None, *, raw: bool = False) -> Iterator[Row]:
+        from azora_nb.sync.sources import raw_column
+
+        cols = [self.table.c[c] for c in self.columns]
+        if raw:
+            cols = [raw_column(c) for c in cols]
+        return self._stream(self._live(sa.select(*cols), scope))
 
     def keys(self, scope: Scope | None = None) -> Iterator[Row]:
         cols = [self.table.c[k] for k in self.definition.key]
@@ -307,7 +317,7 @@ class SqlWriter:
             if n <= 1:
                 return Buckets()
             probe = Buckets((conn.execute(sa.select(first).limit(1)).scalar(),))
-            ordered = probe._ordered(first, "postgresql")
+            ordered = probe._ordered(first, self.ordering)
             fractions = [i / n for i in range(1, n)]
             stmt = self._live(
                 sa.select(
@@ -341,6 +351,11 @@ class SqlWriter:
                     stmt = sa.delete(self.table).where(cond)
                 done += int(conn.execute(stmt).rowcount or 0)
         return done
+
+    def upsert_from(self, select: sa.Select[Any]) -> Any:
+        """The merge of ``select``'s rows (in :attr:`columns` order) into the table."""
+        insert = (postgresql if self.dialect == "postgresql" else sqlite).insert(self.table)
+        return self._upsert(insert.from_select(self.columns, select))
 
     def _write_sqlite(self, conn: sa.Connection, rows: list[Row]) -> int:
         stmt = self._upsert(sqlite.insert(self.table))
