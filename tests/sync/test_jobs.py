@@ -111,16 +111,12 @@ def test_a_run_invalidates_the_cache_of_the_tables_it_wrote(
     assert first["n"].iloc[0] == N_ROWS
     assert second["n"].iloc[0] == 1
     assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS
-    with ws.engine("core").begin() as conn:
-        conn.exec_driver_sql("delete from analysis.rewards where id = 'r00002'")
-    # nothing told the cache about this delete, so the stale count is served ...
-    assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS
-    # ... until a sync writes the table again (deletes do not propagate: r00002 is
-    # gone from the source too; the sync writes only r00003's change)
-    with ws.engine("mint").begin() as conn:
+    with ws.engine("mint").begin() as conn:  # a delete at the source, and one change
         conn.exec_driver_sql("delete from rewards where id = 'r00002'")
         conn.exec_driver_sql("update rewards set status = 'Y' where id = 'r00003'")
-    assert sync.run(ws, make_def(cursor=None), progress=False).rows_written == 1
+    hard = make_def(cursor=None, deletes="hard")
+    result = sync.run(ws, hard, progress=False)
+    assert (result.rows_written, result.rows_deleted) == (1, 1)
     assert ws.sql(query, cache=True, tables=["analysis.rewards"])["n"].iloc[0] == N_ROWS - 1
 
 
