@@ -61,6 +61,7 @@ class SourceStats:
     entries: int
     bytes: int
     saved_seconds: float
+    corrupt: int = 0  # damaged, foreign, unsigned or forged entries found and dropped
 
     @property
     def hit_rate(self) -> float | None:
@@ -78,6 +79,7 @@ class SourceStats:
             "saved_seconds": round(self.saved_seconds, 3),
             "stores": self.stores,
             "skipped": self.skipped,
+            "corrupt": self.corrupt,
         }
 
 
@@ -103,6 +105,7 @@ class CacheStats:
             add("entries"),
             add("bytes"),
             add("saved_seconds"),
+            add("corrupt"),
         )
 
     def source(self, name: str) -> SourceStats:
@@ -393,6 +396,7 @@ class QueryCache:
                     count,
                     size,
                     c.get("saved_ms", 0) / 1000,
+                    c.get("corrupt", 0),
                 )
             )
         return CacheStats(self.backend.name, self.backend.location, tuple(rows))

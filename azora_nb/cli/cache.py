@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import click
+import sqlalchemy as sa
 
 from azora_nb.cli.app import handle_errors, main
+from azora_nb.exceptions import QueryError
+from azora_nb.masking import mask_secrets
 from azora_nb.settings import SOURCES
 from azora_nb.workspace import connect
 
@@ -137,12 +140,20 @@ def _tracking(source: str | None, *, remove: bool) -> None:
                         f"{name}: SQLite needs no tracking (its file change counter is read)"
                     )
                 continue
-            with ws.engine(name).begin() as conn, ws._errors(name):
-                if remove:
-                    done = tracking.remove(conn)
-                    click.echo(
-                        f"{name}: change tracking {'removed' if done else 'was not installed'}"
-                    )
-                else:
-                    tables = tracking.install(conn)
-                    click.echo(f"{name}: change tracking on {len(tables)} tables")
+            try:
+                with ws.engine(name).begin() as conn:
+                    if remove:
+                        done = tracking.remove(conn)
+                        state = "removed" if done else "was not installed"
+                        click.echo(f"{name}: change tracking {state}")
+                    else:
+                        tables = tracking.install(conn)
+                        click.echo(f"{name}: change tracking on {len(tables)} tables")
+            except sa.exc.DBAPIError as exc:
+                detail = str(exc.orig or exc).strip().splitlines()[0]
+                raise QueryError(
+                    name,
+                    mask_secrets(detail, ws.settings.secrets()),
+                    hint="change tracking needs a role that owns the tables (and CREATE on "
+                    "the database, for the azora_nb_cache schema)",
+                ) from None

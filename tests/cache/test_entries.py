@@ -38,6 +38,7 @@ def test_corrupt_entry_is_a_miss_and_is_deleted(
     assert result["one"][0] == 1
     assert not az.provenance(result).cached
     assert "unusable entry" in caplog.text
+    assert ws.cache.stats().source("core").corrupt == 1
     # Deleted, then stored again by the query that ran.
     assert entry_keys(ws) == [key]
     assert az.provenance(ws.sql(QUERY, cache=True)).cached
