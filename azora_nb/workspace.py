@@ -119,21 +119,24 @@ class Workspace:
         cfg = self.settings.source(source)
         return not cfg.embedded or (self.settings.home / f"{source}.sqlite").exists()
 
-    def engine(self, source: str = "core", *, create: bool = True) -> Engine:
+    def engine(self, source: str = "core", *, create: bool | None = None) -> Engine:
         """The SQLAlchemy engine of ``source``, created on first use.
 
-        With ``create=False`` (reads of a report), an embedded source whose SQLite file
-        does not exist raises :class:`SourceMissing` instead of creating an empty file."""
+        With ``create=False`` (the default of a report's workspace, see
+        ``create_databases``), an embedded source whose SQLite file does not exist raises
+        :class:`SourceMissing` instead of creating an empty file."""
         cfg = self.settings.source(source)
+        create = self.create_databases if create is None else create
         if not create and not self.database_exists(source):
             raise SourceMissing(source, cfg.setting)
         with self._lock:
             engine = self._engines.get(source)
             if engine is None:
                 self._closed = False
+                analysis = self.settings.home / "analysis.sqlite"
                 attach = (
-                    {"analysis": self.settings.home / "analysis.sqlite"}
-                    if source == "core" and cfg.embedded
+                    {"analysis": analysis}
+                    if source == "core" and cfg.embedded and (create or analysis.exists())
                     else None
                 )
                 engine = _create_engine(
@@ -240,7 +243,7 @@ class Workspace:
         overwrites; ``tables`` declares what the query reads when it cannot be parsed.
         """
         stmt = _statement(query, params, source)
-        engine = self.engine(source, create=self.create_databases)
+        engine = self.engine(source)
         if cache or refresh:
             from azora_nb.cache import sql_lookup
 
@@ -319,7 +322,7 @@ class Workspace:
         if chunk_rows < 1:
             raise ValueError("chunk_rows must be at least 1")
         stmt = _statement(query, params, source)
-        engine = self.engine(source, create=self.create_databases)
+        engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
 
         def produce(handle: interrupt.ReadHandle) -> Iterator[pd.DataFrame]:
@@ -393,7 +396,7 @@ class Workspace:
         detail = mask_secrets(_first_line(orig), self.settings.secrets())
         if getattr(exc, "connection_invalidated", False) or _is_disconnect(orig):
             return connection_failure(source, cfg.setting, detail)
-        hint = self._hint(source, detail, str(stmt) if stmt is not None else "")
+        hint = self._hint(source, detail, _sql_text(stmt))
         return QueryError(source, detail, hint=hint)
 
     # -- schema ----------------------------------------------------------------
@@ -644,6 +647,17 @@ def _result_kinds(
             if kinds.get(column) is None:
                 kinds[column] = frames.kind_from_pg_oid(desc[1])
     return kinds
+
+
+def _sql_text(stmt: Any) -> str:
+    """The statement as text for hints; constructs that only compile for a dialect
+    (percentile, seconds...) give no text rather than a second error."""
+    if stmt is None:
+        return ""
+    try:
+        return str(stmt)
+    except sa_exc.CompileError:
+        return ""
 
 
 def _first_line(exc: BaseException) -> str:

@@ -26,11 +26,14 @@ def test_the_day_of_the_newest_row_counts_once_it_is_over() -> None:
 
 def test_default_as_of_reads_the_reports_table(home: Path) -> None:
     settings = Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)
-    with Workspace(settings, create_databases=False) as ws:
-        assert default_as_of(ws, "rewards", NOW) == "2026-12-04"  # no mint database at all
-        assert not (home / "mint.sqlite").exists()
+    with Workspace(settings, create_databases=False) as report:
+        assert default_as_of(report, "rewards", NOW) == "2026-12-04"  # no mint database at all
+        assert default_as_of(report, "treasury", NOW) == "2026-12-04"
+    assert list(home.iterdir()) == []
+    with Workspace(settings) as ws:
         migrate.upgrade(ws, "core")
-        assert default_as_of(ws, "treasury", NOW) == "2026-12-04"  # empty table
+        with Workspace(settings, create_databases=False) as report:
+            assert default_as_of(report, "treasury", NOW) == "2026-12-04"  # empty table
         with ws.engine("core").begin() as conn:
             conn.execute(
                 core.treasury_ledger.insert(),
@@ -45,7 +48,9 @@ def test_default_as_of_reads_the_reports_table(home: Path) -> None:
                     for day in (3, 17)
                 ],
             )
-        assert default_as_of(ws, "treasury", NOW) == "2026-05-18"
+    with Workspace(settings, create_databases=False) as report:
+        assert default_as_of(report, "treasury", NOW) == "2026-05-18"
+    assert not (home / "mint.sqlite").exists()
 
 
 def test_report_workspace_never_creates_a_database_file(home: Path) -> None:
