@@ -134,25 +134,29 @@ def net_supply(
     """History and forecast of monthly net supply change and of supply, with a
     ``level`` prediction interval (see the module docstring for the method).
 
-    The month of ``as_of`` is left out of the fit when ``as_of`` falls inside it,
-    since a partial month would pull the trend down.
+    ``kind`` says what each row is: ``"actual"`` (a month observed whole),
+    ``"partial"`` (the month of ``as_of`` when ``as_of`` falls inside it: its values
+    are observed up to ``as_of``, never forecast) and ``"forecast"`` (the
+    ``horizon`` months after the last observed one). A partial month is left out
+    of the fit, since it would pull the trend down; the forecast supply of the
+    months after it adds the predicted change of the whole partial month too.
 
     >>> fc = forecast.net_supply(ws, as_of="2026-10-31", months=12, horizon=3)  # doctest: +SKIP
     >>> fc[fc.kind == "forecast"]  # doctest: +SKIP
     """
     history = treasury.net_supply(ws, as_of=as_of, months=months, cache=cache)
-    end = history["month"].iloc[-1] if len(history) else None
-    as_of_ts = pd.Timestamp(treasury.q.as_timestamp(as_of))
-    if end is not None and as_of_ts > end:
-        history = history.iloc[:-1]
-    fit = linear_forecast(history["net_azr"], horizon, level)
+    partial = history["period"] == "partial"
+    full = history[~partial]
+    fit = linear_forecast(full["net_azr"], horizon + int(partial.any()), level)
+    if partial.any():
+        fit = fit.iloc[1:].reset_index(drop=True)
     last = history["month"].iloc[-1]
     months_ahead = pd.date_range(last, periods=horizon + 1, freq="MS")[1:]
-    supply = float(history["supply_azr"].iloc[-1])
-    actual = pd.DataFrame(
+    supply = float(full["supply_azr"].iloc[-1])
+    observed = pd.DataFrame(
         {
             "month": history["month"],
-            "kind": "actual",
+            "kind": history["period"].map({"full": "actual", "partial": "partial"}),
             "net_azr": history["net_azr"],
             "net_lower": np.nan,
             "net_upper": np.nan,
@@ -173,6 +177,6 @@ def net_supply(
             "supply_upper": supply + fit["cum_upper"],
         }
     )
-    frame = pd.concat([actual, ahead], ignore_index=True).astype({"kind": "str"})
+    frame = pd.concat([observed, ahead], ignore_index=True).astype({"kind": "str"})
     frame.attrs.update(method=METHOD, level=level)
     return frame

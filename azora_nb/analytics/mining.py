@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -94,26 +94,43 @@ def efficiency(
     *,
     as_of: datetime | str | None = None,
     days: float | None = 30,
+    include_impossible: bool = False,
     cache: bool = True,
 ) -> pd.DataFrame:
     """Per algorithm: energy used, earnings per kWh and MH/s per watt, over completed sessions.
 
-    Energy is ``power_consumption_watts * duration`` of each session.
+    Energy is ``power_consumption_watts * duration`` of each session. Sessions that
+    :func:`impossible_earnings` flags are left out of every figure (their count is
+    ``impossible_excluded``), so one impossible session cannot make an algorithm look
+    efficient; ``include_impossible=True`` keeps them (``impossible_excluded`` is then 0).
 
     >>> mining.efficiency(ws, as_of="2026-10-31", days=30)  # doctest: +SKIP
     """
-    start, end = q.window(q.as_timestamp(as_of), days)
+    clock = q.as_timestamp(as_of)
+    start, end = q.window(clock, days)
     s = _sessions.c
+    flagged = _impossible_select(clock, IMPOSSIBLE_FACTOR).subquery("flagged")
+    is_flagged = flagged.c.session_id.is_not(None)
+    kept = sa.true() if include_impossible else sa.not_(is_flagged)
+
+    def only_kept(expr: Any) -> Any:
+        return sa.case((kept, expr))
+
     kwh = s.power_consumption_watts * _hours() / 1000.0
+    earnings = only_kept(s.total_earnings_usd)
     stmt = (
         sa.select(
             s.algorithm,
-            sa.func.count().label("sessions"),
-            q.fsum(kwh).label("energy_kwh"),
-            q.fsum(s.total_earnings_usd).label("earnings_usd"),
-            q.ratio(sa.func.sum(s.total_earnings_usd), sa.func.sum(kwh)).label("usd_per_kwh"),
-            q.favg(q.ratio(s.total_hashrate_mhs, s.power_consumption_watts)).label("mhs_per_watt"),
+            q.count_if(kept).label("sessions"),
+            q.fsum(only_kept(kwh)).label("energy_kwh"),
+            q.fsum(earnings).label("earnings_usd"),
+            q.ratio(sa.func.sum(earnings), sa.func.sum(only_kept(kwh))).label("usd_per_kwh"),
+            q.favg(only_kept(q.ratio(s.total_hashrate_mhs, s.power_consumption_watts))).label(
+                "mhs_per_watt"
+            ),
+            q.count_if(sa.and_(is_flagged, sa.not_(kept))).label("impossible_excluded"),
         )
+        .join_from(_sessions, flagged, flagged.c.session_id == s.id, isouter=True)
         .where(q.within(s.start_time, start, end), s.status == "completed", s.end_time.is_not(None))
         .group_by(s.algorithm)
         .order_by(s.algorithm)
@@ -288,7 +305,11 @@ def impossible_earnings(
 
     >>> mining.impossible_earnings(ws, as_of="2026-10-31")  # doctest: +SKIP
     """
-    end = q.as_timestamp(as_of)
+    stmt = _impossible_select(q.as_timestamp(as_of), factor)
+    return q.run(ws, stmt, "core", cache=cache)
+
+
+def _impossible_select(end: datetime, factor: float) -> sa.Select[Any]:
     s = _sessions.c
     hours = _hours()
     eligible = sa.and_(
@@ -310,7 +331,7 @@ def impossible_earnings(
         .subquery("rates")
     )
     could_earn = s.total_hashrate_mhs * hours * rates.c.usd_per_mh_hour
-    stmt = (
+    return (
         sa.select(
             s.id.label("session_id"),
             s.user_id,
@@ -324,7 +345,6 @@ def impossible_earnings(
         .where(eligible, s.total_earnings_usd > factor * could_earn)
         .order_by(s.id)
     )
-    return q.run(ws, stmt, "core", cache=cache)
 
 
 def earnings_vs_prices(

@@ -17,17 +17,16 @@ rolled back to a date.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from azora_nb import visibility
+from azora_nb.analytics import _money as money
 from azora_nb.analytics import _sql as q
-from azora_nb.exceptions import VisibilityLimited
-from azora_nb.schema import core, mint
+from azora_nb.analytics import payouts
+from azora_nb.schema import mint
 
 if TYPE_CHECKING:
     from azora_nb.workspace import Workspace
@@ -35,98 +34,33 @@ if TYPE_CHECKING:
 AMOUNT_TOLERANCE = 0.005
 STUCK_AFTER_DAYS = 7.0
 DUPLICATE_WINDOW_HOURS = 24.0
-PAYOUT_REASON = "knowledge_reward"
+PAYOUT_REASON = payouts.PAYOUT_REASON
+CURRENCY = "AZR"
 
-log = logging.getLogger("azora_nb")
 _rewards = mint.knowledge_rewards
-_ledger = core.treasury_ledger
-RECONCILED_TABLES = {"core": ("treasury_ledger",), "mint": ("knowledge_rewards",)}
-"""The tables the reconciliation compares; both must be fully visible to the role."""
-
 KINDS = (
+    "reward_user_missing",
     "reward_paid_without_ledger",
     "ledger_payout_without_reward",
+    "reward_payout_wrong_type",
     "reward_amount_mismatch",
+    "reward_payout_failed",
+    "payout_for_unpaid_reward",
+    "payout_wrong_wallet",
+    "payout_wallet_unknown",
+    "reward_amount_invalid",
     "reward_stuck_pending",
     "reward_processed_before_created",
     "reward_unverified_kyc",
     "reward_near_duplicate",
     "balance_mismatch",
 )
+RECONCILE_KINDS = KINDS[:9]
+"""The kinds :func:`reconcile` reports (rewards against the ledger)."""
 
 
-def _ledger_by_hash(ws: Workspace, hashes: list[str]) -> pd.DataFrame:
-    t = _ledger.c
-
-    def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(
-            t.id.label("ledger_id"), t.tx_hash, sa.cast(t.amount_azr, sa.Float).label("amount_azr")
-        ).where(t.tx_hash.in_(batch))
-
-    return q.lookup(ws, stmt, hashes, "core")
-
-
-def _reward_hashes(ws: Workspace, hashes: list[str]) -> set[str]:
-    r = _rewards.c
-
-    def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(r.transactionHash.label("tx_hash")).where(r.transactionHash.in_(batch))
-
-    found = q.lookup(ws, stmt, hashes, "mint")
-    return set(found["tx_hash"]) if len(found.columns) else set()
-
-
-def _match_paid(ws: Workspace, tolerance: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One pass over the PAID rewards: those without a ledger row, and amount mismatches."""
-    r = _rewards.c
-    paid = (
-        sa.select(
-            r.id.label("reward_id"),
-            r.transactionHash.label("tx_hash"),
-            r.rewardAmount.label("amount"),
-        )
-        .where(r.status == "PAID")
-        .order_by(r.id)
-    )
-    missing: list[dict[str, Any]] = []
-    mismatched: list[dict[str, Any]] = []
-    for chunk in ws.sql_chunks(paid, source="mint", chunk_rows=q.BATCH_ROWS):
-        hashes = [h for h in chunk["tx_hash"].tolist() if isinstance(h, str)]
-        ledger = _ledger_by_hash(ws, hashes)
-        if ledger.empty:
-            ledger = pd.DataFrame(
-                {
-                    "ledger_id": pd.Series(dtype="str"),
-                    "tx_hash": pd.Series(dtype="str"),
-                    "amount_azr": pd.Series(dtype="float64"),
-                }
-            )
-        joined = chunk.merge(ledger, on="tx_hash", how="left")
-        columns = ("reward_id", "tx_hash", "amount", "ledger_id", "amount_azr")
-        for reward_id, tx_hash, amount, ledger_id, amount_azr in zip(
-            *(joined[c].tolist() for c in columns), strict=True
-        ):
-            if pd.isna(ledger_id):
-                missing.append(
-                    {
-                        "kind": "reward_paid_without_ledger",
-                        "keys": {"reward_id": reward_id},
-                        "detail": (
-                            "no transaction hash"
-                            if pd.isna(tx_hash)
-                            else f"hash {tx_hash} not in the ledger"
-                        ),
-                    }
-                )
-            elif abs(float(amount_azr) - float(amount)) > tolerance:
-                mismatched.append(
-                    {
-                        "kind": "reward_amount_mismatch",
-                        "keys": {"reward_id": reward_id, "ledger_id": ledger_id},
-                        "detail": f"reward {amount:.2f} AZR, ledger {amount_azr:.8f} AZR",
-                    }
-                )
-    return q.findings_frame(missing), q.findings_frame(mismatched)
+def _of_kind(frame: pd.DataFrame, *kinds: str) -> pd.DataFrame:
+    return frame[frame["kind"].isin(kinds)].reset_index(drop=True)
 
 
 def paid_without_ledger(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataFrame:
@@ -134,15 +68,15 @@ def paid_without_ledger(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -
 
     >>> rewards.paid_without_ledger(ws)  # doctest: +SKIP
     """
-    return _match_paid(ws, tolerance)[0]
+    return _of_kind(payouts.reconcile(ws, tolerance=tolerance), "reward_paid_without_ledger")
 
 
 def amount_mismatches(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataFrame:
-    """PAID rewards whose ledger row (by hash) differs in amount by more than ``tolerance``.
+    """PAID rewards whose payout (by hash) differs in amount by more than ``tolerance``.
 
     >>> rewards.amount_mismatches(ws)  # doctest: +SKIP
     """
-    return _match_paid(ws, tolerance)[1]
+    return _of_kind(payouts.reconcile(ws, tolerance=tolerance), "reward_amount_mismatch")
 
 
 def ledger_without_reward(ws: Workspace) -> pd.DataFrame:
@@ -150,41 +84,41 @@ def ledger_without_reward(ws: Workspace) -> pd.DataFrame:
 
     >>> rewards.ledger_without_reward(ws)  # doctest: +SKIP
     """
-    t = _ledger.c
-    payouts = (
-        sa.select(t.id.label("ledger_id"), t.tx_hash)
-        .where(t.reason == PAYOUT_REASON)
-        .order_by(t.id)
-    )
-    rows: list[dict[str, Any]] = []
-    for chunk in ws.sql_chunks(payouts, source="core", chunk_rows=q.BATCH_ROWS):
-        known = _reward_hashes(ws, [h for h in chunk["tx_hash"].tolist() if isinstance(h, str)])
-        for ledger_id, tx_hash in zip(chunk["ledger_id"], chunk["tx_hash"], strict=True):
-            if pd.isna(tx_hash) or tx_hash not in known:
-                rows.append(
-                    {
-                        "kind": "ledger_payout_without_reward",
-                        "keys": {
-                            "ledger_id": ledger_id,
-                            "tx_hash": None if pd.isna(tx_hash) else tx_hash,
-                        },
-                        "detail": "payout with no knowledge reward",
-                    }
-                )
-    return q.findings_frame(rows)
+    return _of_kind(payouts.reconcile(ws), "ledger_payout_without_reward")
 
 
 def reconcile(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataFrame:
-    """All three reconciliation checks, rewards against the ledger by transaction hash.
+    """Rewards against the ledger (:func:`azora_nb.analytics.payouts.reconcile`): users,
+    hashes, payout type, amount, on-chain status and wallet, in :data:`KINDS` order.
 
     >>> rewards.reconcile(ws).kind.value_counts()  # doctest: +SKIP
-
-    Raises :class:`~azora_nb.exceptions.VisibilityLimited` when the role cannot see
-    every row of either side: a hidden row is not a missing one.
     """
-    visibility.require_full_view(ws, RECONCILED_TABLES, "The reward reconciliation")
-    missing, mismatched = _match_paid(ws, tolerance)
-    return pd.concat([missing, ledger_without_reward(ws), mismatched], ignore_index=True)
+    return _ordered(payouts.reconcile(ws, tolerance=tolerance))
+
+
+def invalid_amounts(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
+    """Rewards whose amount is not positive or whose currency is not AZR.
+
+    >>> rewards.invalid_amounts(ws)  # doctest: +SKIP
+    """
+    r = _rewards.c
+    stmt = (
+        sa.select(r.id.label("reward_id"), r.rewardAmount.label("amount"), r.currencyCode)
+        .where(sa.or_(r.rewardAmount <= 0, r.currencyCode != CURRENCY))
+        .order_by(r.id)
+    )
+    found = q.run(ws, stmt, "mint", cache=cache)
+    details = []
+    for amount, currency in zip(found["amount"], found["currencyCode"], strict=True):
+        (shown,) = money.amounts(amount)
+        details.append(
+            f"amount {shown} {currency}"
+            + ("" if amount > 0 else ", not positive")
+            + ("" if currency == CURRENCY else f", not {CURRENCY}")
+        )
+    return q.findings(
+        "reward_amount_invalid", ({"reward_id": i} for i in found["reward_id"]), details
+    )
 
 
 def stuck_pending(
@@ -260,8 +194,9 @@ def unverified_kyc(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
 def near_duplicates(
     ws: Workspace, *, hours: float = DUPLICATE_WINDOW_HOURS, cache: bool = True
 ) -> pd.DataFrame:
-    """Pairs of rewards to the same user for the same achievement, from different source
-    transactions, created within ``hours`` of each other.
+    """Pairs of rewards to the same user for the same achievement (two NULL achievements
+    are the same), from different source transactions, created within ``hours`` of each
+    other.
 
     >>> rewards.near_duplicates(ws)  # doctest: +SKIP
     """
@@ -276,7 +211,12 @@ def near_duplicates(
         .join_from(
             a,
             b,
-            sa.and_(a.c.userId == b.c.userId, a.c.achievement == b.c.achievement, a.c.id < b.c.id),
+            sa.and_(
+                a.c.userId == b.c.userId,
+                # NULL-safe: two rewards without an achievement are the same achievement.
+                a.c.achievement.is_not_distinct_from(b.c.achievement),
+                a.c.id < b.c.id,
+            ),
         )
         .where(a.c.sourceTrxId != b.c.sourceTrxId, sa.func.abs(gap) <= hours * 3600.0)
         .order_by(a.c.id, b.c.id)
@@ -296,22 +236,31 @@ def _paid_per_user() -> sa.Subquery:
     r = _rewards.c
     return (
         sa.select(r.userId.label("user_id"), sa.func.sum(r.rewardAmount).label("paid"))
-        .where(r.status == "PAID", r.currencyCode == "AZR")
+        .where(r.status == "PAID", r.currencyCode == CURRENCY)
         .group_by(r.userId)
         .subquery("paid")
     )
 
 
-def _balances_against_paid() -> tuple[sa.Select[Any], Any, Any]:
+def _accounts() -> tuple[sa.Select[Any], Any, Any, Any]:
+    """Every user with an AZR balance row *or* PAID AZR rewards (never an inner join):
+    ``(select of user_id, balance, paid rewards, has a balance row)``."""
     paid = _paid_per_user()
     b = mint.user_balances.c
-    rewarded = sa.func.coalesce(paid.c.paid, 0.0)
-    stmt = (
-        sa.select(b.userId.label("user_id"))
-        .join_from(mint.user_balances, paid, paid.c.user_id == b.userId, isouter=True)
-        .where(b.currencyCode == "AZR")
+    azr = (
+        sa.select(b.userId.label("user_id"), b.amount.label("balance"))
+        .where(b.currencyCode == CURRENCY)
+        .subquery("azr")
     )
-    return stmt, b.amount, rewarded
+    users = sa.union(sa.select(azr.c.user_id), sa.select(paid.c.user_id)).subquery("accounts")
+    stmt = (
+        sa.select(users.c.user_id)
+        .join_from(users, azr, azr.c.user_id == users.c.user_id, isouter=True)
+        .join(paid, paid.c.user_id == users.c.user_id, isouter=True)
+    )
+    balance = sa.func.coalesce(azr.c.balance, 0.0)
+    rewarded = sa.func.coalesce(paid.c.paid, 0.0)
+    return stmt, balance, rewarded, azr.c.user_id.is_not(None)
 
 
 def balance_roll_forward(
@@ -319,9 +268,12 @@ def balance_roll_forward(
 ) -> pd.DataFrame:
     """One row: AZR balances held against the PAID AZR rewards that should explain them.
 
+    Every user with a balance row or with paid rewards counts (a user paid rewards
+    without a balance row holds 0 AZR); ``missing_balance_rows`` counts those users.
+
     >>> rewards.balance_roll_forward(ws)  # doctest: +SKIP
     """
-    base, balance, rewarded = _balances_against_paid()
+    base, balance, rewarded, has_row = _accounts()
     diff = sa.func.abs(balance - rewarded)
     stmt = base.with_only_columns(
         sa.func.count().label("accounts"),
@@ -329,33 +281,45 @@ def balance_roll_forward(
         q.fsum(rewarded).label("paid_rewards_azr"),
         q.fsum(balance - rewarded).label("difference_azr"),
         q.count_if(diff > tolerance).label("mismatched_accounts"),
+        q.count_if(sa.not_(has_row)).label("missing_balance_rows"),
     )
-    return q.run(ws, stmt, "mint", cache=cache)
+    frame = q.run(ws, stmt, "mint", cache=cache)
+    return frame.fillna({"balance_azr": 0.0, "paid_rewards_azr": 0.0, "difference_azr": 0.0})
 
 
 def balance_mismatches(
     ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE, cache: bool = True
 ) -> pd.DataFrame:
-    """Users whose AZR balance differs from the sum of their PAID AZR rewards.
+    """Users whose AZR balance (0 without a balance row) differs from the sum of their
+    PAID AZR rewards.
 
     >>> rewards.balance_mismatches(ws)  # doctest: +SKIP
     """
-    base, balance, rewarded = _balances_against_paid()
-    stmt = (
-        base.add_columns(
-            sa.cast(balance, sa.Float).label("balance"), sa.cast(rewarded, sa.Float).label("paid")
+    base, balance, rewarded, has_row = _accounts()
+    stmt = base.add_columns(
+        money.exact(balance).label("balance"),
+        money.exact(rewarded).label("paid"),
+        has_row.label("has_row"),
+    ).where(sa.func.abs(balance - rewarded) > tolerance)
+    found = q.run(ws, stmt, "mint", cache=cache).sort_values("user_id", ignore_index=True)
+    details = []
+    for b, p, row in zip(found["balance"], found["paid"], found["has_row"], strict=True):
+        held, paid = money.amounts(money.to_decimal(b), money.to_decimal(p))
+        details.append(
+            f"balance {held} AZR, paid rewards {paid} AZR"
+            if row
+            else f"no AZR balance row, paid rewards {paid} AZR"
         )
-        .where(sa.func.abs(balance - rewarded) > tolerance)
-        .order_by(mint.user_balances.c.userId)
-    )
-    found = q.run(ws, stmt, "mint", cache=cache)
-    return q.findings(
-        "balance_mismatch",
-        ({"user_id": u} for u in found["user_id"]),
-        (
-            f"balance {b:.2f} AZR, paid rewards {p:.2f} AZR"
-            for b, p in zip(found["balance"], found["paid"], strict=True)
-        ),
+    return q.findings("balance_mismatch", ({"user_id": u} for u in found["user_id"]), details)
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    order = frame["kind"].map(KINDS.index).astype("int64")
+    frame = frame.assign(_order=order, _keys=frame["keys"].map(repr))
+    return (
+        frame.sort_values(["_order", "_keys"])
+        .drop(columns=["_order", "_keys"])
+        .reset_index(drop=True)
     )
 
 
@@ -368,30 +332,19 @@ def audit(
     duplicate_hours: float = DUPLICATE_WINDOW_HOURS,
     cache: bool = True,
 ) -> pd.DataFrame:
-    """Every reward check; one findings frame sorted by kind and keys. The defaults are
-    the contract's thresholds (``docs/contracts.md``).
+    """Every reward check; one findings frame sorted by kind (:data:`KINDS`) and keys.
+    The defaults are the contract's tolerances (``docs/contracts.md``).
 
     >>> findings = rewards.audit(ws, as_of="2026-10-31")  # doctest: +SKIP
     >>> findings.groupby("kind").size()  # doctest: +SKIP
     """
-    try:
-        reconciled = reconcile(ws, tolerance=tolerance)
-    except VisibilityLimited as exc:  # the report says so at the top; skip, never guess
-        log.warning("%s", exc)
-        reconciled = q.findings_frame([])
     parts = [
-        reconciled,
+        payouts.reconcile(ws, tolerance=tolerance),
+        invalid_amounts(ws, cache=cache),
         stuck_pending(ws, as_of=as_of, days=stuck_after_days, cache=cache),
         processed_before_created(ws, cache=cache),
         unverified_kyc(ws, cache=cache),
         near_duplicates(ws, hours=duplicate_hours, cache=cache),
         balance_mismatches(ws, tolerance=tolerance, cache=cache),
     ]
-    frame = pd.concat(parts, ignore_index=True)
-    order = frame["kind"].map(KINDS.index).astype("int64")
-    frame = frame.assign(_order=order, _keys=frame["keys"].map(repr))
-    return (
-        frame.sort_values(["_order", "_keys"])
-        .drop(columns=["_order", "_keys"])
-        .reset_index(drop=True)
-    )
+    return _ordered(pd.concat(parts, ignore_index=True))

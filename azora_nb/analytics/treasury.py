@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
+from azora_nb.analytics import _money as money
 from azora_nb.analytics import _sql as q
 from azora_nb.schema import core, mint
 
@@ -30,10 +31,10 @@ FOUNDER_SHARE = 0.11
 ALLOCATION_CAPS = {"enterprise": 600_000.0, "business": 200_000.0, "student": 100_000.0}
 """The fixed caps of the mint service's allocation_status view, by earnings_ledger.user_type."""
 LEGACY_TABLE = "treasury_ledger_legacy"
-ALLOCATION_TOLERANCE = 0.00005
-"""Half a unit of NUMERIC(5,4): a sum that rounds to 1.0000 passes."""
-VALUATION_TOLERANCE = 0.000000005
-"""Half a unit of NUMERIC(20,8)."""
+ALLOCATION_TOLERANCE = "0.00005"
+"""Half a unit of NUMERIC(5,4): a sum that rounds to 1.0000 passes (exact, as NUMERIC)."""
+VALUATION_TOLERANCE = "0.000000005"
+"""Half a unit of NUMERIC(20,8) (exact, as NUMERIC)."""
 AGE_BUCKETS = (
     (3600.0, "< 1 h"),
     (86400.0, "1-24 h"),
@@ -116,7 +117,9 @@ def net_supply(
     """AZR minted, burned and net per month, and the supply at each month's end.
 
     Every month of the window has a row (0 when nothing happened); the supply
-    starts from everything minted and burned before the window.
+    starts from everything minted and burned before the window. ``period`` is
+    ``"partial"`` for the month of ``as_of`` (observed only up to ``as_of``) and
+    ``"full"`` for the others; the last row's ``supply_azr`` is the supply at ``as_of``.
 
     >>> supply = treasury.net_supply(ws, as_of="2026-10-31")  # doctest: +SKIP
     >>> supply[["month", "net_azr", "supply_azr"]]  # doctest: +SKIP
@@ -154,6 +157,8 @@ def net_supply(
     )
     frame["net_azr"] = frame["minted_azr"] - frame["burned_azr"]
     frame["supply_azr"] = float(before.iloc[0]) + frame["net_azr"].cumsum()
+    # The window ends inside as_of's month, so its last month is never observed whole.
+    frame["period"] = pd.Series(["full"] * (months - 1) + ["partial"], dtype="str")
     return frame
 
 
@@ -197,17 +202,33 @@ def ledger_tables(ws: Workspace) -> list[sa.Table]:
     return tables
 
 
-def _checks(table: sa.Table) -> dict[str, Any]:
+def _allocation_total(table: sa.Table) -> Any:
     t = table.c
-    total = sum((t[f"{name}_allocation"] for name in ALLOCATIONS[1:]), t.treasury_allocation)
+    return sum((t[f"{name}_allocation"] for name in ALLOCATIONS[1:]), t.treasury_allocation)
+
+
+def _checks(table: sa.Table) -> dict[str, Any]:
+    """Row rules of a ledger table, compared in SQL: NUMERIC against NUMERIC tolerances
+    on PostgreSQL, so no float rounding hides a difference."""
+    t = table.c
+    created = t.created_at
     return {
-        "legacy_allocation_sum": sa.func.abs(total - 1.0) > ALLOCATION_TOLERANCE,
-        "legacy_valuation": sa.func.abs(t.amount_azr - t.amount_usd) > VALUATION_TOLERANCE,
+        "legacy_allocation_sum": sa.func.abs(_allocation_total(table) - 1)
+        > money.tolerance(ALLOCATION_TOLERANCE),
+        "legacy_valuation": sa.func.abs(t.amount_azr - t.amount_usd)
+        > money.tolerance(VALUATION_TOLERANCE),
+        "ledger_amount_not_positive": sa.or_(t.amount_azr <= 0, t.amount_usd <= 0),
+        "ledger_times_out_of_order": sa.or_(
+            t.confirmed_at < created,
+            t.processed_at < created,
+            t.processed_at < t.confirmed_at,
+        ),
     }
 
 
 def compliance(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
-    """Constitutional checks per ledger table: allocations sum to 1, and 1 AZR = 1 USD.
+    """Row rules per ledger table: the constitution's two (allocations sum to 1; 1 AZR =
+    1 USD), positive amounts, and created <= confirmed <= processed.
 
     One row per table and check, with the rows checked and the violations.
 
@@ -237,46 +258,58 @@ def compliance(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
     )
 
 
+def _detail(kind: str, table: str, row: dict[str, Any]) -> str:
+    if kind == "legacy_allocation_sum":
+        (total,) = money.amounts(money.to_decimal(row["allocation_sum"]))
+        return f"{table}: allocations sum to {total}, not 1"
+    if kind in ("legacy_valuation", "ledger_amount_not_positive"):
+        azr, usd = money.amounts(
+            money.to_decimal(row["amount_azr"]), money.to_decimal(row["amount_usd"])
+        )
+        return f"{table}: {azr} AZR vs {usd} USD"
+    times = (row["created_at"], row["confirmed_at"], row["processed_at"])
+    shown = ", ".join(
+        f"{label} {'NULL' if pd.isna(at) else pd.Timestamp(at).strftime('%Y-%m-%d %H:%M:%S')}"
+        for label, at in zip(("created", "confirmed", "processed"), times, strict=True)
+    )
+    return f"{table}: {shown}"
+
+
 def compliance_violations(
     ws: Workspace, *, limit: int | None = 10_000, cache: bool = True
 ) -> pd.DataFrame:
     """The offending ledger rows as findings (``kind``, ``keys``, ``detail``), at most
-    ``limit`` per table and check.
+    ``limit`` per table and check. Amounts are shown exactly (every digit that differs).
 
     >>> treasury.compliance_violations(ws, limit=100)  # doctest: +SKIP
     """
     parts = []
     for table in ledger_tables(ws):
         t = table.c
-        total = (
-            t.treasury_allocation
-            + t.founder_allocation
-            + t.burn_allocation
-            + t.circulation_allocation
-        )
         for kind, cond in _checks(table).items():
             stmt = (
                 sa.select(
                     t.id.label("ledger_id"),
-                    sa.cast(total, sa.Float).label("allocation_sum"),
-                    sa.cast(t.amount_azr, sa.Float).label("amount_azr"),
-                    sa.cast(t.amount_usd, sa.Float).label("amount_usd"),
+                    money.exact(_allocation_total(table)).label("allocation_sum"),
+                    money.exact(t.amount_azr).label("amount_azr"),
+                    money.exact(t.amount_usd).label("amount_usd"),
+                    t.created_at,
+                    t.confirmed_at,
+                    t.processed_at,
                 )
                 .where(cond)
                 .order_by(t.id)
                 .limit(limit)
             )
             found = q.run(ws, stmt, "core", cache=cache)
-            if kind == "legacy_allocation_sum":
-                details = (
-                    f"{table.name}: allocations sum to {s:.4f}" for s in found["allocation_sum"]
+            rows: list[dict[str, Any]] = found.to_dict("records")  # type: ignore[assignment]
+            parts.append(
+                q.findings(
+                    kind,
+                    ({"ledger_id": r["ledger_id"]} for r in rows),
+                    (_detail(kind, table.name, r) for r in rows),
                 )
-            else:
-                details = (
-                    f"{table.name}: {a:.8f} AZR vs {u:.8f} USD"
-                    for a, u in zip(found["amount_azr"], found["amount_usd"], strict=True)
-                )
-            parts.append(q.findings(kind, ({"ledger_id": i} for i in found["ledger_id"]), details))
+            )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -38,6 +38,8 @@ def _ledger_row(
     tx_hash: str | None = None,
     founder: float = 0.11,
     gas: int | None = 21_000,
+    recipient: str | None = None,
+    confirmed: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": _id(name),
@@ -53,12 +55,39 @@ def _ledger_row(
         "gas_price_wei": 2_000_000_000 if gas else None,
         "blockchain_status": status,
         "reason": reason,
+        "recipient_address": recipient,
         "created_at": created,
+        "confirmed_at": confirmed,
     }
+
+
+PAYOUTS = (
+    # hash, amount, recipient wallet, on-chain status: one ledger payout per row
+    ("h1", 10.0, "w1", "confirmed"),
+    ("h2", 5.60, "w1", "confirmed"),  # the reward says 5.50
+    ("h5", 4.0, "w3", "confirmed"),
+    ("h8", 8.0, "w4", "confirmed"),
+    ("h9", 1.0, "w5", "confirmed"),
+    ("h10", 1.0, "w5", "confirmed"),
+    ("h11", 1.0, "w5", "confirmed"),
+    ("h99", 2.0, "w2", "confirmed"),  # no reward has this hash
+    ("h13", 6.0, "w7", "confirmed"),  # w7 is a mint user's wallet only: known
+    ("h14", 2.0, "w-nobody", "confirmed"),  # a wallet that belongs to no user
+    ("h15", 2.5, "0xwallet3", "confirmed"),  # another user's wallet
+    ("h17", 4.0, "w2", "failed"),  # the reward says PAID
+    ("h18", 1.25, "w2", "pending"),  # near miss: in flight, not failed
+    ("h19", 5.0, "w4", "confirmed"),  # the reward is FAILED
+    ("h20", 5.0, "w4", "failed"),  # near miss: FAILED reward, failed payout
+    ("h29", 9.0, "w8", "confirmed"),
+    ("h28", 3.004, "w1", "confirmed"),  # near miss: 0.004 from the reward's 3.00
+)
+CONFIRMED_PAYOUTS = sum(amount for _, amount, _, status in PAYOUTS if status == "confirmed")
 
 
 def core_rows() -> dict[str, list[dict[str, Any]]]:
     users = [{"id": _id(f"rig{i}"), "wallet_address": f"0xwallet{i}"} for i in range(18)]
+    # Mint users u1..u8 have core accounts by wallet, except u7.
+    users += [{"id": _id(f"core-u{i}"), "wallet_address": f"w{i}"} for i in (1, 2, 3, 4, 5, 6, 8)]
     ledger = []
     for month in range(1, 11):
         ledger.append(
@@ -74,27 +103,32 @@ def core_rows() -> dict[str, list[dict[str, Any]]]:
     ledger.append(_ledger_row("pending1", "mint", 10.0, ago(minutes=30), status="pending"))
     ledger.append(_ledger_row("pending2", "mint", 20.0, ago(days=3), status="pending"))
     ledger.append(_ledger_row("failed1", "withdrawal", 30.0, ago(days=40), status="failed"))
-    for name, amount in (
-        ("h1", 10.0),
-        ("h2", 5.60),
-        ("h5", 4.0),
-        ("h8", 8.0),
-        ("h9", 1.0),
-        ("h10", 1.0),
-        ("h11", 1.0),
-        ("h99", 2.0),
-    ):
+    for name, amount, recipient, status in PAYOUTS:
         ledger.append(
             _ledger_row(
                 f"pay_{name}",
                 "mint",
                 amount,
                 ago(days=5),
+                status=status,
                 reason="knowledge_reward",
                 tx_hash=name,
                 gas=None,
+                recipient=recipient,
             )
         )
+    # A reward "paid" by a burn that carries its hash.
+    ledger.append(
+        _ledger_row("burn_h16", "burn", 1.5, ago(days=5), reason="fee_burn", tx_hash="h16")
+    )
+    # Ledger row rules: a negative amount; confirmed before it was created; a near miss
+    # confirmed in the very instant it was created.
+    ledger.append(_ledger_row("negative1", "transfer", -5.0, ago(days=40)))
+    early = ago(days=30)
+    ledger.append(
+        _ledger_row("early1", "transfer", 7.0, early, confirmed=early - timedelta(hours=1))
+    )
+    ledger.append(_ledger_row("sametime1", "transfer", 8.0, early, confirmed=early))
     sessions, stats = [], []
     for algo, base in (("sha256", 100.0), ("ethash", 50.0)):
         for rig in range(9):
@@ -257,6 +291,19 @@ LEGACY_ROWS = [
 ]
 
 
+BALANCES = {
+    "u1": 22.0,
+    "u2": 17.75,
+    "u3": 4.0,
+    "u4": 8.004,  # near miss: 0.004 from the paid 8.00
+    "u5": 5.0,  # paid 3.00
+    "u6": 0.0,
+    "u7": 6.0,
+    # u8 (paid 9.00) has no AZR balance row; u9 has neither rewards nor balance
+}
+PAID_BY_USER = {"u1": 22.0, "u2": 17.75, "u3": 4.0, "u4": 8.0, "u5": 3.0, "u7": 6.0, "u8": 9.0}
+
+
 def mint_rows() -> dict[str, list[dict[str, Any]]]:
     t0 = ago(days=20)
     users = [
@@ -268,7 +315,7 @@ def mint_rows() -> dict[str, list[dict[str, Any]]]:
             "createdAt": t0,
             "updatedAt": t0,
         }
-        for i in range(1, 7)
+        for i in range(1, 10)
     ]
 
     def reward(
@@ -279,15 +326,16 @@ def mint_rows() -> dict[str, list[dict[str, Any]]]:
         status: str = "PAID",
         created: datetime = t0,
         processed: datetime | None = None,
-        achievement: str | None = None,
+        achievement: str | None = "",
+        currency: str = "AZR",
     ) -> dict[str, Any]:
         return {
             "id": rid,
             "userId": user,
             "rewardAmount": amount,
-            "currencyCode": "AZR",
+            "currencyCode": currency,
             "sourceTrxId": f"src-{rid}",
-            "achievement": achievement or f"ach-{rid}",
+            "achievement": f"ach-{rid}" if achievement == "" else achievement,
             "transactionHash": tx,
             "status": status,
             "createdAt": created,
@@ -309,17 +357,29 @@ def mint_rows() -> dict[str, list[dict[str, Any]]]:
         reward("r10", "u5", 1.0, "h10", created=ago(days=9, hours=-5), achievement="course-101"),
         reward("r11", "u5", 1.0, "h11", created=ago(days=7, hours=-1), achievement="course-101"),
         reward("r12", "u6", 6.0, None, "FAILED"),
+        reward("r13", "u7", 6.0, "h13"),  # u7 has no core account
+        reward("r14", "u1", 2.0, "h14"),  # paid to a wallet of nobody
+        reward("r15", "u2", 2.5, "h15"),  # paid to another user's wallet
+        reward("r16", "u1", 1.5, "h16"),  # "paid" by a burn
+        reward("r17", "u2", 4.0, "h17"),  # its payout failed
+        reward("r18", "u2", 1.25, "h18"),  # near miss: payout pending
+        reward("r19", "u4", 5.0, "h19", "FAILED"),  # but its payout is confirmed
+        reward("r20", "u4", 5.0, "h20", "FAILED"),  # near miss: payout failed too
+        reward("r21", "u6", 0.0, None, "FAILED"),  # zero amount
+        reward("r22", "u6", -3.0, None, "PENDING", ago(days=1)),  # negative amount
+        reward("r23", "u6", 0.01, None, "FAILED"),  # near miss: small but positive
+        reward("r24", "u6", 2.0, None, "FAILED", currency="USD"),  # not AZR
+        # Near-duplicates without an achievement (NULL = NULL here), and a near miss 28 h on.
+        reward("r25", "u6", 1.0, None, "FAILED", ago(days=3), achievement=None),
+        reward("r26", "u6", 1.0, None, "FAILED", ago(days=3, hours=-2), achievement=None),
+        reward("r27", "u6", 1.0, None, "FAILED", ago(days=3, hours=-30), achievement=None),
+        reward("r29", "u8", 9.0, "h29"),  # u8 has no balance row
+        reward("r28", "u1", 3.0, "h28"),
+        reward("r30", "u6", 1.0, None, "FAILED", processed=t0),  # near miss: processed = created
     ]
     balances = [
         {"id": f"b{u}", "userId": u, "currencyCode": "AZR", "amount": amount}
-        for u, amount in (
-            ("u1", 15.5),
-            ("u2", 10.0),
-            ("u3", 4.0),
-            ("u4", 8.004),
-            ("u5", 5.0),
-            ("u6", 0.0),
-        )
+        for u, amount in BALANCES.items()
     ]
     balances.append({"id": "bu1usd", "userId": "u1", "currencyCode": "USD", "amount": 99.0})
     earnings = [
@@ -407,15 +467,50 @@ def gateway_rows() -> dict[str, list[dict[str, Any]]]:
 
 
 EXPECTED_AUDIT = {
+    ("reward_user_missing", (("reward_id", "r13"), ("user_id", "u7"))),
     ("reward_paid_without_ledger", (("reward_id", "r3"),)),
     ("reward_paid_without_ledger", (("reward_id", "r4"),)),
     ("ledger_payout_without_reward", (("ledger_id", _id("pay_h99")), ("tx_hash", "h99"))),
+    ("reward_payout_wrong_type", (("ledger_id", _id("burn_h16")), ("reward_id", "r16"))),
     ("reward_amount_mismatch", (("ledger_id", _id("pay_h2")), ("reward_id", "r2"))),
+    ("reward_payout_failed", (("ledger_id", _id("pay_h17")), ("reward_id", "r17"))),
+    ("payout_for_unpaid_reward", (("ledger_id", _id("pay_h19")), ("reward_id", "r19"))),
+    ("payout_wrong_wallet", (("ledger_id", _id("pay_h15")), ("reward_id", "r15"))),
+    ("payout_wallet_unknown", (("ledger_id", _id("pay_h14")),)),
+    ("reward_amount_invalid", (("reward_id", "r21"),)),
+    ("reward_amount_invalid", (("reward_id", "r22"),)),
+    ("reward_amount_invalid", (("reward_id", "r24"),)),
     ("reward_stuck_pending", (("reward_id", "r6"),)),
     ("reward_processed_before_created", (("reward_id", "r8"),)),
     ("reward_unverified_kyc", (("reward_id", "r5"), ("user_id", "u3"))),
     ("reward_near_duplicate", (("reward_ids", ("r10", "r9")),)),
+    ("reward_near_duplicate", (("reward_ids", ("r25", "r26")),)),
     ("balance_mismatch", (("user_id", "u5"),)),
+    ("balance_mismatch", (("user_id", "u8"),)),
+}
+NEAR_MISSES: dict[str, list[tuple[str, Any]]] = {
+    # kind -> (key, value) pairs that no finding of that kind may hold
+    "reward_user_missing": [("reward_id", "r29"), ("reward_id", "r14")],
+    "reward_paid_without_ledger": [("reward_id", "r16"), ("reward_id", "r17")],
+    "ledger_payout_without_reward": [("tx_hash", "h19"), ("tx_hash", "h14")],
+    "reward_payout_wrong_type": [("reward_id", "r2"), ("reward_id", "r17")],
+    "reward_amount_mismatch": [("reward_id", "r28"), ("reward_id", "r16")],
+    "reward_payout_failed": [("reward_id", "r18"), ("reward_id", "r20")],
+    "payout_for_unpaid_reward": [("reward_id", "r20"), ("reward_id", "r18")],
+    "payout_wrong_wallet": [("reward_id", "r13"), ("reward_id", "r14")],
+    "payout_wallet_unknown": [("ledger_id", _id("pay_h13")), ("ledger_id", _id("pay_h15"))],
+    "reward_amount_invalid": [("reward_id", "r23"), ("reward_id", "r12")],
+    "reward_stuck_pending": [("reward_id", "r7"), ("reward_id", "r22")],
+    "reward_processed_before_created": [("reward_id", "r30"), ("reward_id", "r1")],
+    "reward_unverified_kyc": [("reward_id", "r13"), ("user_id", "u1")],
+    "reward_near_duplicate": [("reward_ids", ["r25", "r27"]), ("reward_ids", ["r10", "r11"])],
+    "balance_mismatch": [("user_id", "u4"), ("user_id", "u9")],
+    "ledger_amount_not_positive": [("ledger_id", _id("sametime1")), ("ledger_id", _id("early1"))],
+    "ledger_times_out_of_order": [("ledger_id", _id("sametime1")), ("ledger_id", _id("negative1"))],
+}
+EXPECTED_LEDGER = {
+    ("ledger_amount_not_positive", (("ledger_id", _id("negative1")),)),
+    ("ledger_times_out_of_order", (("ledger_id", _id("early1")),)),
 }
 EXPECTED_MINING = {
     ("rig_overheating", (("user_id", _id("rig12")),)),

@@ -9,9 +9,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from azora_nb import demo, migrate, sync
-from azora_nb.analytics import health, mining, rewards, treasury
+from azora_nb.analytics import contracts, health, mining, rewards, treasury
+from azora_nb.schema import mint as mint_schema
 from azora_nb.workspace import Workspace
 
 from .conftest import _open
@@ -23,6 +25,7 @@ REWARD_KINDS = set(rewards.KINDS)
 MINING_KINDS = {"rig_overheating", "rig_underperforming", "session_impossible_earnings"}
 HEALTH_KINDS = {"alert_storm", "component_stuck_critical", "route_p99_degradation"}
 LEGACY_KINDS = {"legacy_allocation_sum", "legacy_valuation"}
+LEDGER_KINDS = {"ledger_amount_not_positive", "ledger_times_out_of_order"}
 
 Key = tuple[str, tuple[tuple[str, Any], ...]]
 
@@ -72,7 +75,8 @@ def demo_ws(
 def test_the_manifest_plants_every_kind(demo_ws: tuple[Workspace, demo.Manifest]) -> None:
     _, manifest = demo_ws
     kinds = {a.kind for a in manifest.anomalies}
-    assert kinds == REWARD_KINDS | MINING_KINDS | HEALTH_KINDS
+    assert kinds == REWARD_KINDS | MINING_KINDS | HEALTH_KINDS | LEDGER_KINDS
+    assert kinds == contracts.kinds()  # at least one violation of every invariant
 
 
 def test_reward_audit_precision_and_recall_are_one(
@@ -92,18 +96,19 @@ def test_health_detectors_match_the_manifest(demo_ws: tuple[Workspace, demo.Mani
     assert _found(health.anomalies(ws, as_of=manifest.as_of)) == _planted(manifest, HEALTH_KINDS)
 
 
-def test_clean_ledger_has_no_constitutional_violations(
-    demo_ws: tuple[Workspace, demo.Manifest],
-) -> None:
-    ws, _ = demo_ws
-    assert treasury.compliance_violations(ws).empty
+def test_ledger_row_rules_match_the_manifest(demo_ws: tuple[Workspace, demo.Manifest]) -> None:
+    ws, manifest = demo_ws
+    found = _found(treasury.compliance_violations(ws))
+    assert found == _planted(manifest, LEDGER_KINDS)  # and no constitutional violation
     assert set(treasury.compliance(ws)["table"]) == {"treasury_ledger"}  # no legacy copy
 
 
 def test_legacy_flavour_violations_match_the_manifest(seeded: Callable[..., Any]) -> None:
     ws, manifest = seeded("sqlite", "legacy")
     assert _planted(manifest, LEGACY_KINDS)
-    assert _found(treasury.compliance_violations(ws)) == _planted(manifest, LEGACY_KINDS)
+    assert _found(treasury.compliance_violations(ws)) == _planted(
+        manifest, LEGACY_KINDS | LEDGER_KINDS
+    )
     assert _found(rewards.audit(ws, as_of=manifest.as_of)) == _planted(manifest, REWARD_KINDS)
 
 
@@ -119,11 +124,33 @@ def test_same_frame_on_both_backends_for_the_same_seed(
     pd.testing.assert_frame_equal(lite_frame, pg_frame, check_exact=False, rtol=1e-9, atol=1e-9)
 
 
-def test_sync_lag_after_a_run(demo_ws: tuple[Workspace, demo.Manifest]) -> None:
-    ws, _ = demo_ws
-    sync.run(ws, "mint_users")
-    lag = health.sync_lag(ws, as_of=pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=2))
-    row = lag.set_index("sync_name").loc["mint_users"]
+def test_sync_lag_is_measured_in_data_time(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Lag is the newest source row minus the newest synced row: 0 after a run, the
+    gap once the source moves on, whatever the wall clock says."""
+    ws = _open(request, "sqlite", tmp_path)
+    for source in ws.sources:
+        migrate.upgrade(ws, source)
+    demo.seed(ws, scale=1_000, sources=["core", "mint"], progress=False)
+    sync.run(ws, "mint_users", progress=False)
+    row = health.sync_lag(ws, as_of=AS_OF).set_index("sync_name").loc["mint_users"]
     assert row["last_status"] == "succeeded"
     assert row["rows_written"] > 0
-    assert 1.9 < row["lag_hours"] < 2.1
+    assert row["lag_hours"] == 0.0
+    assert row["source_latest"] == row["synced_latest"] < pd.Timestamp(AS_OF)
+    newest = row["source_latest"] + pd.Timedelta(hours=2)
+    ws.execute(
+        sa.insert(mint_schema.users).values(
+            id="late-user",
+            azoraId="AZ-late",
+            walletAddress="0xlate",
+            kycStatus="PENDING",
+            createdAt=newest,
+            updatedAt=newest,
+        ),
+        source="mint",
+    )
+    later = health.sync_lag(ws, as_of=AS_OF).set_index("sync_name").loc["mint_users"]
+    assert later["lag_hours"] == pytest.approx(2.0)
+    no_cursor = health.sync_lag(ws).set_index("sync_name").loc["mint_knowledge_rewards"]
+    assert pd.isna(no_cursor["lag_hours"]) and "no cursor" in no_cursor["note"]
+    ws.close()

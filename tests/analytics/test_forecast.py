@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from azora_nb.analytics import forecast
+from azora_nb.analytics import forecast, treasury
 from azora_nb.workspace import Workspace
 
 from .handmade import AS_OF
@@ -56,10 +56,22 @@ def test_bad_arguments() -> None:
 def test_net_supply_forecast(ws: Workspace) -> None:
     fc = forecast.net_supply(ws, as_of=AS_OF, months=12, horizon=3)
     actual, ahead = fc[fc["kind"] == "actual"], fc[fc["kind"] == "forecast"]
-    assert len(actual) == 11  # October is not over at as_of: left out of the fit
+    assert len(actual) == 11
+    # October is not over at as_of: shown as observed so far ("partial"), never forecast,
+    # and left out of the fit.
+    (partial,) = fc[fc["kind"] == "partial"].itertuples()
+    assert partial.month == pd.Timestamp("2026-10-01", tz="UTC")
+    supply = treasury.net_supply(ws, as_of=AS_OF, months=12)
+    assert partial.supply_azr == supply["supply_azr"].iloc[-1]
+    assert pd.isna(partial.supply_lower)
     assert ahead["month"].tolist() == [
-        pd.Timestamp(m, tz="UTC") for m in ("2026-10-01", "2026-11-01", "2026-12-01")
+        pd.Timestamp(m, tz="UTC") for m in ("2026-11-01", "2026-12-01", "2027-01-01")
     ]
+    fit = forecast.linear_forecast(actual["net_azr"], 4)
+    assert ahead["net_azr"].tolist() == pytest.approx(fit["forecast"].iloc[1:].tolist())
+    assert ahead["supply_azr"].tolist() == pytest.approx(
+        (actual["supply_azr"].iloc[-1] + fit["cum_forecast"].iloc[1:]).tolist()
+    )
     assert (ahead["net_lower"] < ahead["net_azr"]).all()
     assert (ahead["net_azr"] < ahead["net_upper"]).all()
     widths = (ahead["supply_upper"] - ahead["supply_lower"]).tolist()

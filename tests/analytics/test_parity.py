@@ -34,6 +34,8 @@ CALLS: dict[str, Callable[[Workspace], pd.DataFrame]] = {
     "mining.anomalies": lambda ws: mining.anomalies(ws, as_of=AS_OF),
     "rewards.audit": lambda ws: rewards.audit(ws, as_of=AS_OF),
     "rewards.balance_roll_forward": rewards.balance_roll_forward,
+    "rewards.invalid_amounts": rewards.invalid_amounts,
+    "rewards.balance_mismatches": rewards.balance_mismatches,
     "health.freshness": lambda ws: health.freshness(ws, as_of=AS_OF).drop(columns="note"),
     "health.breaches": lambda ws: health.breaches(ws, as_of=AS_OF),
     "health.open_alerts": lambda ws: health.open_alerts(ws, as_of=AS_OF),

@@ -30,27 +30,56 @@ def _utc(series: pd.Series) -> pd.Series:
 
 def rewards(ws: Workspace, as_of: datetime) -> set[Finding]:
     r = ws.sql("select * from knowledge_rewards", source="mint")
-    users = ws.sql('select id, "kycStatus" from users', source="mint")
+    users = ws.sql('select id, "kycStatus", "walletAddress" from users', source="mint")
     balances = ws.sql("select * from user_balances", source="mint")
-    ledger = ws.sql("select id, tx_hash, amount_azr, reason from treasury_ledger", source="core")
+    ledger = ws.sql(
+        "select id, tx_hash, amount_azr, reason, transaction_type, blockchain_status,"
+        " recipient_address from treasury_ledger",
+        source="core",
+    )
+    core_wallets = set(ws.sql("select wallet_address from users", source="core").wallet_address)
+    mint_wallets = set(users.walletAddress)
     r["createdAt"], r["processedAt"] = _utc(r["createdAt"]), _utc(r["processedAt"])
     out: set[Finding] = set()
+    wallet_of = dict(zip(users.id, users.walletAddress, strict=True))
+    for row in r.itertuples():
+        if row.userId not in wallet_of or wallet_of[row.userId] not in core_wallets:
+            out.add(key("reward_user_missing", {"reward_id": row.id, "user_id": row.userId}))
     paid = r[r.status == "PAID"]
-    hashes = set(ledger.tx_hash.dropna())
+    by_hash = ledger.set_index("tx_hash")
     for row in paid.itertuples():
-        if pd.isna(row.transactionHash) or row.transactionHash not in hashes:
+        if pd.isna(row.transactionHash) or row.transactionHash not in by_hash.index:
             out.add(key("reward_paid_without_ledger", {"reward_id": row.id}))
     reward_hashes = set(r.transactionHash.dropna())
-    for row in ledger[ledger.reason == "knowledge_reward"].itertuples():
+    payouts = ledger[ledger.reason == "knowledge_reward"]
+    for row in payouts.itertuples():
         if row.tx_hash not in reward_hashes:
             out.add(
                 key("ledger_payout_without_reward", {"ledger_id": row.id, "tx_hash": row.tx_hash})
             )
-    joined = paid.merge(
+        if row.recipient_address not in core_wallets | mint_wallets:
+            out.add(key("payout_wallet_unknown", {"ledger_id": row.id}))
+    joined = r.merge(
         ledger, left_on="transactionHash", right_on="tx_hash", suffixes=("", "_ledger")
     )
-    for row in joined[(joined.amount_azr - joined.rewardAmount).abs() > 0.005].itertuples():
+    proper = (joined.transaction_type == "mint") & (joined.reason == "knowledge_reward")
+    is_paid = joined.status == "PAID"
+    for row in joined[is_paid & ~proper].itertuples():
+        out.add(key("reward_payout_wrong_type", {"reward_id": row.id, "ledger_id": row.id_ledger}))
+    good = joined[is_paid & proper]
+    for row in good[(good.amount_azr - good.rewardAmount).abs() > 0.005].itertuples():
         out.add(key("reward_amount_mismatch", {"reward_id": row.id, "ledger_id": row.id_ledger}))
+    for row in good[good.blockchain_status == "failed"].itertuples():
+        out.add(key("reward_payout_failed", {"reward_id": row.id, "ledger_id": row.id_ledger}))
+    for row in good.itertuples():
+        own = wallet_of.get(row.userId)
+        if row.recipient_address != own and row.recipient_address in core_wallets | mint_wallets:
+            out.add(key("payout_wrong_wallet", {"reward_id": row.id, "ledger_id": row.id_ledger}))
+    live = joined[~is_paid & proper & (joined.blockchain_status != "failed")]
+    for row in live.itertuples():
+        out.add(key("payout_for_unpaid_reward", {"reward_id": row.id, "ledger_id": row.id_ledger}))
+    invalid = r[(r.rewardAmount <= 0) | (r.currencyCode != "AZR")]
+    out |= {key("reward_amount_invalid", {"reward_id": i}) for i in invalid.id}
     stuck = r[(r.status == "PENDING") & (r.createdAt < pd.Timestamp(as_of) - timedelta(days=7))]
     out |= {key("reward_stuck_pending", {"reward_id": i}) for i in stuck.id}
     early = r[r.processedAt < r.createdAt]
@@ -58,6 +87,7 @@ def rewards(ws: Workspace, as_of: datetime) -> set[Finding]:
     kyc = paid.merge(users, left_on="userId", right_on="id", suffixes=("", "_user"))
     for row in kyc[kyc.kycStatus != "VERIFIED"].itertuples():
         out.add(key("reward_unverified_kyc", {"reward_id": row.id, "user_id": row.userId}))
+    # pandas merges NULL keys with each other, as the contract wants (NULL-safe).
     pairs = r.merge(r, on=["userId", "achievement"])
     pairs = pairs[
         (pairs.sourceTrxId_x != pairs.sourceTrxId_y)
@@ -70,7 +100,8 @@ def rewards(ws: Workspace, as_of: datetime) -> set[Finding]:
     }
     owed = paid[paid.currencyCode == "AZR"].groupby("userId").rewardAmount.sum()
     azr = balances[balances.currencyCode == "AZR"].set_index("userId").amount
-    diff = (azr - owed.reindex(azr.index).fillna(0.0)).abs()
+    everyone = azr.index.union(owed.index)
+    diff = (azr.reindex(everyone).fillna(0.0) - owed.reindex(everyone).fillna(0.0)).abs()
     out |= {key("balance_mismatch", {"user_id": u}) for u in diff[diff > 0.005].index}
     return out
 
@@ -165,6 +196,13 @@ def legacy(ws: Workspace) -> set[Finding]:
             key("legacy_valuation", {"ledger_id": i})
             for i in rows.id[(rows.amount_azr - rows.amount_usd).abs() > 1e-9]
         }
+        negative = (rows.amount_azr <= 0) | (rows.amount_usd <= 0)
+        out |= {key("ledger_amount_not_positive", {"ledger_id": i}) for i in rows.id[negative]}
+        created, confirmed, processed = (
+            _utc(rows[c]) for c in ("created_at", "confirmed_at", "processed_at")
+        )
+        disorder = (confirmed < created) | (processed < created) | (processed < confirmed)
+        out |= {key("ledger_times_out_of_order", {"ledger_id": i}) for i in rows.id[disorder]}
     return out
 
 

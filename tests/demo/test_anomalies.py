@@ -8,27 +8,14 @@ from collections import Counter
 import pytest
 
 from azora_nb import demo
+from azora_nb.analytics import contracts
 from azora_nb.demo.plan import AnomalyRates
 from azora_nb.workspace import Workspace
 from tests.demo import definitions
 from tests.demo.conftest import SMALL
 
-KINDS = {
-    "reward_paid_without_ledger",
-    "ledger_payout_without_reward",
-    "reward_amount_mismatch",
-    "reward_stuck_pending",
-    "reward_processed_before_created",
-    "reward_unverified_kyc",
-    "reward_near_duplicate",
-    "balance_mismatch",
-    "rig_overheating",
-    "rig_underperforming",
-    "session_impossible_earnings",
-    "alert_storm",
-    "component_stuck_critical",
-    "route_p99_degradation",
-}
+KINDS = contracts.kinds()
+"""Every invariant of docs/contracts.md (standard flavour)."""
 
 
 def planted(manifest: demo.Manifest) -> set[definitions.Finding]:

@@ -17,7 +17,16 @@ import pyarrow as pa
 
 from azora_nb.demo import values as v
 from azora_nb.demo.generate import TableSpec
-from azora_nb.demo.generate.people import rewards, users
+from azora_nb.demo.generate.people import (
+    PAYOUT_BURN,
+    PAYOUT_FAILED,
+    PAYOUT_NOBODY,
+    PAYOUT_OTHER_WALLET,
+    PAYOUT_PROPER,
+    mint_wallets,
+    rewards,
+    users,
+)
 from azora_nb.demo.manifest import Anomaly
 from azora_nb.demo.plan import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, Plan
 
@@ -55,7 +64,7 @@ def payout_count(plan: Plan) -> int:
 
 
 def everyday_count(plan: Plan) -> int:
-    return plan.scale - payout_count(plan)
+    return plan.scale - payout_count(plan) - len(PLANTED_ROWS)
 
 
 def _frame(
@@ -170,9 +179,15 @@ def everyday_chunks(plan: Plan) -> Iterator[pa.Table]:
 
 
 def payout_chunks(plan: Plan) -> Iterator[pa.Table]:
-    """One confirmed mint per paid reward (by its hash), plus the planted strays."""
+    """One ledger row per reward that has a payout (by its hash), plus the planted strays.
+
+    A payout is a confirmed mint (reason knowledge_reward) to the user's mint wallet;
+    the planted variants make it a burn, fail it on chain, or send it to another
+    user's wallet or to a wallet of nobody.
+    """
     r = rewards(plan)
     wallets = users(plan).wallets
+    to_wallet = mint_wallets(plan)[0]
     has = np.flatnonzero(~np.isnan(r.payout_amount))
     stray = r.stray_payouts
     ids = np.concatenate([r.payout_ids[has], v.uuids(plan.rng("stray-ids"), len(stray))])
@@ -180,31 +195,42 @@ def payout_chunks(plan: Plan) -> Iterator[pa.Table]:
     amount = np.concatenate([r.payout_amount[has], np.array([s[1] for s in stray])])
     user = np.concatenate([r.user[has], np.array([s[2] for s in stray], dtype=np.int64)])
     created = np.concatenate([r.processed_us[has], np.array([s[3] for s in stray], dtype=np.int64)])
+    variant = np.concatenate([r.variant[has], np.full(len(stray), PAYOUT_PROPER)])
+    recipient = to_wallet[user].copy()
+    others = plan.rng("payout-wallets")
+    for i in np.flatnonzero(variant == PAYOUT_OTHER_WALLET).tolist():
+        recipient[i] = wallets[(user[i] + 1 + int(others.integers(0, 5))) % len(to_wallet)]
+    nobody = np.flatnonzero(variant == PAYOUT_NOBODY)
+    recipient[nobody] = v.hexes(others, len(nobody), 20)
+    burn = variant == PAYOUT_BURN
+    recipient[burn] = BURN_WALLET
     for index, (lo, hi) in enumerate(plan.chunks(len(ids))):
         rng = plan.rng("payouts", index)
         n = hi - lo
         at = created[lo:hi]
         delay = np.clip(rng.lognormal(np.log(40), 0.6, n), 3, 900) * US_PER_SECOND
         confirmed = at + np.minimum(delay, (plan.end_us - at) / 3).astype(np.int64)
+        processed = confirmed + np.minimum(
+            rng.integers(200_000, 5 * US_PER_SECOND, n), (plan.end_us - confirmed) // 2
+        )
+        kind = variant[lo:hi]
+        failed = kind == PAYOUT_FAILED
         yield _frame(
             ids[lo:hi],
             tx[lo:hi],
-            np.zeros(n, dtype=np.int64),
+            np.where(kind == PAYOUT_BURN, 1, 0),
             amount[lo:hi],
             amount[lo:hi],
             ALLOCATION,
-            np.full(n, b""),
-            wallets[user[lo:hi]],
+            np.where(kind == PAYOUT_BURN, to_wallet[user[lo:hi]], b""),
+            recipient[lo:hi],
             (BASE_GAS[0] * (1 + 0.2 * rng.random(n))).astype(np.int64),
             _gas_price(rng, at),
-            np.full(n, "confirmed"),
-            pa.array([PAYOUT_REASON] * n),
+            np.where(failed, "failed", "confirmed"),
+            pa.array(np.where(kind == PAYOUT_BURN, "fee_burn", PAYOUT_REASON).tolist()),
             at,
-            confirmed,
-            confirmed
-            + np.minimum(
-                rng.integers(200_000, 5 * US_PER_SECOND, n), (plan.end_us - confirmed) // 2
-            ),
+            np.where(failed, -1, confirmed),
+            processed,
         )
 
 
@@ -220,6 +246,48 @@ def payout_anomalies(plan: Plan) -> list[Anomaly]:
         )
         for i, s in zip(ids, r.stray_payouts, strict=True)
     ]
+
+
+PLANTED_ROWS = (
+    # kind, transaction type index, amount, seconds from created to confirmed
+    ("ledger_amount_not_positive", 4, -42.5, 35),
+    ("ledger_times_out_of_order", 3, 120.0, -90),
+)
+"""Ledger rows that break one row rule each (the loader's CHECKs allow both)."""
+
+
+def _planted(plan: Plan) -> tuple[pa.Table, list[Anomaly]]:
+    rng = plan.rng("ledger-planted")
+    k = len(PLANTED_ROWS)
+    wallets = users(plan).wallets
+    ids = v.uuids(rng, k)
+    kind = np.array([row[1] for row in PLANTED_ROWS])
+    amount = np.array([row[2] for row in PLANTED_ROWS])
+    created = np.sort(plan.end_us - rng.integers(20, 200, k) * US_PER_DAY)
+    confirmed = created + np.array([row[3] for row in PLANTED_ROWS]) * US_PER_SECOND
+    who = wallets[rng.integers(0, len(wallets), k)]
+    table = _frame(
+        ids,
+        v.hexes(rng, k, 32),
+        kind,
+        amount,
+        amount,
+        ALLOCATION,
+        who,
+        who[::-1].copy(),
+        BASE_GAS[kind],
+        _gas_price(rng, created),
+        np.full(k, "confirmed"),
+        v.pick(_REASON_LABELS, _REASON_START[kind]),
+        created,
+        confirmed,
+        np.maximum(created, confirmed) + 2 * US_PER_SECOND,
+    )
+    anomalies = [
+        Anomaly(row[0], "core", "treasury_ledger", {"ledger_id": i.decode()})
+        for row, i in zip(PLANTED_ROWS, ids, strict=True)
+    ]
+    return table, anomalies
 
 
 def legacy_count(plan: Plan) -> int:
@@ -280,6 +348,15 @@ def specs(plan: Plan) -> list[TableSpec]:
             anomalies=lambda: payout_anomalies(plan),
         ),
     ]
+    out.append(
+        TableSpec(
+            "core",
+            "treasury_ledger",
+            len(PLANTED_ROWS),
+            lambda: iter([_planted(plan)[0]]),
+            anomalies=lambda: _planted(plan)[1],
+        )
+    )
     if plan.flavour == "legacy":
         out.append(
             TableSpec(

@@ -16,7 +16,14 @@ import pyarrow as pa
 from azora_nb.demo import values as v
 from azora_nb.demo.generate import TableSpec, chunked, single
 from azora_nb.demo.generate.mining import ALGORITHMS, POOLS, rigs, session_chunk
-from azora_nb.demo.generate.people import KYC, azr_balances, rewards, users
+from azora_nb.demo.generate.people import (
+    KYC,
+    azr_balances,
+    mint_wallets,
+    missing_balances,
+    rewards,
+    users,
+)
 from azora_nb.demo.plan import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, Plan
 
 TIERS = (
@@ -54,7 +61,7 @@ def users_table(plan: Plan) -> pa.Table:
         {
             "id": v.text(people.mint_ids),
             "azoraId": pa.array([f"AZ-{100_000 + i:07d}" for i in rng.permutation(m).tolist()]),
-            "walletAddress": v.text(people.wallets[:m]),
+            "walletAddress": v.text(mint_wallets(plan)[0]),
             "kycStatus": v.pick(KYC, people.kyc),
             "createdAt": v.ts(created, zone=False, ms=True),
             "updatedAt": v.ts(
@@ -155,11 +162,14 @@ def balances_table(plan: Plan) -> pa.Table:
     azr, _ = azr_balances(plan)
     usd = rng.random(m) < 0.6
     eth = rng.random(m) < 0.15
-    user = np.concatenate([np.arange(m), np.flatnonzero(usd), np.flatnonzero(eth)])
-    code = np.concatenate([np.zeros(m, int), np.ones(usd.sum(), int), np.full(eth.sum(), 2)])
+    holds = np.setdiff1d(np.arange(m), missing_balances(plan)[0])
+    user = np.concatenate([holds, np.flatnonzero(usd), np.flatnonzero(eth)])
+    code = np.concatenate(
+        [np.zeros(len(holds), int), np.ones(usd.sum(), int), np.full(eth.sum(), 2)]
+    )
     amount = np.concatenate(
         [
-            azr,
+            azr[holds],
             np.round(rng.lognormal(np.log(120), 1.2, usd.sum()), 2),
             np.round(rng.lognormal(np.log(0.3), 1.0, eth.sum()), 6),
         ]
@@ -326,14 +336,14 @@ def specs(plan: Plan) -> list[TableSpec]:
             "user_balances",
             len(balances_table(plan)),
             single(balances_table, plan),
-            anomalies=lambda: balance_anomalies,
+            anomalies=lambda: balance_anomalies + list(missing_balances(plan)[1]),
         ),
         TableSpec(
             "mint",
             "knowledge_rewards",
             len(rewards(plan).ids),
             single(rewards_table, plan),
-            anomalies=lambda: list(rewards(plan).anomalies),
+            anomalies=lambda: list(rewards(plan).anomalies) + list(mint_wallets(plan)[1]),
         ),
         TableSpec("mint", "earnings_ledger", plan.earnings_rows, lambda: earnings_tables(plan)),
         TableSpec(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,18 @@ BASE_AMOUNT = np.array([amount for _, amount in CATEGORIES for _ in TOPICS])
 PENDING_WINDOW_US = int(6.5 * US_PER_DAY)
 """Clean PENDING rewards are younger than this, safely inside the 7-day threshold."""
 
+PAYOUT_PROPER, PAYOUT_BURN, PAYOUT_FAILED, PAYOUT_OTHER_WALLET, PAYOUT_NOBODY = range(5)
+"""How a reward's ledger row is made: a confirmed payout to the user's wallet, or one
+of the planted ways of getting it wrong (see ``ledger.payout_chunks``)."""
+
 REWARD_KINDS = (
+    "reward_user_missing",
+    "reward_payout_wrong_type",
+    "reward_payout_failed",
+    "payout_for_unpaid_reward",
+    "payout_wrong_wallet",
+    "payout_wallet_unknown",
+    "reward_amount_invalid",
     "reward_paid_without_ledger",
     "reward_amount_mismatch",
     "reward_stuck_pending",
@@ -126,6 +138,8 @@ class Rewards:
     processed_us: np.ndarray  # ms precision, -1 when NULL
     payout_amount: np.ndarray  # the ledger row's amount, NaN when no ledger row
     payout_ids: np.ndarray  # S36, id of the ledger payout row (when there is one)
+    variant: np.ndarray  # PAYOUT_* code of the ledger row
+    clean_rows: int  # rows before this are clean; the planted ones follow
     anomalies: tuple[Anomaly, ...]
     stray_payouts: tuple[tuple[str, float, int, int], ...]
     """(tx_hash, amount, user index, time) of ledger payouts that match no reward."""
@@ -173,6 +187,7 @@ def rewards(plan: Plan) -> Rewards:
         created_us=created,
         processed_us=processed,
         payout_amount=np.where(paid, amount, np.nan),
+        variant=np.zeros(n, dtype=np.int64),
     )
     planted, anomalies, stray = _plant(plan, rng, n, verified, people.mint_ids)
     for name, extra in planted.items():
@@ -180,10 +195,16 @@ def rewards(plan: Plan) -> Rewards:
     payout_ids = v.uuids(plan.rng("payout-ids"), len(columns["ids"]))
     position = {rid: i for i, rid in enumerate(columns["ids"][n:].tolist(), start=n)}
     for a in anomalies:
-        if a.kind == "reward_amount_mismatch":
+        if "ledger_id" in a.keys:
             a.keys["ledger_id"] = payout_ids[position[a.keys["reward_id"].encode()]].decode()
+        if a.kind == "payout_wallet_unknown":  # keyed by the ledger row alone
+            del a.keys["reward_id"]
     return Rewards(
-        **columns, payout_ids=payout_ids, anomalies=tuple(anomalies), stray_payouts=tuple(stray)
+        **columns,
+        payout_ids=payout_ids,
+        clean_rows=n,
+        anomalies=tuple(anomalies),
+        stray_payouts=tuple(stray),
     )
 
 
@@ -205,7 +226,8 @@ def _plant(
         processed: int,
         hashed: bool,
         payout_delta: float | None,
-        achievement: str,
+        achievement: str | None,
+        variant: int = PAYOUT_PROPER,
     ) -> dict[str, object]:
         amount = round(float(rng.choice(BASE_AMOUNT) * rng.lognormal(0, 0.3)), 2)
         row: dict[str, object] = dict(
@@ -219,6 +241,7 @@ def _plant(
             created_us=created // 1_000 * 1_000,
             processed_us=-1 if processed < 0 else processed // 1_000 * 1_000,
             payout_amount=np.nan if payout_delta is None else round(amount + payout_delta, 2),
+            variant=variant,
         )
         rows.append(row)
         return row
@@ -327,6 +350,7 @@ def _plant(
         planted(
             "reward_near_duplicate", {"reward_ids": sorted([reward_id(first), reward_id(second)])}
         )
+    _plant_payout_rules(plan, rng, count, good, add, when, bounty, reward_id, planted)
     stray = []
     for _ in range(count):
         user = int(rng.choice(good))
@@ -340,7 +364,121 @@ def _plant(
     columns["created_us"] = columns["created_us"].astype(np.int64)
     columns["processed_us"] = columns["processed_us"].astype(np.int64)
     columns["payout_amount"] = columns["payout_amount"].astype(np.float64)
+    columns["variant"] = columns["variant"].astype(np.int64)
+    columns["achievement"] = columns["achievement"].astype(object)
     return columns, anomalies, stray
+
+
+def _plant_payout_rules(
+    plan: Plan,
+    rng: np.random.Generator,
+    count: int,
+    good: np.ndarray,
+    add: Any,
+    when: Any,
+    bounty: Any,
+    reward_id: Any,
+    planted: Any,
+) -> None:
+    """Rewards whose ledger row breaks one rule of the payout contract, rewards with
+    invalid amounts, and near-duplicates without an achievement (NULL)."""
+    later = 30 * US_PER_SECOND
+    for kind, variant, status in (
+        ("reward_payout_wrong_type", PAYOUT_BURN, "PAID"),
+        ("reward_payout_failed", PAYOUT_FAILED, "PAID"),
+        ("payout_wrong_wallet", PAYOUT_OTHER_WALLET, "PAID"),
+        ("payout_for_unpaid_reward", PAYOUT_PROPER, "FAILED"),
+    ):
+        for _ in range(count):
+            t = when(10, 300)
+            row = add(
+                int(rng.choice(good)),
+                status=status,
+                created=t,
+                processed=t + later,
+                hashed=True,
+                payout_delta=0.0,
+                achievement=bounty(),
+                variant=variant,
+            )
+            planted(kind, {"reward_id": reward_id(row), "ledger_id": None})
+    for _ in range(count):
+        t = when(10, 300)
+        row = add(
+            int(rng.choice(good)),
+            status="PAID",
+            created=t,
+            processed=t + later,
+            hashed=True,
+            payout_delta=0.0,
+            achievement=bounty(),
+            variant=PAYOUT_NOBODY,
+        )
+        planted("payout_wallet_unknown", {"reward_id": reward_id(row), "ledger_id": None})
+    for sign in range(max(count, 2)):
+        t = when(10, 300)
+        row = add(
+            int(rng.choice(good)),
+            status="FAILED",
+            created=t,
+            processed=t + later,
+            hashed=False,
+            payout_delta=None,
+            achievement=bounty(),
+        )
+        row["amount"] = 0.0 if sign % 2 == 0 else -float(row["amount"])
+        planted("reward_amount_invalid", {"reward_id": reward_id(row)})
+    for _ in range(count):
+        t = when(10, 300)
+        user = int(rng.choice(good))
+        pair = [
+            add(
+                user,
+                status="FAILED",
+                created=at,
+                processed=at + later,
+                hashed=False,
+                payout_delta=None,
+                achievement=None,
+            )
+            for at in (t, t + int(rng.uniform(600, 20 * 3600)) * US_PER_SECOND)
+        ]
+        planted("reward_near_duplicate", {"reward_ids": sorted(reward_id(r) for r in pair)})
+
+
+@lru_cache(maxsize=4)
+def mint_wallets(plan: Plan) -> tuple[np.ndarray, tuple[Anomaly, ...]]:
+    """Each mint user's wallet (core user i's, as a rule), and the rewards of the planted
+    mint user whose wallet no core user holds (reward_user_missing).
+
+    The planted user is VERIFIED, has rewards, and is untouched by the other planted
+    rows, so its rewards break that one rule only; its payouts go to its mint wallet.
+    """
+    people = users(plan)
+    r = rewards(plan)
+    m = plan.mint_users
+    wallets = people.wallets[:m].copy()
+    busy = set(r.user[r.clean_rows :].tolist()) | {s[2] for s in r.stray_payouts}
+    has_rewards = np.bincount(r.user, minlength=m) > 0
+    candidates = [
+        u for u in np.flatnonzero(has_rewards & (people.kyc == 0)).tolist() if u not in busy
+    ]
+    rng = plan.rng("orphan-users")
+    chosen = sorted(rng.choice(candidates, size=1, replace=False).tolist())
+    anomalies = []
+    for user in chosen:
+        wallets[user] = v.hexes(rng, 1, 20)[0]
+        user_id = people.mint_ids[user].decode()
+        anomalies += [
+            Anomaly(
+                "reward_user_missing",
+                "mint",
+                "knowledge_rewards",
+                {"reward_id": rid.decode(), "user_id": user_id},
+            )
+            for rid in r.ids[r.user == user]
+        ]
+    return wallets, tuple(anomalies)
 
 
 def azr_balances(plan: Plan) -> tuple[np.ndarray, list[Anomaly]]:
@@ -368,3 +506,26 @@ def azr_balances(plan: Plan) -> tuple[np.ndarray, list[Anomaly]]:
             )
         )
     return balance, anomalies
+
+
+@lru_cache(maxsize=4)
+def missing_balances(plan: Plan) -> tuple[np.ndarray, tuple[Anomaly, ...]]:
+    """Users paid AZR rewards who have no AZR balance row at all (balance_mismatch: a
+    roll-forward that starts from the balances must not drop them)."""
+    balance, mismatched = azr_balances(plan)
+    people = users(plan)
+    taken = {a.keys["user_id"] for a in mismatched}
+    candidates = [
+        u
+        for u in np.flatnonzero((balance > 0) & (people.kyc == 0)).tolist()
+        if people.mint_ids[u].decode() not in taken
+    ]
+    rng = plan.rng("balances", "missing")
+    chosen = np.sort(rng.choice(candidates, size=1, replace=False))
+    anomalies = tuple(
+        Anomaly(
+            "balance_mismatch", "mint", "user_balances", {"user_id": people.mint_ids[u].decode()}
+        )
+        for u in chosen
+    )
+    return chosen, anomalies
