@@ -110,7 +110,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         "payout_wallet_unknown",
         "A payout's recipient_address is a user's wallet (core or mint); never NULL, never a"
         " wallet that belongs to no user.",
-        'core.treasury_ledger(id, reason, recipient_address); core.users(wallet_address);'
+        "core.treasury_ledger(id, reason, recipient_address); core.users(wallet_address);"
         ' mint.users("walletAddress")',
         "exact",
         "rewards.reconcile",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
+from azora_nb import visibility
 from azora_nb.analytics import _money as money
 from azora_nb.analytics import _sql as q
 from azora_nb.schema import core, mint
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 AMOUNT_TOLERANCE = "0.005"
 PAYOUT_REASON = "knowledge_reward"
 PAYOUT_TYPE = "mint"
+
+TABLES = {"core": ["treasury_ledger", "users"], "mint": ["knowledge_rewards", "users"]}
+"""What the reconciliation reads, on each side."""
 
 _rewards = mint.knowledge_rewards
 _ledger = core.treasury_ledger
@@ -265,9 +269,12 @@ def _payouts_pass(ws: Workspace) -> list[Row]:
 def reconcile(ws: Workspace, *, tolerance: str | float = AMOUNT_TOLERANCE) -> pd.DataFrame:
     """Every cross-database finding, rewards against the ledger (see the module docstring).
 
-    ``tolerance`` (AZR) is how far a payout's amount may be from its reward's.
+    ``tolerance`` (AZR) is how far a payout's amount may be from its reward's. Raises
+    :class:`~azora_nb.exceptions.VisibilityLimited` when the role cannot see every row
+    of :data:`TABLES`: a row hidden on one side is not a row missing.
 
     >>> payouts.reconcile(ws).kind.value_counts()  # doctest: +SKIP
     """
+    visibility.require_full_view(ws, TABLES, "the reward reconciliation")
     rows = _rewards_pass(ws, str(tolerance)) + _payouts_pass(ws)
     return q.findings_frame(rows)
