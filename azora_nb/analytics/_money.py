@@ -4,8 +4,8 @@ PostgreSQL holds money as NUMERIC, which a float cannot carry: 1,000,000,000,000
 and 1,000,000,000,000.00000000 are the same double. So checks compare NUMERIC
 columns in SQL against NUMERIC tolerances (:func:`tolerance`), and read the
 amounts they report as text (:func:`exact`), turned into :class:`~decimal.Decimal`
-here. SQLite stores NUMERIC as REAL (see :mod:`azora_nb.types`); there the value
-read is the float's shortest repr, which is what the database holds.
+here. SQLite stores NUMERIC as REAL (see :mod:`azora_nb.types`), and Prisma's ``Float``
+columns are REAL everywhere; a float is read to :data:`FLOAT_PLACES` decimals.
 
 :func:`amounts` formats a set of amounts with one precision, the fewest decimals
 (at least 2) that show every one of them exactly, with thousands separators, so
@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 MIN_PLACES = 2
+FLOAT_PLACES = 8
 
 
 class exact(FunctionElement[str]):
@@ -58,7 +59,10 @@ def to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, float):
         if value != value:  # NaN is how a missing value reaches a float column
             return None
-        return Decimal(repr(value))
+        # A float (a REAL column, or a sum of them) carries about 15 significant digits,
+        # and sums pick up noise in the last ones (18.560000000000002), which differs
+        # between backends: 8 decimals are what a NUMERIC(30,8) amount holds.
+        return round(Decimal(repr(value)), FLOAT_PLACES)
     try:
         return Decimal(str(value))
     except InvalidOperation:

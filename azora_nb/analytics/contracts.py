@@ -230,6 +230,26 @@ INVARIANTS: tuple[Invariant, ...] = (
         "mining.anomalies",
     ),
     Invariant(
+        "M4",
+        "session_unknown_pool",
+        "A session's (pool_name, algorithm) is a pool mining_pool_stats knows (sessions"
+        " without a pool are solo).",
+        "core.mining_sessions(id, pool_name, algorithm); core.mining_pool_stats(pool_name,"
+        " algorithm)",
+        "exact",
+        "mining.anomalies",
+    ),
+    Invariant(
+        "M5",
+        "minting_session_mismatch",
+        "AZR minted for a session names a session core has (mining_session_id ="
+        " mining_sessions.session_id) and mints its azr_minted.",
+        "mint.minting_transactions(id, mining_session_id, amount_azr);"
+        " core.mining_sessions(session_id, azr_minted)",
+        "0.000001 AZR (NUMERIC(20,6) against NUMERIC(30,8)), as decimals",
+        "mining.anomalies",
+    ),
+    Invariant(
         "H1",
         "alert_storm",
         "A component raises fewer than 20 alerts within 10 minutes.",
@@ -252,6 +272,24 @@ INVARIANTS: tuple[Invariant, ...] = (
         " days before.",
         'gateway.api_calls("routeId", "responseTime", timestamp)',
         "3x",
+        "health.anomalies",
+    ),
+    Invariant(
+        "H4",
+        "alert_unknown_component",
+        "An alert's component is one that system_health checks (alerts without a component"
+        " are platform-wide).",
+        "core.alerts(id, component); core.system_health(component)",
+        "exact",
+        "health.anomalies",
+    ),
+    Invariant(
+        "H5",
+        "alert_resolution_out_of_order",
+        "An alert's resolution is consistent: resolved exactly when resolved_at is set, and"
+        " resolved_at >= created_at.",
+        "core.alerts(id, resolved, resolved_at, created_at)",
+        "exact",
         "health.anomalies",
     ),
 )

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from azora_nb.analytics import _sql as q
+from azora_nb.analytics import alerts
 from azora_nb.schema import compliance, core, gateway, mint
 from azora_nb.types import TimestampTZ
 
@@ -500,6 +501,7 @@ def anomalies(
             alert_storms(ws, as_of=as_of, cache=cache),
             stuck_critical(ws, as_of=as_of, cache=cache),
             route_degradation(ws, as_of=as_of, cache=cache),
+            alerts.anomalies(ws, cache=cache),
         ],
         ignore_index=True,
     )

@@ -33,6 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from azora_nb.analytics import _sql as q
+from azora_nb.analytics import sessions
 from azora_nb.schema import core
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def daily(
         )
         .where(q.within(_sessions.c.start_time, start, end))
         .group_by(bucket, *groups)
-        .order_by(bucket, *groups)
+        .order_by(bucket, *(sa.nulls_last(g) for g in groups))  # NULL last on both backends
     )
     return q.run(ws, stmt, "core", cache=cache)
 
@@ -390,11 +391,14 @@ def earnings_vs_prices(
 def anomalies(
     ws: Workspace, *, as_of: datetime | str | None = None, cache: bool = True
 ) -> pd.DataFrame:
-    """The mining findings (``kind``, ``keys``, ``detail``), keyed as in the demo manifest.
+    """The mining findings (``kind``, ``keys``, ``detail``), keyed as in the demo manifest:
+    the rigs and sessions that stand out, and sessions whose pool or minted AZR do not
+    match (:mod:`azora_nb.analytics.sessions`).
 
     >>> mining.anomalies(ws, as_of="2026-10-31").kind.value_counts()  # doctest: +SKIP
     """
     hot = overheating(ws, as_of=as_of, cache=cache)
+    references = sessions.anomalies(ws, cache=cache)
     slow = underperforming(ws, as_of=as_of, cache=cache)
     rich = impossible_earnings(ws, as_of=as_of, cache=cache)
     slow_rigs = slow.drop_duplicates("user_id")
@@ -428,5 +432,6 @@ def anomalies(
                 for e, c in zip(rich["earnings_usd"], rich["could_earn_usd"], strict=True)
             ),
         ),
+        references,
     ]
     return pd.concat(parts, ignore_index=True)

@@ -300,8 +300,9 @@ def balance_mismatches(
     """
     base, balance, rewarded, has_row = _accounts()
     stmt = base.add_columns(
-        money.exact(balance).label("balance"),
-        money.exact(rewarded).label("paid"),
+        # REAL columns (Prisma Float): read as floats, shown to the cent by money.amounts.
+        sa.cast(balance, sa.Float).label("balance"),
+        sa.cast(rewarded, sa.Float).label("paid"),
         has_row.label("has_row"),
     ).where(sa.func.abs(balance - rewarded) > tolerance)
     found = q.run(ws, stmt, "mint", cache=cache).sort_values("user_id", ignore_index=True)

@@ -84,6 +84,12 @@ PAYOUTS = (
 CONFIRMED_PAYOUTS = sum(amount for _, amount, _, status in PAYOUTS if status == "confirmed")
 
 
+POOL_OVERRIDES: dict[tuple[str, int, int], str | None] = {
+    ("ethash", 6, 0): "ghost-pool",  # a pool mining_pool_stats does not know
+    ("ethash", 6, 1): None,  # near miss: solo, no pool to resolve
+}
+
+
 def core_rows() -> dict[str, list[dict[str, Any]]]:
     users = [{"id": _id(f"rig{i}"), "wallet_address": f"0xwallet{i}"} for i in range(18)]
     # Mint users u1..u8 have core accounts by wallet, except u7.
@@ -163,7 +169,7 @@ def core_rows() -> dict[str, list[dict[str, Any]]]:
                         "azr_minted": earnings / 2,
                         "power_consumption_watts": 100 + 10 * (rig % 3),
                         "temperature_celsius": 90.0 if hot else (85.0 if rig == 7 else 60.0 + rig),
-                        "pool_name": f"{algo}-pool-{rig % 2}",
+                        "pool_name": POOL_OVERRIDES.get((algo, rig, n), f"{algo}-pool-{rig % 2}"),
                         "status": status,
                         "created_at": start,
                     }
@@ -269,10 +275,34 @@ def core_rows() -> dict[str, list[dict[str, Any]]]:
             "created_at": ago(hours=5),
         }
     )
+    for name, component, created, resolved_at in (
+        ("ghost-alert", "ghost", ago(days=4), ago(days=4, hours=-1)),  # no health checks
+        ("platform-alert", None, ago(days=4), ago(days=4, hours=-1)),  # near miss: no component
+        ("early-alert", "api", ago(days=6), ago(days=6, minutes=10)),  # resolved before raised
+        ("same-alert", "api", ago(days=6, hours=1), ago(days=6, hours=1)),  # near miss: at once
+    ):
+        alerts.append(
+            {
+                "id": _id(name),
+                "alert_type": "misc",
+                "severity": "info",
+                "title": name,
+                "component": component,
+                "resolved": True,
+                "resolved_at": resolved_at,
+                "created_at": created,
+            }
+        )
+    pools = [
+        {"id": _id(f"pool-{algo}-{i}"), "pool_name": f"{algo}-pool-{i}", "algorithm": algo}
+        for algo in ("sha256", "ethash")
+        for i in (0, 1)
+    ]
     return {
         "users": users,
         "treasury_ledger": ledger,
         "mining_sessions": sessions,
+        "mining_pool_stats": pools,
         "mining_statistics": stats,
         "crypto_prices": prices,
         "founder_compensation": comp,
@@ -402,10 +432,28 @@ def mint_rows() -> dict[str, list[dict[str, Any]]]:
             )
         )
     ]
+    minting = [
+        {
+            "id": name,
+            "mining_session_id": session,
+            "user_id": _id("rig0"),
+            "amount_azr": amount,
+            "amount_usd": amount,
+            "blockchain_status": "confirmed",
+            "created_at": t0,
+        }
+        for name, session, amount in (
+            ("mt1", "s-sha256-0-0", 0.98),
+            ("mt2", "s-sha256-0-1", 0.9800004),  # near miss: rounding to 6 decimals
+            ("mt3", "s-unknown", 0.98),  # no such session in core
+            ("mt4", "s-sha256-0-2", 1.48),  # the session minted 0.98
+        )
+    ]
     return {
         "users": users,
         "knowledge_rewards": rewards,
         "user_balances": balances,
+        "minting_transactions": minting,
         "earnings_ledger": earnings,
     }
 
@@ -505,6 +553,10 @@ NEAR_MISSES: dict[str, list[tuple[str, Any]]] = {
     "reward_unverified_kyc": [("reward_id", "r13"), ("user_id", "u1")],
     "reward_near_duplicate": [("reward_ids", ["r25", "r27"]), ("reward_ids", ["r10", "r11"])],
     "balance_mismatch": [("user_id", "u4"), ("user_id", "u9")],
+    "session_unknown_pool": [("session_id", _id("session-ethash-6-1"))],
+    "minting_session_mismatch": [("minting_id", "mt1"), ("minting_id", "mt2")],
+    "alert_unknown_component": [("alert_id", _id("platform-alert")), ("alert_id", _id("storm0"))],
+    "alert_resolution_out_of_order": [("alert_id", _id("same-alert")), ("alert_id", _id("calm1"))],
     "ledger_amount_not_positive": [("ledger_id", _id("sametime1")), ("ledger_id", _id("early1"))],
     "ledger_times_out_of_order": [("ledger_id", _id("sametime1")), ("ledger_id", _id("negative1"))],
 }
@@ -513,11 +565,16 @@ EXPECTED_LEDGER = {
     ("ledger_times_out_of_order", (("ledger_id", _id("early1")),)),
 }
 EXPECTED_MINING = {
+    ("session_unknown_pool", (("session_id", _id("session-ethash-6-0")),)),
+    ("minting_session_mismatch", (("minting_id", "mt3"),)),
+    ("minting_session_mismatch", (("minting_id", "mt4"),)),
     ("rig_overheating", (("user_id", _id("rig12")),)),
     ("rig_underperforming", (("user_id", _id("rig8")),)),
     ("session_impossible_earnings", (("session_id", _id("session-sha256-1-4")),)),
 }
 EXPECTED_HEALTH = {
+    ("alert_unknown_component", (("alert_id", _id("ghost-alert")),)),
+    ("alert_resolution_out_of_order", (("alert_id", _id("early-alert")),)),
     (
         "alert_storm",
         (("alert_ids", tuple(sorted(_id(f"storm{i}") for i in range(20)))), ("component", "api")),

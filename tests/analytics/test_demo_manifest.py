@@ -22,8 +22,20 @@ from .test_parity import CALLS, _comparable
 
 SCALE = 2_000
 REWARD_KINDS = set(rewards.KINDS)
-MINING_KINDS = {"rig_overheating", "rig_underperforming", "session_impossible_earnings"}
-HEALTH_KINDS = {"alert_storm", "component_stuck_critical", "route_p99_degradation"}
+MINING_KINDS = {
+    "rig_overheating",
+    "rig_underperforming",
+    "session_impossible_earnings",
+    "session_unknown_pool",
+    "minting_session_mismatch",
+}
+HEALTH_KINDS = {
+    "alert_storm",
+    "component_stuck_critical",
+    "route_p99_degradation",
+    "alert_unknown_component",
+    "alert_resolution_out_of_order",
+}
 LEGACY_KINDS = {"legacy_allocation_sum", "legacy_valuation"}
 LEDGER_KINDS = {"ledger_amount_not_positive", "ledger_times_out_of_order"}
 

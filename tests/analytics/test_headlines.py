@@ -162,7 +162,7 @@ def test_roll_forward_headline_against_plain_sql(blank: Workspace, state: str) -
     row = rewards.balance_roll_forward(blank, cache=False).iloc[0]
     paid_users = _column(
         blank,
-        "select \"userId\" from knowledge_rewards"
+        'select "userId" from knowledge_rewards'
         " where status = 'PAID' and \"currencyCode\" = 'AZR'",
         "mint",
     )

@@ -7,7 +7,16 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from azora_nb.analytics import forecast, health, mining, rewards, treasury
+from azora_nb.analytics import (
+    alerts,
+    contracts,
+    forecast,
+    health,
+    mining,
+    rewards,
+    sessions,
+    treasury,
+)
 from azora_nb.workspace import Workspace
 
 from .handmade import AS_OF
@@ -42,6 +51,9 @@ CALLS: dict[str, Callable[[Workspace], pd.DataFrame]] = {
     "health.api_latency": lambda ws: health.api_latency(ws, as_of=AS_OF),
     "health.circuit_breakers": health.circuit_breakers,
     "health.anomalies": lambda ws: health.anomalies(ws, as_of=AS_OF),
+    "sessions.anomalies": sessions.anomalies,
+    "alerts.anomalies": alerts.anomalies,
+    "contracts.invariants": lambda ws: contracts.invariants(),
 }
 
 

@@ -132,6 +132,20 @@ def mining(ws: Workspace) -> set[Finding]:
     typical = done.groupby("algorithm").rate.transform("median")
     bad = done[done.total_earnings_usd > 10 * done.total_hashrate_mhs * done.hours * typical]
     out |= {key("session_impossible_earnings", {"session_id": i}) for i in bad.id}
+    pools = ws.sql("select distinct pool_name, algorithm from mining_pool_stats", source="core")
+    known = set(zip(pools.pool_name, pools.algorithm, strict=True))
+    for row in s[s.pool_name.notna()].itertuples():
+        if (row.pool_name, row.algorithm) not in known:
+            out.add(key("session_unknown_pool", {"session_id": row.id}))
+    minted = ws.sql(
+        "select id, mining_session_id, amount_azr from minting_transactions", source="mint"
+    )
+    by_key = s.set_index("session_id").azr_minted
+    for row in minted.itertuples():
+        if row.mining_session_id not in by_key.index or (
+            abs(row.amount_azr - by_key[row.mining_session_id]) > 1e-6
+        ):
+            out.add(key("minting_session_mismatch", {"minting_id": row.id}))
     return out
 
 
@@ -161,6 +175,17 @@ def health(ws: Workspace, as_of: datetime) -> set[Finding]:
     for component, group in last.groupby("component"):
         if (group.status == "critical").all():
             out.add(key("component_stuck_critical", {"component": component}))
+    everything = ws.sql(
+        "select id, component, resolved, resolved_at, created_at from alerts", source="core"
+    )
+    watched = set(checks.component)
+    for row in everything[everything.component.notna()].itertuples():
+        if row.component not in watched:
+            out.add(key("alert_unknown_component", {"alert_id": row.id}))
+    resolved = everything.resolved.fillna(False).astype(bool)
+    at, created = _utc(everything.resolved_at), _utc(everything.created_at)
+    bad = (at < created) | (resolved & at.isna()) | (~resolved & at.notna())
+    out |= {key("alert_resolution_out_of_order", {"alert_id": i}) for i in everything.id[bad]}
     calls = ws.sql('select "routeId", "responseTime", timestamp from api_calls', source="gateway")
     calls["timestamp"] = _utc(calls.timestamp)
     week = end - timedelta(days=7)

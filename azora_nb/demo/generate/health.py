@@ -34,6 +34,8 @@ COMPONENTS = (
     ("auth-service", "p95_latency_ms", 90.0, 300.0, 600.0),
 )
 HEALTH_DAYS = 90
+GHOST_COMPONENT = "batch-scheduler"
+"""The component of the planted alert_unknown_component: no health check reports on it."""
 ALERT_TYPES = (
     "threshold_breach",
     "latency_spike",
@@ -169,7 +171,16 @@ def _alerts(plan: Plan) -> tuple[pa.Table, list[Anomaly]]:
     ops = users(plan).core_ids[OPS_USERS]
     resolver = ops[rng.integers(0, len(ops), n)]
     ids = v.uuids(rng, n)
-    names = [c[0] for c in COMPONENTS]
+    names = [c[0] for c in COMPONENTS] + [GHOST_COMPONENT]
+    # Planted: an alert from a component no health check watches, and one resolved
+    # before it was raised; both away from the storms and already resolved.
+    pick = plan.rng("alerts-planted")
+    calm = np.flatnonzero((storm < 0) & resolved)
+    ghost, early = (int(i) for i in pick.choice(calm, size=2, replace=False))
+    comp = comp.copy()
+    comp[ghost] = len(COMPONENTS)
+    took = took.copy()
+    took[early] = -int(pick.integers(5, 60)) * 60 * US_PER_SECOND
     titles = np.array(
         [
             f"{ALERT_TYPES[k].replace('_', ' ').capitalize()} on {names[c]}"
@@ -184,7 +195,11 @@ def _alerts(plan: Plan) -> tuple[pa.Table, list[Anomaly]]:
             "severity": v.pick(SEVERITIES, severity),
             "title": pa.array(titles, type=pa.string()),
             "message": pa.array(
-                [f"{names[c]}: {COMPONENTS[c][1]} out of range" for c in comp.tolist()]
+                [
+                    f"{names[c]}: {(COMPONENTS[c][1] if c < len(COMPONENTS) else 'heartbeat')}"
+                    " out of range"
+                    for c in comp.tolist()
+                ]
             ),
             "component": v.pick(names, comp),
             "resolved": v.bools(resolved),
@@ -201,6 +216,11 @@ def _alerts(plan: Plan) -> tuple[pa.Table, list[Anomaly]]:
             {"component": names[c], "alert_ids": sorted(i.decode() for i in ids[storm == c])},
         )
         for c in sorted(int(s) for s in storms)
+    ] + [
+        Anomaly("alert_unknown_component", "core", "alerts", {"alert_id": ids[ghost].decode()}),
+        Anomaly(
+            "alert_resolution_out_of_order", "core", "alerts", {"alert_id": ids[early].decode()}
+        ),
     ]
     return table, anomalies
 

@@ -230,12 +230,31 @@ def _session_chunks(plan: Plan) -> Iterator[Sessions]:
         yield session_chunk(plan, index)
 
 
+GHOST_POOL = ("ghost-pool", "stratum+tcp://pool.invalid:3333")
+"""The pool of the planted session_unknown_pool: mining_pool_stats has never heard of it."""
+
+
+@lru_cache(maxsize=4)
+def _ghost_session(plan: Plan) -> int:
+    """The index of the session planted on an unknown pool: not an impossible-earnings one."""
+    rng = plan.rng("unknown-pool")
+    while True:
+        j = int(rng.integers(0, plan.sessions))
+        if j not in _impossible(plan):
+            return j
+
+
 def sessions_tables(plan: Plan) -> Iterator[pa.Table]:
     r = rigs(plan)
     owners = users(plan).core_ids
-    for s in _session_chunks(plan):
+    names = [p[0] for p in POOLS] + [GHOST_POOL[0]]
+    urls = [p[2] for p in POOLS] + [GHOST_POOL[1]]
+    ghost = _ghost_session(plan)
+    for index, s in enumerate(_session_chunks(plan)):
         algorithm = r.algorithm[s.rig]
-        pool = r.pool[s.rig]
+        pool = r.pool[s.rig].copy()
+        if ghost // CHUNK_ROWS == index:
+            pool[ghost % CHUNK_ROWS] = len(POOLS)
         yield pa.table(
             {
                 "id": v.text(s.ids),
@@ -249,16 +268,29 @@ def sessions_tables(plan: Plan) -> Iterator[pa.Table]:
                 "azr_minted": v.num(s.earnings, 8),
                 "power_consumption_watts": v.ints(s.power),
                 "temperature_celsius": v.num(s.temperature, 2),
-                "pool_name": v.pick([p[0] for p in POOLS], pool),
-                "pool_url": v.pick([p[2] for p in POOLS], pool),
+                "pool_name": v.pick(names, pool),
+                "pool_url": v.pick(urls, pool),
                 "status": v.text(s.status.astype(object)),
                 "created_at": v.ts(s.start),
             }
         )
 
 
+def _session_id(plan: Plan, j: int) -> str:
+    chunk = plan.rng("session-ids", j // CHUNK_ROWS)
+    ids = v.uuids(chunk, min(CHUNK_ROWS, plan.sessions - j // CHUNK_ROWS * CHUNK_ROWS))
+    return str(ids[j % CHUNK_ROWS].decode())
+
+
 def session_anomalies(plan: Plan) -> list[Anomaly]:
-    out = []
+    out = [
+        Anomaly(
+            "session_unknown_pool",
+            "core",
+            "mining_sessions",
+            {"session_id": _session_id(plan, _ghost_session(plan))},
+        )
+    ]
     for j in sorted(_impossible(plan)):
         chunk = plan.rng("session-ids", j // CHUNK_ROWS)
         ids = v.uuids(chunk, min(CHUNK_ROWS, plan.sessions - j // CHUNK_ROWS * CHUNK_ROWS))

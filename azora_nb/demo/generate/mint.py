@@ -24,6 +24,7 @@ from azora_nb.demo.generate.people import (
     rewards,
     users,
 )
+from azora_nb.demo.manifest import Anomaly
 from azora_nb.demo.plan import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, Plan
 
 TIERS = (
@@ -259,35 +260,64 @@ def pool_statistics_table(plan: Plan) -> pa.Table:
     )
 
 
-def minting_tables(plan: Plan) -> Iterator[pa.Table]:
-    """AZR minted for each finished session (1 AZR per USD earned)."""
+MINTING_PLANTED = ("minting_session_mismatch", "minting_session_mismatch")
+"""Two rows of the first chunk: one names a session core does not have, one mints
+0.5 AZR more than its session."""
+
+
+def _minting_chunk(plan: Plan, index: int) -> tuple[pa.Table, list[str]]:
+    """One chunk of minting_transactions, and the ids of its planted rows."""
     r = rigs(plan)
     owners = users(plan).core_ids
+    s = session_chunk(plan, index)
+    rng = plan.rng("minting", index)
+    done = np.flatnonzero(s.end >= 0)
+    n = len(done)
+    at = s.end[done] + rng.integers(US_PER_SECOND, 10 * 60 * US_PER_SECOND, n)
+    confirm = at + rng.integers(5 * US_PER_SECOND, 5 * 60 * US_PER_SECOND, n)
+    state = np.where(
+        confirm >= plan.end_us, "pending", np.where(rng.random(n) < 0.01, "failed", "confirmed")
+    )
+    ids = v.hexes(rng, n, 12, b"mint_")
+    keys = s.session_key[done].copy()
+    amount = s.earnings[done].copy()
+    planted: list[str] = []
+    if index == 0:
+        where = plan.rng("minting-planted")
+        unknown, off = (int(i) for i in where.choice(n, size=2, replace=False))
+        keys[unknown] = v.hexes(where, 1, 10, b"sess_")[0]
+        amount[off] = amount[off] + 0.5
+        planted = [ids[unknown].decode(), ids[off].decode()]
+    table = pa.table(
+        {
+            "id": v.text(ids),
+            "mining_session_id": v.text(keys),
+            "user_id": v.text(owners[r.user[s.rig[done]]]),
+            "amount_azr": v.num(amount, 6),
+            "amount_usd": v.num(amount, 6),
+            "transaction_hash": v.text(v.hexes(rng, n, 32), mask=state == "pending"),
+            "blockchain_status": v.text(state.astype(object)),
+            "gas_used": v.num(rng.integers(48_000, 70_000, n), 6),
+            "gas_price": v.num(rng.lognormal(np.log(22), 0.4, n), 6),
+            "created_at": v.ts(np.minimum(at, plan.end_us - US_PER_SECOND), zone=False),
+            "confirmed_at": v.ts(confirm, zone=False, mask=state != "confirmed"),
+        }
+    )
+    return table, planted
+
+
+def minting_tables(plan: Plan) -> Iterator[pa.Table]:
+    """AZR minted for each finished session (1 AZR per USD earned)."""
     for index in range(len(plan.chunks(plan.sessions))):
-        s = session_chunk(plan, index)
-        rng = plan.rng("minting", index)
-        done = np.flatnonzero(s.end >= 0)
-        n = len(done)
-        at = s.end[done] + rng.integers(US_PER_SECOND, 10 * 60 * US_PER_SECOND, n)
-        confirm = at + rng.integers(5 * US_PER_SECOND, 5 * 60 * US_PER_SECOND, n)
-        state = np.where(
-            confirm >= plan.end_us, "pending", np.where(rng.random(n) < 0.01, "failed", "confirmed")
-        )
-        yield pa.table(
-            {
-                "id": v.text(v.hexes(rng, n, 12, b"mint_")),
-                "mining_session_id": v.text(s.session_key[done]),
-                "user_id": v.text(owners[r.user[s.rig[done]]]),
-                "amount_azr": v.num(s.earnings[done], 6),
-                "amount_usd": v.num(s.earnings[done], 6),
-                "transaction_hash": v.text(v.hexes(rng, n, 32), mask=state == "pending"),
-                "blockchain_status": v.text(state.astype(object)),
-                "gas_used": v.num(rng.integers(48_000, 70_000, n), 6),
-                "gas_price": v.num(rng.lognormal(np.log(22), 0.4, n), 6),
-                "created_at": v.ts(np.minimum(at, plan.end_us - US_PER_SECOND), zone=False),
-                "confirmed_at": v.ts(confirm, zone=False, mask=state != "confirmed"),
-            }
-        )
+        yield _minting_chunk(plan, index)[0]
+
+
+def minting_anomalies(plan: Plan) -> list[Anomaly]:
+    _, planted = _minting_chunk(plan, 0)
+    return [
+        Anomaly(kind, "mint", "minting_transactions", {"minting_id": i})
+        for kind, i in zip(MINTING_PLANTED, planted, strict=True)
+    ]
 
 
 def minting_count(plan: Plan) -> int:
@@ -350,7 +380,11 @@ def specs(plan: Plan) -> list[TableSpec]:
             "mint", "pool_statistics", len(POOL_TYPES) + 1, single(pool_statistics_table, plan)
         ),
         TableSpec(
-            "mint", "minting_transactions", minting_count(plan), lambda: minting_tables(plan)
+            "mint",
+            "minting_transactions",
+            minting_count(plan),
+            lambda: minting_tables(plan),
+            anomalies=lambda: minting_anomalies(plan),
         ),
         TableSpec("mint", "mining_pools", len(POOLS), single(pools_table, plan)),
     ]
