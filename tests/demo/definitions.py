@@ -221,6 +221,17 @@ def legacy(ws: Workspace) -> set[Finding]:
             key("legacy_valuation", {"ledger_id": i})
             for i in rows.id[(rows.amount_azr - rows.amount_usd).abs() > 1e-9]
         }
+    return out
+
+
+def ledger_rows(ws: Workspace) -> set[Finding]:
+    """The ledger's row rules other than the constitution's: sign and time order."""
+    out: set[Finding] = set()
+    present = sa.inspect(ws.engine("core")).get_table_names()
+    for table in ("treasury_ledger", "treasury_ledger_legacy"):
+        if table not in present:
+            continue
+        rows = ws.sql(f"select * from {table}", source="core")
         negative = (rows.amount_azr <= 0) | (rows.amount_usd <= 0)
         out |= {key("ledger_amount_not_positive", {"ledger_id": i}) for i in rows.id[negative]}
         created, confirmed, processed = (
@@ -232,4 +243,4 @@ def legacy(ws: Workspace) -> set[Finding]:
 
 
 def everything(ws: Workspace, as_of: datetime) -> set[Finding]:
-    return rewards(ws, as_of) | mining(ws) | health(ws, as_of) | legacy(ws)
+    return rewards(ws, as_of) | mining(ws) | health(ws, as_of) | legacy(ws) | ledger_rows(ws)
