@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import redis.cluster
 
 RedisClient: TypeAlias = "redis.Redis | redis.cluster.RedisCluster"
+_CLUSTER_RETRIES = 2
 
 
 def failures() -> tuple[type[BaseException], ...]:
@@ -64,8 +65,15 @@ def connect(settings: RedisSettings) -> RedisClient:
         cluster = not url.startswith("unix://") and _in_cluster_mode(url, options)
     if not cluster:
         return standalone(settings)
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.retry import Retry
+
+    # redis-py retries a cluster command up to 10 times with backoff, which waits out a
+    # failover inside one query (seconds on a managed Redis). The cache is worth less than
+    # that wait: fail within a few hundred ms and let the caller run uncached instead.
+    retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.2), retries=_CLUSTER_RETRIES)
     try:
-        return redis.cluster.RedisCluster.from_url(url, **options)
+        return redis.cluster.RedisCluster.from_url(url, retry=retry, **options)
     except redis.exceptions.RedisClusterException as exc:
         # The cluster client reads the layout as it is built: an unreachable cluster
         # is a connection failure like any other, and is retried the same way.

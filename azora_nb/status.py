@@ -31,12 +31,17 @@ class StoreStatus:
     error: str | None = None
     setting: str | None = None
     note: str | None = None
+    degraded: bool = False
 
     @property
     def state(self) -> str:
+        """``ok``, ``degraded`` (it answers, but its operations fail: see ``error``),
+        ``unreachable`` or ``not configured``."""
         if not self.configured:
             return "not configured"
-        return "ok" if self.reachable else "unreachable"
+        if not self.reachable:
+            return "unreachable"
+        return "degraded" if self.degraded else "ok"
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class WorkspaceStatus:
     """Every store's status and the overall verdict.
 
     ``down`` when no service database can be reached, ``degraded`` when any
-    configured store cannot, ``healthy`` otherwise.
+    configured store cannot or fails, ``healthy`` otherwise.
     """
 
     stores: tuple[StoreStatus, ...]
@@ -55,7 +60,7 @@ class WorkspaceStatus:
         sql = [s for s in self.stores if s.store in self.sql_stores]
         if sql and not any(s.reachable for s in sql):
             return "down"
-        if any(s.configured and not s.reachable for s in self.stores):
+        if any(s.configured and (not s.reachable or s.degraded) for s in self.stores):
             return "degraded"
         return "healthy"
 

@@ -149,7 +149,8 @@ class Workspace:
     @property
     def redis(self) -> RedisClient:
         """The Redis client (``AZORA_REDIS_URL``), a cluster client for a Redis Cluster;
-        raises :class:`StoreUnavailable` when unset."""
+        raises :class:`StoreUnavailable` when unset, or when it must be asked whether it is
+        a cluster and cannot be reached."""
         url = self.settings.redis.url
         if url is None:
             raise StoreUnavailable(
@@ -157,18 +158,26 @@ class Workspace:
             )
         from azora_nb import redis_client
 
+        try:
+            return self._redis_client()
+        except redis_client.failures() as exc:
+            detail = mask_secrets(str(exc), self.settings.secrets())
+            raise StoreUnavailable("redis", "AZORA_REDIS_URL", detail) from None
+
+    def _redis_client(self) -> RedisClient:
+        """The Redis client, made on first use; raises redis-py's errors (the cache retries)."""
+        from azora_nb import redis_client
+
+        with self._lock:
+            if self._redis is not None:
+                return self._redis
+        made = redis_client.connect(self.settings.redis)  # may ask the server: not under the lock
         with self._lock:
             if self._redis is None:
-                try:
-                    self._redis = redis_client.connect(self.settings.redis)
-                except redis_client.failures() as exc:
-                    if self.settings.redis.cluster:
-                        detail = mask_secrets(str(exc), self.settings.secrets())
-                        raise StoreUnavailable("redis", "AZORA_REDIS_URL", detail) from None
-                    # Unreachable, so it cannot say whether it is a cluster: a one-server
-                    # client that fails like any unreachable server; the next use asks again.
-                    return redis_client.standalone(self.settings.redis)
-            return self._redis
+                self._redis = made
+                return made
+        made.close()
+        return self._redis
 
     @property
     def cache(self) -> QueryCache:
@@ -176,8 +185,8 @@ class Workspace:
         if self._cache is None:
             from azora_nb.cache import open_cache
 
-            redis = self.redis if self.settings.redis.url else None
-            built = open_cache(self.settings, redis)  # outside the lock: it may open ws.redis
+            redis = self._redis_client if self.settings.redis.url else None
+            built = open_cache(self.settings, redis)  # connects on first use, retries after
             with self._lock:
                 if self._cache is None:
                     self._cache = built
@@ -515,14 +524,14 @@ class Workspace:
             found = timed_probe("cache", "disk", "AZORA_REDIS_URL", str(directory), probe_disk)
             return dataclasses.replace(found, note=note)
 
-        def probe_redis() -> str:
-            client = self.redis
-            client.ping()
-            return str(client.info("server").get("redis_version", "?"))
-
+        # Through the cache itself: it answering PING is not enough, its operations must work.
+        backend = self.cache.backend
         status = timed_probe(
-            "cache", "redis", "AZORA_REDIS_URL", mask_url(self.settings.redis.url), probe_redis
+            "cache", "redis", "AZORA_REDIS_URL", mask_url(self.settings.redis.url), backend.probe
         )
+        problem = backend.health() if status.reachable else None
+        if problem is not None:
+            status = dataclasses.replace(status, degraded=True, error=problem)
         return _masked(status, self.settings)
 
     def _probe_mongo(self) -> StoreStatus:

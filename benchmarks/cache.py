@@ -128,8 +128,8 @@ def bench_backend(
             raw = "n/a"
             if isinstance(backend, RedisBackend):
                 # The only entry (the cache is cleared after each workload): GET its bytes.
-                [key] = backend.client.zrange(backend._k("i", "core"), 0, -1)
-                entry = backend._k("e", key.decode())
+                [key] = backend.client.zrange(backend._index("core"), 0, -1)
+                entry = backend._entry(key.decode())
                 client = backend.client
                 get, data = timed(lambda k=entry, c=client: c.get(k), reps)
                 assert data is not None and len(data) == size

@@ -36,6 +36,7 @@ class Backend(Protocol):
     def entries(self) -> dict[str, tuple[int, int]]: ...
     def clear(self, source: str | None) -> int: ...
     def probe(self) -> str: ...
+    def health(self) -> str | None: ...
     def close(self) -> None: ...
 
 
@@ -86,6 +87,9 @@ class NullBackend:
 
     def probe(self) -> str:
         return "disabled"
+
+    def health(self) -> str | None:
+        return None
 
     def close(self) -> None:
         return None

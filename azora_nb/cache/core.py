@@ -85,11 +85,16 @@ class SourceStats:
 
 @dataclass(frozen=True)
 class CacheStats:
-    """Counters per source and in total, shared by every kernel using the same backend."""
+    """Counters per source and in total, shared by every kernel using the same backend.
+
+    ``incomplete`` says why the figures may be short (the store failed to count or to
+    answer), or is ``None``.
+    """
 
     backend: str
     location: str
     sources: tuple[SourceStats, ...]
+    incomplete: str | None = None
 
     @property
     def total(self) -> SourceStats:
@@ -120,6 +125,7 @@ class CacheStats:
             "location": self.location,
             "sources": [s.to_dict() for s in self.sources],
             "total": self.total.to_dict(),
+            "incomplete": self.incomplete,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -382,6 +388,8 @@ class QueryCache:
     def stats(self) -> CacheStats:
         counters = self.backend.read_stats()
         sizes = self.backend.entries()
+        # Asked after reading: a failure while reading shows here too.
+        problem = self.backend.health()
         rows = []
         for source in sorted(set(counters) | set(sizes)):
             c = counters.get(source, {})
@@ -399,7 +407,7 @@ class QueryCache:
                     c.get("corrupt", 0),
                 )
             )
-        return CacheStats(self.backend.name, self.backend.location, tuple(rows))
+        return CacheStats(self.backend.name, self.backend.location, tuple(rows), problem)
 
     def clear(self, source: str | None = None) -> int:
         """Delete the entries of ``source`` (all when ``None``); return how many."""

@@ -275,5 +275,15 @@ class DiskBackend:
             self.rebuild(exc)
         return f"diskcache, {self.cache.volume() // (1024 * 1024)} MB used"
 
+    def health(self) -> str | None:
+        """``None`` when the disk cache takes a write now; else what failed."""
+        import sqlite3
+
+        try:
+            self.probe()
+        except (OSError, sqlite3.Error) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
     def close(self) -> None:
         self.cache.close()

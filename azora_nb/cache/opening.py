@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,17 +50,22 @@ def watched_settings(source: SourceSettings) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def open_cache(settings: Settings, redis: RedisClient | None) -> QueryCache:
-    """The cache ``settings`` ask for: Redis (through the ``redis`` client) when
-    ``AZORA_REDIS_URL`` is set, else a disk cache under ``<home>/cache``; nothing when
-    ``AZORA_CACHE=0``."""
+def open_cache(
+    settings: Settings, redis: RedisClient | Callable[[], RedisClient] | None
+) -> QueryCache:
+    """The cache ``settings`` ask for: Redis (through the ``redis`` client, or a function
+    that makes it on first use) when ``AZORA_REDIS_URL`` is set, else a disk cache under
+    ``<home>/cache``; nothing when ``AZORA_CACHE=0``."""
     databases = {name: source_identity(settings, name) for name in settings.sources}
     watched = {name: watched_settings(cfg) for name, cfg in settings.sources.items()}
     if not settings.cache.enabled:
         return QueryCache(NullBackend(), settings.cache, databases=databases, watched=watched)
     if settings.redis.url is not None and redis is not None:
         backend = RedisBackend(
-            redis, settings.cache.prefix, location=mask_url(settings.redis.url) or "redis"
+            redis,
+            settings.cache.prefix,
+            location=mask_url(settings.redis.url) or "redis",
+            secrets=settings.secrets(),
         )
         # Plain Arrow IPC: a hit then costs little more than the GET of its bytes, which
         # compression cannot give (measured on 1M ledger rows: zstd made a hit 6x the GET

@@ -32,6 +32,8 @@ def stats(as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     click.echo(f"backend: {report.backend} ({report.location})")
+    if report.incomplete:
+        click.echo(f"figures are incomplete: the cache failed ({report.incomplete})")
     frame = report.to_frame()
     frame["hit_rate"] = frame["hit_rate"].map(lambda r: "" if r != r or r is None else f"{r:.0%}")
     frame["bytes"] = frame["bytes"].map(_size)

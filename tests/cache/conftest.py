@@ -1,8 +1,9 @@
 """Fixtures for the cache tests: the same workspace over either real backend.
 
 ``cache_env`` is parametrised over ``redis`` (the shared Redis, under a
-prefix of its own that is deleted afterwards) and ``disk`` (a diskcache
-directory under a tmp ``AZORA_HOME``). Sources are SQLite files unless a test
+prefix of its own that is deleted afterwards), ``cluster`` (the three-primary
+Redis Cluster the tests start, ``redis_cluster``, likewise) and ``disk`` (a
+diskcache directory under a tmp ``AZORA_HOME``). Sources are SQLite files unless a test
 asks for PostgreSQL with ``pg_core``.
 """
 
@@ -19,15 +20,16 @@ import pytest
 
 from azora_nb.cache.disk_store import DiskBackend
 from azora_nb.cache.redis_store import RedisBackend
-from azora_nb.settings import Settings
+from azora_nb.settings import Limits, Settings
 from azora_nb.workspace import Workspace
 
 
-@pytest.fixture(params=["redis", "disk"])
+@pytest.fixture(params=["redis", "cluster", "disk"])
 def cache_env(request: pytest.FixtureRequest, home: Path) -> Iterator[dict[str, str]]:
     env = {"AZORA_HOME": str(home)}
-    if request.param == "redis":
-        redis_url = request.getfixturevalue("redis_url")
+    if request.param in ("redis", "cluster"):
+        fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+        redis_url = request.getfixturevalue(fixture)
         prefix = f"azt-cache-{uuid.uuid4().hex[:10]}"
         env.update(AZORA_REDIS_URL=redis_url, AZORA_CACHE_PREFIX=prefix)
         yield env
@@ -66,20 +68,32 @@ def entry_keys(ws: Workspace) -> list[str]:
     """Keys of the live entries, read from the backend's own index."""
     backend = ws.cache.backend
     if isinstance(backend, RedisBackend):
-        members = backend.client.zrange(backend._k("i", "core"), 0, -1)
+        members = backend.client.zrange(backend._index("core"), 0, -1)
         return [m.decode() for m in members]
     assert isinstance(backend, DiskBackend)
     return [k[2:] for k in backend.cache.iterkeys() if str(k).startswith("e:")]
 
 
 def _drop_prefix(url: str, prefix: str) -> None:
+    """Delete every key under ``prefix``, on every primary of a cluster."""
     import redis
 
-    client = redis.Redis.from_url(url)
+    from azora_nb import redis_client
+    from azora_nb.settings import RedisSettings
+
+    client = redis_client.connect(RedisSettings(url, Limits()))
     try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+        nodes = (
+            [client.get_redis_connection(n) for n in client.get_primaries()]
+            if isinstance(client, redis.cluster.RedisCluster)
+            else [client]
+        )
+        for node in nodes:
+            keys = list(node.scan_iter(match=f"{prefix}:*", count=1000))
+            pipe = node.pipeline(transaction=False)
+            for key in keys:
+                pipe.unlink(key)
+            pipe.execute()
     finally:
         client.close()
 
