@@ -84,7 +84,7 @@ def test_unsigned_and_forged_entries_are_misses_with_a_secret(make_ws, cache_env
     data = bytearray(backend.get(key) or b"")
     data[-40] ^= 0xFF
     if isinstance(backend, RedisBackend):
-        backend.client.set(backend._k("e", key), bytes(data))
+        backend.client.set(backend._entry(key), bytes(data))
     else:
         backend.cache.set(f"e:{key}", bytes(data))
     assert not az.provenance(signed.sql(QUERY, cache=True)).cached
