@@ -5,6 +5,7 @@ the tests themselves (tests/redis_servers.py)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -202,7 +203,8 @@ def test_a_managed_cluster_with_tls_and_an_acl_user(
     home: Path, redis_tls_cluster: RedisClusterServers, redis_certs: Certificates
 ) -> None:
     port = int(redis_tls_cluster.url.rsplit(":", 1)[1].split("/")[0])
-    settings = _load(home, **_tls_env(port, redis_certs))
+    prefix = f"azt-managed-{uuid.uuid4().hex[:8]}"
+    settings = _load(home, **_tls_env(port, redis_certs, AZORA_CACHE_PREFIX=prefix))
     with az.Workspace(settings) as ws:
         client = ws.redis
         assert isinstance(client, redis.cluster.RedisCluster)
@@ -213,9 +215,13 @@ def test_a_managed_cluster_with_tls_and_an_acl_user(
         with pytest.raises(redis.exceptions.NoPermissionError):
             client.set("outside-the-prefix", "x")
         client.delete(*keys)
+        ws.execute("create table t (id integer)")
+        ws.sql("select count(*) as n from t", cache=True)
+        assert az.provenance(ws.sql("select count(*) as n from t", cache=True)).cached
         report = ws.status()
-        assert report["cache"].reachable, report.to_dict()
+        assert report["cache"].state == "ok", report.to_dict()
         _assert_no_password(json.dumps(report.to_dict()))
+        ws.cache.clear()
 
 
 def test_status_command_masks_the_password(
