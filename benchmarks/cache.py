@@ -2,8 +2,8 @@
 against a raw Redis GET.
 
 Builds a throwaway PostgreSQL database with a ledger-like table (the columns and
-types of ``treasury_ledger``, 1M rows generated in the server), then, on the Redis
-and the disk backends, times:
+types of ``treasury_ledger``, 1M rows generated in the server), then, on one Redis
+server, on a Redis Cluster of three primaries and on the disk backend, times:
 
 - a miss (query + store) and a hit for a 60-row aggregate, 100k rows and 1M rows;
 - the same query uncached through ``ws.sql`` and through ``pandas.read_sql``;
@@ -14,19 +14,23 @@ Run: ``.venv/bin/python benchmarks/cache.py [--rows 1000000] [--repeat 5]``.
 Environment: AZORA_BENCH_PG_URL (maintenance database used to create and drop the
 throwaway one; default postgresql://postgres@127.0.0.1:5432/postgres) and
 AZORA_BENCH_REDIS_URL (default redis://127.0.0.1:6379/0; keys go under a unique
-prefix that is deleted afterwards).
+prefix that is deleted afterwards); AZORA_BENCH_REDIS_CLUSTER_URL (a node of a Redis
+Cluster; by default the benchmark starts a throwaway one of three primaries on loopback
+ports, as the tests do, and stops it afterwards).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import statistics
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ from azora_nb.settings import Settings
 
 ADMIN_URL = os.environ.get("AZORA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("AZORA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+CLUSTER_URL = os.environ.get("AZORA_BENCH_REDIS_CLUSTER_URL")
 
 CREATE = """
 create table ledger (
@@ -134,8 +139,9 @@ def bench_backend(
                 get, data = timed(lambda k=entry, c=client: c.get(k), reps)
                 assert data is not None and len(data) == size
                 raw = f"{ms(get)} ({hit / get:.1f}x)"
-                ratios[f"{label}: hit / raw GET"] = hit / get
+                ratios[f"{'' if name == 'redis' else name + ' '}{label}: hit / raw GET"] = hit / get
             ratios[f"{name} {label}: read_sql / hit"] = read_sql / hit
+            ratios[f"{name} {label}: hit ms"] = hit * 1000
             if label.startswith("60"):
                 ratios[f"{name} 60-row hit ms"] = hit * 1000
             lines.append(
@@ -155,6 +161,41 @@ def bench_backend(
             frames[label] = frame
             ws.cache.clear()
     return lines, frames, ratios
+
+
+@contextlib.contextmanager
+def redis_cluster(directory: Path) -> Iterator[str]:
+    """AZORA_BENCH_REDIS_CLUSTER_URL, or a throwaway cluster of three primaries."""
+    if CLUSTER_URL:
+        yield CLUSTER_URL
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from redis_servers import RedisClusterServers
+
+    cluster = RedisClusterServers(directory, primaries=3).start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def drop_prefix(url: str, prefix: str) -> None:
+    """Delete every key under ``prefix`` on every primary of ``url``."""
+    from azora_nb import redis_client
+    from azora_nb.settings import Limits, RedisSettings
+
+    client = redis_client.connect(RedisSettings(url, Limits()))
+    nodes = (
+        [client.get_redis_connection(n) for n in client.get_primaries()]  # type: ignore[union-attr]
+        if redis_client.is_cluster_client(client)
+        else [client]
+    )
+    for node in nodes:
+        pipe = node.pipeline(transaction=False)
+        for key in node.scan_iter(match=f"{prefix}:*", count=1000):
+            pipe.unlink(key)
+        pipe.execute()
+    client.close()
 
 
 def bench_formats(frames: dict[str, pd.DataFrame], repeat: int) -> list[list[str]]:
@@ -214,7 +255,7 @@ def main() -> None:
                     conn.execute(sa.text(statement), {"rows": args.rows})
         builder.dispose()
         print(f"built {args.rows:,} ledger rows in {time.perf_counter() - started:.1f} s\n")
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, redis_cluster(Path(tmp) / "cluster") as cluster:
             home = Path(tmp)
             base = {
                 "AZORA_HOME": str(home),
@@ -227,6 +268,7 @@ def main() -> None:
             ratios: dict[str, float] = {}
             for backend, extra in (
                 ("redis", {"AZORA_REDIS_URL": REDIS_URL, "AZORA_CACHE_PREFIX": prefix}),
+                ("cluster", {"AZORA_REDIS_URL": cluster, "AZORA_CACHE_PREFIX": prefix}),
                 ("disk", {}),
             ):
                 lines, frames, found = bench_backend(
@@ -234,6 +276,12 @@ def main() -> None:
                 )
                 results += lines
                 ratios.update(found)
+                if backend == "cluster" and not CLUSTER_URL:
+                    drop_prefix(cluster, prefix)
+            for label, _, _ in workloads(args.rows):
+                # Goal (issue 16): a cluster hit within 1.2x of a one-server hit.
+                one, many = ratios[f"redis {label}: hit ms"], ratios[f"cluster {label}: hit ms"]
+                ratios[f"{label}: cluster hit / one-server hit"] = many / one
         print("Latency in ms (median); entry in MB; x = how many times slower than a hit")
         print(
             table(
@@ -261,7 +309,7 @@ def main() -> None:
         )
         print("\nGoals")
         for label, value in ratios.items():
-            print(f"  {label:<45} {value:8.1f}")
+            print(f"  {label:<50} {value:8.2f}")
     finally:
         import redis
 
@@ -270,6 +318,8 @@ def main() -> None:
         if stale:
             client.delete(*stale)
         client.close()
+        if CLUSTER_URL:
+            drop_prefix(CLUSTER_URL, prefix)
         with admin.connect() as conn:
             conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
         admin.dispose()
