@@ -4,6 +4,7 @@ the run and are dropped afterwards."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,6 +52,7 @@ def roles(pg_database: Callable[[str], str], pg_admin: sa.Engine) -> Iterator[di
             )
         conn.exec_driver_sql(f"grant select on founder_compensation to {names['full']}")
         conn.exec_driver_sql(f"grant select on founder_compensation to {names['locked']}")
+    _wait_for_table_counters(db_admin, inserted=6)
     urls = {
         kind: admin_url.set(username=name, password=f"pw-{kind}").render_as_string(
             hide_password=False
@@ -66,6 +68,23 @@ def roles(pg_database: Callable[[str], str], pg_admin: sa.Engine) -> Iterator[di
     with pg_admin.connect() as conn:
         for role in names.values():
             conn.exec_driver_sql(f"drop role if exists {role}")
+
+
+def _wait_for_table_counters(engine: sa.Engine, inserted: int) -> None:
+    """Wait until pg_stat_user_tables shows the set-up inserts. A backend publishes its
+    table counters up to a second after it commits; without this wait the cache's
+    counter markers (no triggers here) could change between a test's first and second
+    call, making the second a miss for reasons that have nothing to do with identity."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            seen = conn.exec_driver_sql(
+                "select coalesce(sum(n_tup_ins), 0) from pg_stat_user_tables"
+            ).scalar()
+        if seen is not None and int(seen) >= inserted:
+            return
+        time.sleep(0.1)
+    raise AssertionError("PostgreSQL did not publish the set-up's table counters in 10 s")
 
 
 @pytest.fixture
