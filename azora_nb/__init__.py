@@ -3,6 +3,9 @@
 >>> import azora_nb as az
 >>> ws = az.connect()          # doctest: +SKIP
 >>> ws.sql("select 1 as one")  # doctest: +SKIP
+
+In a notebook, ``ws = az.notebook(core_url=..., as_of=...)`` also applies the figure
+style and shows the report header.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from azora_nb.cache import cached, provenance
 from azora_nb.exceptions import AzoraError, ConfigError, QueryError, StoreUnavailable
+from azora_nb.notebook import notebook
 from azora_nb.settings import SOURCES, Settings
 from azora_nb.workspace import Workspace, connect
 
@@ -38,5 +42,6 @@ __all__ = [
     "__version__",
     "cached",
     "connect",
+    "notebook",
     "provenance",
 ]

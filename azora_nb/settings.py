@@ -149,6 +149,40 @@ class Settings:
             found.append(self.cache.secret)
         return tuple(found)
 
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that make :meth:`load` rebuild these settings anywhere.
+
+        Kernels and subprocesses get it, so a notebook started in any directory reads
+        the same stores. The home is absolute; ``MONGO_URI`` is blanked, being already
+        folded into ``AZORA_MONGO_URL``.
+
+        >>> s = Settings.load(env={"AZORA_CORE_URL": "postgresql://db/core"}, cwd=Path("/tmp"))
+        >>> Settings.load(env=s.to_env(), cwd=Path("/")).sources == s.sources
+        True
+        """
+        env = {"AZORA_HOME": str(self.home.resolve()), "DATABASE_URL": "", "MONGO_URI": ""}
+        for name, source in self.sources.items():
+            env[f"AZORA_{name.upper()}_URL"] = ""
+            env[source.setting] = source.url or ""  # errors keep naming what the user set
+            env.update(_limits_env(f"AZORA_{name.upper()}", source.limits))
+        env["AZORA_MONGO_URL"] = self.mongo.url or ""
+        env["AZORA_MONGO_DB"] = self.mongo.database
+        env.update(_limits_env("AZORA_MONGO", self.mongo.limits))
+        env["AZORA_REDIS_URL"] = self.redis.url or ""
+        env.update(_limits_env("AZORA_REDIS", self.redis.limits))
+        cache = self.cache
+        env.update(
+            {
+                "AZORA_CACHE": "1" if cache.enabled else "0",
+                "AZORA_CACHE_TTL": repr(cache.ttl),
+                "AZORA_CACHE_PREFIX": cache.prefix,
+                "AZORA_CACHE_MAX_ENTRY_MB": repr(cache.max_entry_bytes / (1024 * 1024)),
+                "AZORA_CACHE_DISK_LIMIT_MB": repr(cache.disk_size_limit / (1024 * 1024)),
+                "AZORA_CACHE_LOCK_TIMEOUT": repr(cache.lock_timeout),
+            }
+        )
+        return env
+
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
         """Read settings from ``env`` (default: the process environment), ``.env`` and
@@ -414,6 +448,14 @@ def _limits(env: Mapping[str, str], prefix: str, fallback: Limits) -> Limits:
             else fallback.statement_timeout
         ),
     )
+
+
+def _limits_env(prefix: str, limits: Limits) -> dict[str, str]:
+    return {
+        f"{prefix}_POOL_SIZE": str(limits.pool_size),
+        f"{prefix}_CONNECT_TIMEOUT": repr(limits.connect_timeout),
+        f"{prefix}_STATEMENT_TIMEOUT": repr(limits.statement_timeout or 0.0),
+    }
 
 
 def _number(env: Mapping[str, str], key: str, default: float) -> float:

@@ -30,11 +30,10 @@ from pathlib import Path
 import nbformat
 import sqlalchemy as sa
 from _pg import source_databases
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "azora_nb" / "notebooks"
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a kernel would report
 # the peak of the process that launched it.
 PEAK_CELL = (
@@ -63,20 +62,14 @@ def seed(env: dict[str, str], rows: int) -> tuple[float, int]:
 
 def run_notebook(path: Path, env: dict[str, str]) -> tuple[float, int]:
     """Execute one notebook in a fresh kernel; (seconds, peak RSS in MiB)."""
-    from azora_nb.reports import kernel_env, kernel_manager_for
+    from azora_nb.reports import kernel
     from azora_nb.settings import Settings
 
     nb = copy.deepcopy(nbformat.read(path, 4))
     nb.cells.append(new_code_cell(PEAK_CELL))
     settings = Settings.load(env=env, cwd=Path(env["AZORA_HOME"]))
     clock = time.perf_counter()
-    NotebookClient(
-        nb,
-        timeout=3600,
-        kernel_name="python3",
-        kernel_manager_class=kernel_manager_for(kernel_env(settings)),
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    ).execute()
+    nb = kernel.execute(nb, settings.to_env(), cwd=NOTEBOOKS, timeout=3600)
     seconds = time.perf_counter() - clock
     return seconds, int(nb.cells[-1].outputs[0]["text"].strip())
 
@@ -112,7 +105,7 @@ def bench(backend: str, rows: int) -> list[tuple[str, str, int, float, int]]:
             env.update(urls)
             seconds, count = seed(env, rows)
             print(f"# {backend}: seeded {count:,} ledger rows in {seconds:.0f} s", flush=True)
-            for path in sorted(NOTEBOOKS.glob("0*.ipynb")):
+            for path in sorted(NOTEBOOKS.glob("0[1-9]_*.ipynb")):
                 took, peak = run_notebook(path, env)
                 results.append((backend, path.stem, count, took, peak))
                 print(

@@ -11,11 +11,12 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "azora_nb" / "notebooks"
 CURATED = sorted(NOTEBOOKS.glob("0*.ipynb"))
+REPORT_NOTEBOOKS = [p for p in CURATED if not p.name.startswith("00_")]
 SANITIZE = HERE / "nbval_sanitize.cfg"
 TEXT_KEYS = ("text/plain", "text/html")
-IGNORE_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
+IGNORE_TAGS = ("nbval-ignore-output", "nbval-skip")
 
 
 def sanitizers(path: Path = SANITIZE) -> list[tuple[re.Pattern[str], str]]:
@@ -40,7 +41,8 @@ def checked_outputs(nb: nbformat.NotebookNode) -> dict[int, list[str]]:
     rules = sanitizers()
     result: dict[int, list[str]] = {}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or any(m in cell.source for m in IGNORE_MARKERS):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or any(t in tags for t in IGNORE_TAGS):
             continue
         if "injected-parameters" in cell.metadata.get("tags", []):
             continue

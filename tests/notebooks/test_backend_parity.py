@@ -8,11 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from notebook_outputs import CURATED, NOTEBOOKS, differences
 
 from azora_nb.mainjob import prepare
-from azora_nb.reports import kernel_env, kernel_manager_for
+from azora_nb.reports import kernel
 from azora_nb.settings import Settings
 from azora_nb.workspace import Workspace
 
@@ -22,14 +21,7 @@ def execute(nb: nbformat.NotebookNode, settings: Settings) -> nbformat.NotebookN
     for cell in fresh.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    NotebookClient(
-        fresh,
-        timeout=600,
-        kernel_name="python3",
-        kernel_manager_class=kernel_manager_for(kernel_env(settings)),
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    ).execute()
-    return fresh
+    return kernel.execute(fresh, settings.to_env(), cwd=NOTEBOOKS, timeout=600)
 
 
 @pytest.mark.postgres

@@ -39,4 +39,10 @@ def test_demo_runs_the_main_job(demo_home: Path, tmp_path: Path, monkeypatch: py
         assert text.count("<img") >= 2, name
         assert "import azora_nb" not in text and "notebook_style()" not in text
         assert "Findings" in text
+        # fit to read: sharp figures described by their titles, dark mode, narrow screens
+        assert 'alt="figure with' not in text and text.count('alt="') >= 2, name
+        assert "prefers-color-scheme: dark" in text and "overflow-x: auto" in text
+        assert 'name="viewport"' in text
+        for local in (str(demo_home), str(tmp_path), "/home/", "/root/"):
+            assert local not in text, (name, local)
         assert (out / f"{name}.ipynb").exists()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SANITIZE = Path(__file__).resolve().parent.parent / "tests" / "notebooks" / "nbval_sanitize.cfg"
+SANITIZE = Path(__file__).resolve().parents[2] / "tests" / "notebooks" / "nbval_sanitize.cfg"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,12 +33,12 @@ _SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
-                                  items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     if config.option.collectonly or not any(_is_notebook(item) for item in items):
         return
     from azora_nb.mainjob import prepare
-    from azora_nb.reports import kernel_env
     from azora_nb.settings import Settings
     from azora_nb.workspace import Workspace
 
@@ -47,7 +47,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     settings = Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)
     with Workspace(settings) as ws:
         prepare(ws)
-    config.stash[_KERNEL_ENV] = kernel_env(settings)
+    config.stash[_KERNEL_ENV] = settings.to_env()
 
 
 def _is_notebook(item: pytest.Item) -> bool:
