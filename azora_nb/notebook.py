@@ -30,6 +30,8 @@ def notebook(
 ) -> Workspace:
     """Connect, style, load ``%sql``, show the report header; return the workspace.
 
+    An embedded source whose SQLite file does not exist is reported, never created.
+
     Pass the URL of each source the notebook reads; an empty URL means "the configured
     one", and the sources passed (empty or not) are the ones the header describes
     (all four when none is passed). ``as_of`` and ``parameters`` are shown in the
@@ -38,7 +40,7 @@ def notebook(
     urls = {"core": core_url, "mint": mint_url, "gateway": gateway_url}
     urls["compliance"] = compliance_url
     overrides = {f"AZORA_{name.upper()}_URL": url for name, url in urls.items() if url}
-    ws = connect(None, **overrides)
+    ws = connect(None, create_databases=False, **overrides)
     notebook_style()
     _load_magic()
     if header:

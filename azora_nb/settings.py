@@ -164,12 +164,24 @@ class Settings:
         for name, source in self.sources.items():
             env[f"AZORA_{name.upper()}_URL"] = ""
             env[source.setting] = source.url or ""  # errors keep naming what the user set
+            env[f"AZORA_{name.upper()}_SESSION"] = json.dumps(dict(source.session))
             env.update(_limits_env(f"AZORA_{name.upper()}", source.limits))
+        pgoptions = {s.pgoptions for s in self.sources.values()}
+        env["PGOPTIONS"] = pgoptions.pop() if len(pgoptions) == 1 else ""
         env["AZORA_MONGO_URL"] = self.mongo.url or ""
         env["AZORA_MONGO_DB"] = self.mongo.database
         env.update(_limits_env("AZORA_MONGO", self.mongo.limits))
-        env["AZORA_REDIS_URL"] = self.redis.url or ""
-        env.update(_limits_env("AZORA_REDIS", self.redis.limits))
+        redis = self.redis
+        env["AZORA_REDIS_URL"] = redis.url or ""
+        env.update(_limits_env("AZORA_REDIS", redis.limits))
+        env["AZORA_REDIS_CLUSTER"] = {None: "auto", True: "true", False: "false"}[redis.cluster]
+        for key, path in (
+            ("CA", redis.ca_file),
+            ("CERT", redis.cert_file),
+            ("KEY", redis.key_file),
+        ):
+            env[f"AZORA_REDIS_{key}_FILE"] = str(path) if path is not None else ""
+        env["AZORA_PROGRESS"] = "1" if self.progress else "0"
         cache = self.cache
         env.update(
             {

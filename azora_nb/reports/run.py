@@ -54,8 +54,8 @@ def run_report(
     ...     run_report(ws, "treasury", {"as_of": "2026-10-31"}).html
     PosixPath('.azora/reports/treasury.html')
     """
-    import nbformat
     from papermill.exceptions import PapermillExecutionError
+    from papermill.iorw import load_notebook_node  # gives every cell metadata.tags
 
     report, source_path = registry.resolve(name)
     out = Path(out_dir) if out_dir is not None else ws.settings.home / "reports"
@@ -64,7 +64,7 @@ def run_report(
 
     prepared = parameters.prepare(
         report,
-        nbformat.read(source_path, as_version=4),
+        load_notebook_node(str(source_path)),
         dict(params or {}),
         ws.settings.to_env(),
         ws.settings.secrets(),

@@ -27,6 +27,10 @@ def test_to_env_rebuilds_every_setting_elsewhere(tmp_path: Path) -> None:
         "AZORA_CACHE_MAX_ENTRY_MB": "1.5",
         "AZORA_CACHE_DISK_LIMIT_MB": "700",
         "AZORA_CACHE_LOCK_TIMEOUT": "7",
+        "AZORA_CORE_SESSION": "app.current_user_id=42; app.tenant=eu",
+        "PGOPTIONS": "-c search_path=public",
+        "AZORA_REDIS_CLUSTER": "false",
+        "AZORA_PROGRESS": "0",
     }
     original = Settings.load(env=env, cwd=project)
     elsewhere = tmp_path / "elsewhere"
@@ -36,6 +40,7 @@ def test_to_env_rebuilds_every_setting_elsewhere(tmp_path: Path) -> None:
     assert rebuilt.home == project / "relative-home"
     assert rebuilt.cache.prefix == "from-toml"
     assert rebuilt.source("core").url == "postgresql://ana:s3cret@db:5432/core"
+    assert rebuilt.source("core").session == {"app.current_user_id": "42", "app.tenant": "eu"}
 
 
 def test_to_env_keeps_embedded_sources_embedded(tmp_path: Path) -> None:
