@@ -47,7 +47,7 @@ def pytest_collection_modifyitems(
     settings = Settings.load(env={"AZORA_HOME": str(home)}, cwd=home)
     with Workspace(settings) as ws:
         prepare(ws)
-    config.stash[_KERNEL_ENV] = settings.to_env()
+    config.stash[_KERNEL_ENV] = {**settings.to_env(), "AZORA_PROGRESS": "0"}
 
 
 def _is_notebook(item: pytest.Item) -> bool:

@@ -65,7 +65,8 @@ def execute(
     progress_bar: bool = False,
     timeout: float | None = None,
 ) -> nbformat.NotebookNode:
-    """Run every cell of ``nb`` in a fresh kernel that gets ``env``; return the result.
+    """Run every cell of ``nb`` in a fresh kernel that gets ``env`` (with progress
+    indicators off); return the result.
 
     ``output``, when given, receives the executed notebook after every cell, so a
     failing run still leaves it behind (papermill's behaviour). A failing cell raises
@@ -73,6 +74,8 @@ def execute(
     """
     import papermill
 
+    # No one watches these kernels: keep progress bars out of the outputs.
+    env = {**env, "AZORA_PROGRESS": "0"}
     executed: nbformat.NotebookNode = papermill.execute_notebook(
         nb,
         str(output) if output is not None else None,
