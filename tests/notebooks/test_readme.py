@@ -35,6 +35,7 @@ NOT_RUN = {
     "pip install -e .": "installs packages",
     "azora-nb db": "names the command group in prose",
     "azora-nb sql": "names the command in prose",
+    "azora-nb cache clear": "guarded on purpose: refuses without --yes when entries exist",
     "azora-nb report treasury -p as_of=2026-10-31 -p months=6 --out reports/2026-10": (
         "a report run (a minute of kernel); tests/notebooks/test_report_cli.py runs reports"
     ),
