@@ -8,7 +8,7 @@
 # reporting earnings their hashrate cannot explain.
 
 # %% tags=["parameters"]
-as_of = "2026-10-31"  # the report date; windows end here
+as_of = ""  # the report date (YYYY-MM-DD); empty: the end of the latest complete day of sessions
 days = 30  # window for the per-day and per-pool tables
 price_days = 90  # window for earnings against crypto prices
 overheat_celsius = 85.0  # a rig is overheating above this median temperature
@@ -17,98 +17,246 @@ core_url = ""  # empty: use the configured core database
 
 # %% tags=["nbval-ignore-output"]
 # Connect to the sources (the configured ones, or the URLs given as parameters), apply
-# the figure style and show the report header: what ran, on which data, when.
+# the figure style and show the report header: what ran, on which data, who read it, when.
 import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
 
 import azora_nb as az
+from azora_nb import present, summaries
 from azora_nb.analytics import mining
+from azora_nb.reports.opening import open_report
+from azora_nb.sections import section
 
-ws = az.notebook(
-    core_url=core_url,
+ws, as_of = open_report(
+    "mining",
     as_of=as_of,
+    urls={"core": core_url},
     parameters=dict(days=days, overheat_celsius=overheat_celsius, underperform_z=underperform_z),
+)
+end = pd.Timestamp(as_of, tz="UTC")
+start = end - pd.Timedelta(days=days)
+period = f"{present.day(start)} to {present.day(end)}"
+
+# %%
+daily = findings = impossible = None
+with section("summary", quiet=True):
+    daily = mining.daily(ws, as_of=as_of, days=days, by=["algorithm"])
+with section("summary", quiet=True):
+    findings = mining.anomalies(ws, as_of=as_of)
+with section("summary", quiet=True):
+    impossible = mining.impossible_earnings(ws, as_of=as_of)
+summaries.mining(
+    daily=daily,
+    findings=findings,
+    impossible=impossible,
+    start=present.day(start),
+    end=present.day(end),
 )
 
 # %% [markdown]
 # ## Hashrate, earnings and AZR minted
 
 # %%
-daily = mining.daily(ws, as_of=as_of, days=days, by=["algorithm"])
-daily.groupby("algorithm")[["sessions", "earnings_usd", "azr_minted"]].sum()
-
-# %%
-fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
-for algorithm, part in daily.groupby("algorithm"):
-    top.plot(part["day"], part["avg_hashrate_mhs"], label=algorithm)
-    bottom.plot(part["day"], part["earnings_usd"], label=algorithm)
-top.set(title="Average hashrate per day (MH/s, log scale)", yscale="log")
-bottom.set(title="Earnings per day (USD)")
-top.legend(ncol=3)
-plt.show()
+with section("daily"):
+    daily = mining.daily(ws, as_of=as_of, days=days, by=["algorithm"])
+    if daily.empty:
+        present.say(f"No mining sessions started from {period}.")
+    else:
+        totals = daily.groupby("algorithm")[["sessions", "earnings_usd", "azr_minted"]].sum()
+        display(
+            present.table(
+                totals,
+                counts=["sessions"],
+                money={"earnings_usd": "USD", "azr_minted": "AZR"},
+                index="Algorithm",
+            )
+        )
+        if present.nothing_to_draw(daily[["avg_hashrate_mhs", "earnings_usd"]]):
+            present.say("Every session reports zero hashrate and zero earnings: nothing to draw.")
+        else:
+            fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
+            for algorithm, part in daily.groupby("algorithm"):
+                top.plot(part["day"], part["avg_hashrate_mhs"], label=algorithm)
+                bottom.plot(part["day"], part["earnings_usd"], label=algorithm)
+            positive = pd.to_numeric(daily["avg_hashrate_mhs"], errors="coerce").gt(0).any()
+            top.set(title="Average hashrate per day (MH/s)", yscale="log" if positive else "linear")
+            bottom.set(title="Earnings per day (USD)")
+            present.thousands(bottom)
+            top.legend(ncol=3)
+            plt.show()
 
 # %% [markdown]
 # ## Efficiency, shares and session outcomes
+#
+# Earnings per kWh leave out the sessions flagged as impossible below (their earnings
+# cannot come from their hashrate); the table says how many each algorithm left out.
 
 # %%
-efficiency = mining.efficiency(ws, as_of=as_of, days=days)
-efficiency
+with section("efficiency"):
+    efficiency = mining.efficiency(ws, as_of=as_of, days=days)
+    if efficiency.empty:
+        present.say(f"No sessions with power readings from {period}.")
+    else:
+        display(
+            present.table(
+                efficiency,
+                counts=[c for c in ("sessions", "impossible_excluded") if c in efficiency],
+                money={"earnings_usd": "USD", "usd_per_kwh": "USD"},
+                numbers={"energy_kwh": 1, "mhs_per_watt": 3},
+                headers={
+                    "usd_per_kwh": "Earnings per kWh",
+                    "mhs_per_watt": "MH/s per watt",
+                    "impossible_excluded": "Impossible sessions left out",
+                },
+            )
+        )
+        values = efficiency.set_index("algorithm")["usd_per_kwh"]
+        if present.nothing_to_draw(values):
+            present.say("No algorithm earned anything per kWh in the window.")
+        elif present.all_equal(values):
+            present.say(f"Every algorithm earned {present.money(values.iloc[0], 'USD')} per kWh.")
+        else:
+            fig, ax = plt.subplots()
+            ax.bar(values.index, values)
+            ax.set(title="Earnings per kWh (USD), impossible sessions left out", ylabel="USD")
+            plt.show()
 
 # %%
-rejection = mining.share_rejection(ws, as_of=as_of, days=days)
-outcomes = mining.session_outcomes(ws, as_of=as_of, days=days)
-rejection
+with section("rejection"):
+    rejection = mining.share_rejection(ws, as_of=as_of, days=days)
+    if rejection.empty:
+        present.say(f"No pool statistics from {period}.")
+    else:
+        display(
+            present.table(
+                rejection,
+                counts=["shares_accepted", "shares_rejected"],
+                percent=["rejection_rate"],
+            )
+        )
+        rates = rejection.assign(
+            label=rejection["algorithm"] + " / " + rejection["pool"]
+        ).set_index("label")["rejection_rate"]
+        if present.nothing_to_draw(rates):
+            present.say("No pool rejected a share.")
+        elif present.all_equal(rates):
+            present.say(f"Every pool rejected {present.percent(rates.iloc[0])} of its shares.")
+        else:
+            fig, ax = plt.subplots()
+            ax.barh(rates.index, rates)
+            ax.set_title("Share rejection rate by pool")
+            present.percent_axis(ax, "x")
+            plt.show()
 
 # %%
-outcomes
-
-# %%
-fig, (left, right) = plt.subplots(1, 2)
-left.bar(efficiency["algorithm"], efficiency["usd_per_kwh"])
-left.set_title("Earnings per kWh (USD)")
-by_pool = rejection.assign(label=rejection["algorithm"] + " / " + rejection["pool"])
-right.barh(by_pool["label"], by_pool["rejection_rate"])
-right.set_title("Share rejection rate by pool")
-plt.show()
+with section("outcomes"):
+    outcomes = mining.session_outcomes(ws, as_of=as_of, days=days)
+    if outcomes.empty:
+        present.say(f"No sessions ended from {period}.")
+    else:
+        display(
+            present.table(
+                outcomes,
+                counts=["sessions", "completed", "failed", "interrupted"],
+                percent=[c for c in outcomes.columns if c.endswith("_rate")],
+            )
+        )
 
 # %% [markdown]
 # ## Earnings against crypto prices
 
 # %%
-prices = mining.earnings_vs_prices(ws, as_of=as_of, days=price_days)
-correlation = prices.groupby("symbol")[["price_usd", "earnings_usd"]].corr()
-correlation.xs("earnings_usd", level=1)[["price_usd"]].rename(
-    columns={"price_usd": "correlation of daily price with earnings"}
-)
-
-# %%
-fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
-for symbol, part in prices.groupby("symbol"):
-    top.plot(part["day"], part["price_usd"] / part["price_usd"].iloc[0], label=symbol)
-top.set(title="Crypto prices, indexed to the window's first day", ylabel="index")
-top.legend(ncol=4)
-earned = prices.drop_duplicates("day")
-bottom.bar(earned["day"], earned["earnings_usd"].fillna(0.0), color="black")
-bottom.set(title="Mining earnings per day (USD)", ylabel="USD")
-plt.show()
+with section("prices"):
+    prices = mining.earnings_vs_prices(ws, as_of=as_of, days=price_days)
+    usable = prices.dropna(subset=["price_usd", "earnings_usd"]) if not prices.empty else prices
+    if usable.empty or usable.groupby("symbol").size().max() < 3:
+        present.say(
+            f"Fewer than three days with both a price and mining earnings in the {price_days} days "
+            f"to {present.day(end)}: no correlation to show."
+        )
+    else:
+        correlation = {
+            symbol: part["price_usd"].corr(part["earnings_usd"])
+            for symbol, part in usable.groupby("symbol")
+        }
+        frame = pd.DataFrame(
+            {"symbol": list(correlation), "correlation": list(correlation.values())}
+        )
+        display(
+            present.table(
+                frame,
+                numbers={"correlation": 2},
+                headers={"correlation": "Correlation of daily price with earnings"},
+            )
+        )
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
+        for symbol, part in usable.groupby("symbol"):
+            first = part["price_usd"].iloc[0]
+            if first:
+                top.plot(part["day"], part["price_usd"] / first, label=symbol)
+        top.set(title="Crypto prices, indexed to the window's first day", ylabel="index")
+        top.legend(ncol=4)
+        earned = usable.drop_duplicates("day")
+        bottom.bar(earned["day"], earned["earnings_usd"].fillna(0.0), color="black")
+        bottom.set(title="Mining earnings per day (USD)", ylabel="USD")
+        present.thousands(bottom)
+        plt.show()
 
 # %% [markdown]
 # ## Rigs that stand out
 
 # %%
-scores = mining.rig_scores(ws, as_of=as_of)
-fig, ax = plt.subplots()
-scores.boxplot(column="modified_z", by="algorithm", ax=ax)
-ax.axhline(underperform_z, color="red", linestyle="--", label=f"threshold {underperform_z}")
-ax.set(title="Rig hashrate, modified z-score within its algorithm", xlabel="")
-fig.suptitle("")
-ax.legend()
-plt.show()
+with section("scores"):
+    scores = mining.rig_scores(ws, as_of=as_of)
+    z = (
+        pd.to_numeric(scores["modified_z"], errors="coerce").dropna()
+        if not scores.empty
+        else pd.Series(dtype=float)
+    )
+    if z.empty:
+        present.say("Too few rigs per algorithm to score any of them against its peers.")
+    elif present.all_equal(z) or len(z) == 1:
+        present.say("Every scored rig has the same hashrate as its peers (modified z-score 0).")
+    else:
+        fig, ax = plt.subplots()
+        scores.dropna(subset=["modified_z"]).boxplot(column="modified_z", by="algorithm", ax=ax)
+        ax.axhline(underperform_z, color="red", linestyle="--", label=f"threshold {underperform_z}")
+        ax.set(title="Rig hashrate, modified z-score within its algorithm", xlabel="")
+        fig.suptitle("")
+        ax.legend()
+        plt.show()
 
 # %%
-mining.overheating(ws, as_of=as_of, threshold=overheat_celsius)
+with section("overheating"):
+    hot = mining.overheating(ws, as_of=as_of, threshold=overheat_celsius)
+    if hot.empty:
+        present.say(f"No rig ran hotter than {overheat_celsius:.0f} °C (median) in the window.")
+    else:
+        display(
+            present.table(
+                hot,
+                numbers={"median_temperature": 1},
+                counts=["sessions"],
+                headers={"median_temperature": "Median temperature (°C)"},
+            )
+        )
 
 # %%
-mining.underperforming(ws, as_of=as_of, threshold=underperform_z)
+with section("underperforming"):
+    slow = mining.underperforming(ws, as_of=as_of, threshold=underperform_z)
+    if slow.empty:
+        present.say(
+            f"No rig under-performs its algorithm's peers (modified z below {underperform_z})."
+        )
+    else:
+        display(
+            present.table(
+                slow,
+                numbers={"median_hashrate_mhs": 2, "modified_z": 1},
+                headers={"modified_z": "Modified z-score"},
+            )
+        )
 
 # %% [markdown]
 # ## Findings
@@ -116,15 +264,25 @@ mining.underperforming(ws, as_of=as_of, threshold=underperform_z)
 # Every rig or session flagged, keyed as the demo manifest keys them.
 
 # %%
-findings = mining.anomalies(ws, as_of=as_of)
-print(findings["kind"].value_counts().sort_index().to_string())
-findings
+with section("findings"):
+    findings = mining.anomalies(ws, as_of=as_of)
+    if findings.empty:
+        present.say("No findings: no rig is overheating, under-performing or earning impossibly.")
+    else:
+        counts = findings["kind"].value_counts().sort_index()
+        display(
+            present.table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind")
+        )
+        shown = findings.assign(
+            keys=findings["keys"].map(lambda k: ", ".join(f"{a} {b}" for a, b in k.items()))
+        )
+        display(present.table(shown, headers={"keys": "Rows"}))
 
 # %% [markdown]
 # ### Where these numbers came from
 
 # %% tags=["nbval-ignore-output"]
 # Computed now or served from the query cache: this differs from run to run.
-print("daily:", az.provenance(daily) or "not cached")
-print("efficiency:", az.provenance(efficiency) or "not cached")
-print("scores:", az.provenance(scores) or "not cached")
+for name in ("daily", "efficiency", "scores"):
+    if name in globals():
+        print(f"{name}:", az.provenance(globals()[name]) or "not cached")

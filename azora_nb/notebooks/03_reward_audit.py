@@ -10,7 +10,7 @@
 # Every finding carries the keys of the rows involved.
 
 # %% tags=["parameters"]
-as_of = "2026-10-31"  # the audit date
+as_of = ""  # the audit date (YYYY-MM-DD); empty: the end of the latest complete day of rewards
 stuck_after_days = 7  # PENDING for longer than this is stuck
 amount_tolerance = 0.005  # amounts closer than this agree
 duplicate_hours = 24  # two rewards this close are near-duplicates
@@ -19,86 +19,188 @@ mint_url = ""  # empty: use the configured mint database (the rewards)
 
 # %% tags=["nbval-ignore-output"]
 # Connect to the sources (the configured ones, or the URLs given as parameters), apply
-# the figure style and show the report header: what ran, on which data, when.
+# the figure style and show the report header: what ran, on which data, who read it, when.
 import matplotlib.pyplot as plt
+from IPython.display import display
 
 import azora_nb as az
+from azora_nb import present, summaries, visibility
 from azora_nb.analytics import rewards
+from azora_nb.reports.opening import open_report
+from azora_nb.sections import section
 
-ws = az.notebook(
-    core_url=core_url,
-    mint_url=mint_url,
+ws, as_of = open_report(
+    "rewards",
     as_of=as_of,
+    urls={"core": core_url, "mint": mint_url},
     parameters=dict(stuck_after_days=stuck_after_days, amount_tolerance=amount_tolerance),
 )
+limits = visibility.check(ws, rewards.RECONCILED_TABLES).limits()
+
+
+def rows_of(keys):
+    return ", ".join(
+        f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in keys.items()
+    )
+
+
+# %%
+findings = roll_forward = None
+with section("summary", quiet=True):
+    findings = rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance)
+with section("summary", quiet=True):
+    roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
+summaries.rewards(findings=findings, roll_forward=roll_forward, limits=limits)
+
+# %%
+if limits:
+    present.say(
+        "**Not every row is visible to this role**, so rewards are not reconciled against the "
+        "ledger (a hidden row would look missing): " + "; ".join(limits) + "."
+    )
 
 # %% [markdown]
 # ## Reconciliation against the ledger
 
 # %%
-reconciled = rewards.reconcile(ws, tolerance=amount_tolerance)
-reconciled
+with section("reconcile"):
+    reconciled = rewards.reconcile(ws, tolerance=amount_tolerance)
+    if reconciled.empty:
+        present.say(
+            "Every paid reward has its ledger payout with the same amount, and every payout its reward."
+        )
+    else:
+        display(
+            present.table(
+                reconciled.assign(keys=reconciled["keys"].map(rows_of)), headers={"keys": "Rows"}
+            )
+        )
 
 # %% [markdown]
 # ## Reward state
 
 # %%
-stuck = rewards.stuck_pending(ws, as_of=as_of, days=stuck_after_days)
-stuck
+with section("stuck"):
+    stuck = rewards.stuck_pending(ws, as_of=as_of, days=stuck_after_days)
+    if stuck.empty:
+        present.say(
+            f"No reward has been PENDING for more than {stuck_after_days} days at {present.day(as_of)}."
+        )
+    else:
+        display(
+            present.table(stuck.assign(keys=stuck["keys"].map(rows_of)), headers={"keys": "Rows"})
+        )
 
 # %%
-rewards.processed_before_created(ws)
+with section("order"):
+    early = rewards.processed_before_created(ws)
+    if early.empty:
+        present.say("No reward was processed before it was created.")
+    else:
+        display(
+            present.table(early.assign(keys=early["keys"].map(rows_of)), headers={"keys": "Rows"})
+        )
 
 # %%
-rewards.unverified_kyc(ws)
+with section("kyc"):
+    kyc = rewards.unverified_kyc(ws)
+    if kyc.empty:
+        present.say("Every paid user has verified KYC.")
+    else:
+        display(present.table(kyc.assign(keys=kyc["keys"].map(rows_of)), headers={"keys": "Rows"}))
 
 # %%
-rewards.near_duplicates(ws, hours=duplicate_hours)
+with section("duplicates"):
+    duplicates = rewards.near_duplicates(ws, hours=duplicate_hours)
+    if duplicates.empty:
+        present.say(
+            f"No two rewards to one user for one achievement came within {duplicate_hours} hours."
+        )
+    else:
+        display(
+            present.table(
+                duplicates.assign(keys=duplicates["keys"].map(rows_of)), headers={"keys": "Rows"}
+            )
+        )
 
 # %% [markdown]
 # ## Balance roll-forward
 
 # %%
-roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
-roll_forward
+with section("roll forward"):
+    roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
+    if roll_forward.empty:
+        present.say("No balances and no paid rewards to roll forward.")
+    else:
+        display(
+            present.table(
+                roll_forward,
+                money={c: "AZR" for c in roll_forward.columns if c.endswith("_azr")},
+                counts=[c for c in roll_forward.columns if c in ("users", "mismatched_users")],
+            )
+        )
+        totals = roll_forward.iloc[0][["balance_azr", "paid_rewards_azr"]].astype(float)
+        if present.nothing_to_draw(totals):
+            present.say("Users hold no AZR and were paid no AZR rewards.")
+        else:
+            difference = float(roll_forward.iloc[0]["difference_azr"])
+            fig, ax = plt.subplots()
+            ax.bar(["AZR balances", "paid AZR rewards"], totals, color=["#2e86ab", "#76b041"])
+            ax.set(
+                title=f"What users hold against what they were paid (difference {present.money(difference)})",
+                ylabel="AZR",
+            )
+            present.thousands(ax)
+            plt.show()
 
 # %%
-mismatched = rewards.balance_mismatches(ws, tolerance=amount_tolerance)
-mismatched
+with section("mismatches"):
+    mismatched = rewards.balance_mismatches(ws, tolerance=amount_tolerance)
+    if mismatched.empty:
+        present.say("Every user's AZR balance matches their paid AZR rewards.")
+    else:
+        display(
+            present.table(
+                mismatched.assign(keys=mismatched["keys"].map(rows_of)), headers={"keys": "Rows"}
+            )
+        )
 
 # %% [markdown]
 # ## Findings
 
 # %%
-findings = rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance)
-counts = findings["kind"].value_counts().sort_index()
-print(f"{len(findings)} findings in {len(counts)} kinds")
-counts.to_frame("findings")
-
-# %%
-fig, ax = plt.subplots()
-counts.sort_values().plot.barh(ax=ax)
-ax.set(title="Audit findings by kind", xlabel="findings")
-plt.show()
-
-# %%
-fig, ax = plt.subplots()
-totals = roll_forward.iloc[0][["balance_azr", "paid_rewards_azr", "difference_azr"]]
-ax.bar(
-    ["AZR balances", "paid AZR rewards", "difference"],
-    totals.astype(float),
-    color=["#2e86ab", "#76b041", "#d1495b"],
-)
-ax.set(title="Balance roll-forward: what users hold against what they were paid", ylabel="AZR")
-plt.show()
-
-# %%
-findings
+with section("findings"):
+    findings = rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance)
+    if findings.empty:
+        present.say("The audit found nothing to follow up.")
+    else:
+        counts = findings["kind"].value_counts().reindex(findings["kind"].unique()).sort_index()
+        present.say(
+            f"{present.count(len(findings))} findings in {present.count(len(counts))} kinds."
+        )
+        display(
+            present.table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind")
+        )
+        if len(counts) > 1 and not present.all_equal(counts):
+            fig, ax = plt.subplots()
+            counts.sort_values().plot.barh(ax=ax)
+            ax.set(title="Audit findings by kind", xlabel="findings", ylabel="")
+            plt.show()
+        elif len(counts) > 1:
+            present.say(
+                f"Every kind has {present.count(counts.iloc[0])} findings: no chart needed."
+            )
+        display(
+            present.table(
+                findings.assign(keys=findings["keys"].map(rows_of)), headers={"keys": "Rows"}
+            )
+        )
 
 # %% [markdown]
 # ### Where these numbers came from
 
 # %% tags=["nbval-ignore-output"]
 # Computed now or served from the query cache: this differs from run to run.
-print("stuck:", az.provenance(stuck) or "not cached")
-print("roll_forward:", az.provenance(roll_forward) or "not cached")
+for name in ("stuck", "roll_forward"):
+    if name in globals():
+        print(f"{name}:", az.provenance(globals()[name]) or "not cached")

@@ -7,7 +7,7 @@
 # breakers, and the toolkit's own cache and sync.
 
 # %% tags=["parameters"]
-as_of = "2026-10-31"  # the report date; windows end here
+as_of = ""  # the report date (YYYY-MM-DD); empty: the end of the latest complete day of checks
 days = 7  # window for health checks and API latency
 alert_days = 30  # window for the time-to-resolve of alerts
 storm_alerts = 20  # this many alerts for one component ...
@@ -18,18 +18,57 @@ gateway_url = ""  # empty: use the configured gateway database
 
 # %% tags=["nbval-ignore-output"]
 # Connect to the sources (the configured ones, or the URLs given as parameters), apply
-# the figure style and show the report header: what ran, on which data, when.
+# the figure style and show the report header: what ran, on which data, who read it, when.
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 import azora_nb as az
+from azora_nb import present, summaries
 from azora_nb.analytics import health
+from azora_nb.reports.opening import open_report
+from azora_nb.sections import section
 
-ws = az.notebook(
-    core_url=core_url,
-    gateway_url=gateway_url,
+ws, as_of = open_report(
+    "health",
     as_of=as_of,
+    urls={"core": core_url, "gateway": gateway_url},
     parameters=dict(days=days, alert_days=alert_days),
+)
+end = pd.Timestamp(as_of, tz="UTC")
+start = end - pd.Timedelta(days=days)
+period = f"{present.day(start)} to {present.day(end)}"
+
+
+def health_findings():
+    parts = []
+    for check in (
+        lambda: health.alert_storms(ws, as_of=as_of, threshold=storm_alerts),
+        lambda: health.stuck_critical(ws, as_of=as_of, hours=stuck_hours),
+        lambda: health.route_degradation(ws, as_of=as_of, factor=slow_route_factor),
+    ):
+        with section("findings"):
+            parts.append(check())
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+# %%
+breaches = alerts = api = None
+with section("summary", quiet=True):
+    breaches = health.breaches(ws, as_of=as_of, days=days)
+with section("summary", quiet=True):
+    alerts = health.open_alerts(ws, as_of=as_of, days=alert_days)
+with section("summary", quiet=True):
+    api = health.api_latency(ws, as_of=as_of, days=days)
+summaries.health(
+    breaches=None
+    if breaches is None
+    else breaches[pd.to_numeric(breaches["breach_rate"]).fillna(0) > 0],
+    alerts=None if alerts is None else alerts[alerts["open"] > 0],
+    api=api,
+    findings=None,
+    start=present.day(start),
+    end=present.day(end),
 )
 
 # %% [markdown]
@@ -37,68 +76,129 @@ ws = az.notebook(
 
 # %% tags=["nbval-ignore-output"]
 # Latency and server versions differ on every run.
-health.stores(ws)
+present.table(health.stores(ws))
 
 # %%
-health.migrations(ws)
+with section("migrations"):
+    display(present.table(health.migrations(ws)))
 
 # %%
-freshness = health.freshness(ws, as_of=as_of)
-freshness
+with section("freshness"):
+    freshness = health.freshness(ws, as_of=as_of)
+    display(
+        present.table(freshness, numbers={c: 1 for c in freshness.columns if c.endswith("_hours")})
+    )
 
 # %% [markdown]
 # ## Components and alerts
 
 # %%
-breaches = health.breaches(ws, as_of=as_of, days=days)
-breaches
+with section("breaches"):
+    breaches = health.breaches(ws, as_of=as_of, days=days)
+    if breaches.empty:
+        present.say(f"No health checks from {period}.")
+    else:
+        display(
+            present.table(
+                breaches,
+                counts=[
+                    c
+                    for c in ("checks", "healthy", "warning", "critical", "offline")
+                    if c in breaches
+                ],
+                percent=["breach_rate"],
+                days=["last_check"],
+            )
+        )
+        shown = breaches.set_index("component")[["warning", "critical", "offline"]]
+        if present.nothing_to_draw(shown):
+            present.say(f"Every health check from {period} was within its thresholds.")
+        else:
+            ax = shown.sort_values("critical").plot.barh(
+                stacked=True, color=["#f2c14e", "#d1495b", "#555555"]
+            )
+            ax.set(title=f"Health checks out of bounds, {period}", ylabel="")
+            plt.show()
 
 # %%
-alerts = health.open_alerts(ws, as_of=as_of, days=alert_days)
-alerts
-
-# %%
-fig, (left, right) = plt.subplots(1, 2)
-shown = breaches.set_index("component")[["warning", "critical", "offline"]]
-shown.sort_values("critical").plot.barh(
-    stacked=True, ax=left, color=["#f2c14e", "#d1495b", "#555555"]
-)
-left.set(title=f"Health checks out of bounds, last {days} days", ylabel="")
-right.bar(alerts["severity"], alerts["open"], color="#d1495b")
-right.set_title("Open alerts by severity")
-plt.show()
+with section("alerts"):
+    alerts = health.open_alerts(ws, as_of=as_of, days=alert_days)
+    if alerts.empty:
+        present.say(f"No alerts were raised in the {alert_days} days to {present.day(end)}.")
+    else:
+        display(
+            present.table(
+                alerts,
+                counts=["open", "resolved_in_window"],
+                numbers={c: 1 for c in alerts.columns if c.endswith("_hours") or "hours" in c},
+            )
+        )
+        if present.nothing_to_draw(alerts["open"]):
+            present.say(f"No alert was open at {present.day(end)}.")
+        elif present.all_equal(alerts["open"]):
+            present.say(f"Every severity has {present.count(alerts['open'].iloc[0])} open alerts.")
+        else:
+            fig, ax = plt.subplots()
+            ax.bar(alerts["severity"], alerts["open"], color="#d1495b")
+            ax.set_title("Open alerts by severity")
+            plt.show()
 
 # %% [markdown]
 # ## API errors and latency
 
 # %%
-api = health.api_latency(ws, as_of=as_of, days=days)
-api.sort_values(["p99_ms", "route_id"], ascending=[False, True]).head(15)
+with section("api"):
+    api = health.api_latency(ws, as_of=as_of, days=days)
+    if api.empty:
+        present.say(f"No API calls from {period}.")
+    else:
+        slowest = api.sort_values(["p99_ms", "route_id"], ascending=[False, True])
+        display(
+            present.table(
+                slowest.head(15),
+                counts=[c for c in ("calls", "errors") if c in api],
+                percent=[c for c in api.columns if c.endswith("_rate")],
+                numbers={c: 0 for c in api.columns if c.endswith("_ms")},
+            )
+        )
+        top = slowest.head(12)[::-1]
+        if present.nothing_to_draw(top[["p50_ms", "p95_ms", "p99_ms"]]):
+            present.say("Every API call took 0 ms: no latency to draw.")
+        else:
+            fig, ax = plt.subplots(figsize=(9, 5))
+            labels = top["service"].astype(str) + " " + top["route"].astype(str)
+            ax.barh(labels, top["p99_ms"], label="p99")
+            ax.barh(labels, top["p95_ms"], label="p95")
+            ax.barh(labels, top["p50_ms"], label="p50")
+            ax.set(title=f"Slowest routes, {period} (ms)", xlabel="ms")
+            present.thousands(ax, "x")
+            ax.legend()
+            plt.show()
 
 # %%
-fig, ax = plt.subplots(figsize=(9, 5))
-top = api.sort_values(["p99_ms", "route_id"], ascending=[False, True]).head(12)[::-1]
-labels = top["service"] + " " + top["route"]
-ax.barh(labels, top["p99_ms"], label="p99")
-ax.barh(labels, top["p95_ms"], label="p95")
-ax.barh(labels, top["p50_ms"], label="p50")
-ax.set(title=f"Slowest routes, last {days} days (ms)", xlabel="ms")
-ax.legend()
-plt.show()
-
-# %%
-health.circuit_breakers(ws)
+with section("breakers"):
+    breakers = health.circuit_breakers(ws)
+    if breakers.empty:
+        present.say("The gateway has no circuit breakers.")
+    else:
+        display(present.table(breakers))
 
 # %% [markdown]
 # ## Cache and sync
 #
-# The toolkit's own state: query-cache hit rate and how far each sync lags. Both depend on what ran before this notebook, so they are not compared between runs.
+# The toolkit's own state: query-cache hit rate and how far each sync lags behind its source's data. Both depend on what ran before this notebook, so they are not compared between runs.
 
 # %% tags=["nbval-ignore-output"]
-health.cache_stats(ws)
+with section("cache"):
+    display(present.table(health.cache_stats(ws)))
 
 # %% tags=["nbval-ignore-output"]
-health.sync_lag(ws, as_of=as_of)
+with section("sync"):
+    lag = health.sync_lag(ws, as_of=as_of)
+    if lag.empty:
+        present.say("No sync has run into this workspace.")
+    else:
+        display(present.table(lag, numbers={"lag_hours": 1}))
 
 # %% [markdown]
 # ## Findings
@@ -106,22 +206,25 @@ health.sync_lag(ws, as_of=as_of)
 # Alert storms, components stuck in critical, and routes whose recent p99 latency degraded, keyed as the demo manifest keys them.
 
 # %%
-findings = pd.concat(
-    [
-        health.alert_storms(ws, as_of=as_of, threshold=storm_alerts),
-        health.stuck_critical(ws, as_of=as_of, hours=stuck_hours),
-        health.route_degradation(ws, as_of=as_of, factor=slow_route_factor),
-    ],
-    ignore_index=True,
-)
-print(findings["kind"].value_counts().sort_index().to_string())
-findings
+findings = health_findings()
+if findings is not None:
+    if findings.empty:
+        present.say("No alert storm, no component stuck in critical and no degraded route.")
+    else:
+        counts = findings["kind"].value_counts().sort_index()
+        display(
+            present.table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind")
+        )
+        shown = findings.assign(
+            keys=findings["keys"].map(lambda k: ", ".join(f"{a} {b}" for a, b in k.items()))
+        )
+        display(present.table(shown, headers={"keys": "Rows"}))
 
 # %% [markdown]
 # ### Where these numbers came from
 
 # %% tags=["nbval-ignore-output"]
 # Computed now or served from the query cache: this differs from run to run.
-print("freshness:", az.provenance(freshness) or "not cached")
-print("breaches:", az.provenance(breaches) or "not cached")
-print("api:", az.provenance(api) or "not cached")
+for name in ("freshness", "breaches", "api"):
+    if name in globals():
+        print(f"{name}:", az.provenance(globals()[name]) or "not cached")

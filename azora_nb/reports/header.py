@@ -114,6 +114,14 @@ def source_info(ws: Workspace, name: str) -> SourceInfo:
 
     settings = ws.settings.source(name)
     location = "embedded SQLite" if settings.embedded else str(mask_url(settings.url))
+    if not ws.database_exists(name):  # reading its revision would create an empty file
+        return SourceInfo(
+            name,
+            location,
+            problem=(
+                f"not set up: set {settings.setting} or run `azora-nb db upgrade --source {name}`"
+            ),
+        )
     try:
         revision = migrate.current(ws, name)
         engine = ws.engine(name)

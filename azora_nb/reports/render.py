@@ -57,13 +57,28 @@ def render_html(nb_path: Path, html_path: Path) -> Path:
     quiet = _DropMessage("Alternative text is missing")
     exporter.log.addFilter(quiet)
     try:
+        nb = nbformat.read(nb_path, as_version=4)
         body, _ = exporter.from_notebook_node(
-            nbformat.read(nb_path, as_version=4), resources={"metadata": {"name": nb_path.stem}}
+            nb, resources={"metadata": {"name": page_title(nb, nb_path.stem)}}
         )
     finally:
         exporter.log.removeFilter(quiet)
     html_path.write_text(with_reader_css(body), encoding="utf-8")
     return html_path
+
+
+def page_title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    """ "Treasury analysis, as of 31 Oct 2026" from the report's opening output
+    (:data:`azora_nb.reports.opening.REPORT_MIME`), else ``fallback``."""
+    from azora_nb.present import day
+    from azora_nb.reports.opening import REPORT_MIME
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found = output.get("data", {}).get(REPORT_MIME)
+            if found:
+                return f"{found['title']}, as of {day(found['as_of'])}"
+    return fallback
 
 
 def with_reader_css(page: str) -> str:
