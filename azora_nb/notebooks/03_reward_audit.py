@@ -25,7 +25,7 @@ from IPython.display import display
 
 import azora_nb as az
 from azora_nb import present, summaries, visibility
-from azora_nb.analytics import rewards
+from azora_nb.analytics import payouts, rewards
 from azora_nb.reports.opening import open_report
 from azora_nb.sections import section
 
@@ -35,7 +35,7 @@ ws, as_of = open_report(
     urls={"core": core_url, "mint": mint_url},
     parameters=dict(stuck_after_days=stuck_after_days, amount_tolerance=amount_tolerance),
 )
-limits = visibility.check(ws, rewards.RECONCILED_TABLES).limits()
+limits = visibility.check(ws, payouts.TABLES).limits()
 
 
 def rows_of(keys):
