@@ -58,6 +58,11 @@ if limits:
         "**Not every row is visible to this role**, so rewards are not reconciled against the "
         "ledger (a hidden row would look missing): " + "; ".join(limits) + "."
     )
+else:
+    present.say(
+        "This role sees every row of the reconciled tables (no row-level security or "
+        "missing grant limits them), so the reconciliation below is complete."
+    )
 
 # %% [markdown]
 # ## Reconciliation against the ledger

@@ -76,7 +76,7 @@ class ReportHeader:
 def _describe(source: SourceInfo) -> str:
     parts = [source.location]
     if source.problem is not None:
-        parts.append(f"unreachable: {source.problem}")
+        parts.append(source.problem)
     else:
         parts.append(f"revision {source.revision}" if source.revision else "not migrated")
         if source.role:
@@ -119,7 +119,8 @@ def source_info(ws: Workspace, name: str) -> SourceInfo:
             name,
             location,
             problem=(
-                f"not set up: set {settings.setting} or run `azora-nb db upgrade --source {name}`"
+                f"not migrated: set {settings.setting} or run "
+                f"`azora-nb db upgrade --source {name}`"
             ),
         )
     try:
@@ -131,5 +132,6 @@ def source_info(ws: Workspace, name: str) -> SourceInfo:
                 role = conn.execute(sa.text("select current_user")).scalar_one()
     except Exception as exc:  # a header describes; the report's queries report failures
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return SourceInfo(name, location, problem=mask_secrets(first, ws.settings.secrets()))
+        problem = f"unreachable: {mask_secrets(first, ws.settings.secrets())}"
+        return SourceInfo(name, location, problem=problem)
     return SourceInfo(name, location, revision=revision, role=role)

@@ -33,7 +33,7 @@ def test_header_on_sqlite_shows_revisions_parameters_and_no_path(
     assert lines["as of"] == "2026-10-31"
     assert lines["parameters"] == "months=6, api_token='***'"
     assert lines["core"] == f"embedded SQLite; revision {migrate.heads('core')[0]}"
-    assert lines["mint"] == "embedded SQLite; not migrated"
+    assert lines["mint"].startswith("embedded SQLite; not migrated: set AZORA_MINT_URL or run")
     assert f"azora-nb {az.__version__}" in lines["ran"]
     html = header._repr_html_()
     assert "tok-5512" not in text + html and str(home) not in text + html

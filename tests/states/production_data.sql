@@ -1,17 +1,19 @@
--- Rows written the way the services write them (defaults for ids, allocations and
--- timestamps; the services' own statuses), into a core built by production's
--- schema.sql. Some ledger rows break the constitution as the services' defaults do:
--- allocations summing to 1.099 and an AZR valued at other than 1 USD.
+-- Rows written the way the services write them (defaults for ids and timestamps; the
+-- services' own statuses), into a core built by production's schema.sql. Production's
+-- CHECK constraints refuse the column defaults' allocations (they sum to 1.099), so
+-- the services write the allocations explicitly, as here.
 INSERT INTO users (wallet_address, jurisdiction, kyc_status) VALUES
     ('0xprod-a', 'ZA', 'verified'),
     ('0xprod-b', 'KE', 'pending');
 
 INSERT INTO treasury_ledger (tx_hash, transaction_type, amount_azr, amount_usd,
                              recipient_address, sender_address, gas_used, gas_price_wei,
-                             blockchain_status, created_at)
+                             blockchain_status, created_at, treasury_allocation,
+                             founder_allocation, burn_allocation, circulation_allocation)
 SELECT '0xmint' || g, 'mint', 1000 + g, 1000 + g, '0xtreasury', NULL, 21000, 2000000000,
        CASE WHEN g % 5 = 0 THEN 'pending' ELSE 'confirmed' END,
-       date_trunc('day', now()) - (g || ' days')::interval + interval '3 hours'
+       date_trunc('day', now()) - (g || ' days')::interval + interval '3 hours',
+       0.7, 0.11, 0.05, 0.14
 FROM generate_series(1, 40) AS g;
 
 INSERT INTO treasury_ledger (tx_hash, transaction_type, amount_azr, amount_usd,
@@ -20,7 +22,7 @@ INSERT INTO treasury_ledger (tx_hash, transaction_type, amount_azr, amount_usd,
                              burn_allocation, circulation_allocation)
 VALUES ('0xburn1', 'burn', 50, 50, NULL, '0xtreasury', 'confirmed',
         date_trunc('day', now()) - interval '10 days', 0.7, 0.11, 0.05, 0.14),
-       ('0xbadusd', 'transfer', 10, 12.5, '0xprod-a', '0xtreasury', 'confirmed',
+       ('0xpay1', 'transfer', 10, 10, '0xprod-a', '0xtreasury', 'confirmed',
         date_trunc('day', now()) - interval '3 days', 0.7, 0.11, 0.05, 0.14);
 
 INSERT INTO mining_sessions (session_id, user_id, start_time, end_time, algorithm,
