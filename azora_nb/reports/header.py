@@ -119,8 +119,7 @@ def source_info(ws: Workspace, name: str) -> SourceInfo:
             name,
             location,
             problem=(
-                f"not migrated: set {settings.setting} or run "
-                f"`azora-nb db upgrade --source {name}`"
+                f"not migrated: set {settings.setting} or run `azora-nb db upgrade --source {name}`"
             ),
         )
     try:
