@@ -36,13 +36,8 @@ def report(name: str, params: tuple[str, ...], out_dir: Path | None) -> None:
     notebook is kept next to the HTML, also when a cell fails. Parameters whose
     names look like secrets (password, token, key...) never appear in the output.
     """
-    from azora_nb import audit
-
     parsed = parse_parameters(params)
-    with (
-        connect() as ws,
-        audit.action(ws, "core", "report.run", target=name, params=dict(parsed)),
-    ):
+    with connect() as ws:
         result = run_report(ws, name, parsed, out_dir, progress_bar=True)
     click.echo(
         f"{result.report}: {result.html} ({result.seconds:.1f} s; notebook {result.notebook})"

@@ -53,7 +53,23 @@ def run_report(
     >>> with az.connect() as ws:                                    # doctest: +SKIP
     ...     run_report(ws, "treasury", {"as_of": "2026-10-31"}).html
     PosixPath('.azora/reports/treasury.html')
+
+    Every run, from the CLI, the main job or this function, is recorded in the audit
+    trail (``azora-nb log``) with its outcome.
     """
+    from azora_nb import audit
+
+    with audit.action(ws, "core", "report.run", target=name, params=dict(params or {})):
+        return _run(ws, name, params, out_dir, progress_bar)
+
+
+def _run(
+    ws: Workspace,
+    name: str,
+    params: Mapping[str, Any] | None,
+    out_dir: Path | None,
+    progress_bar: bool,
+) -> ReportResult:
     from papermill.exceptions import PapermillExecutionError
     from papermill.iorw import load_notebook_node  # gives every cell metadata.tags
 

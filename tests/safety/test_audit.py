@@ -126,3 +126,17 @@ def test_a_report_run_is_recorded_even_when_it_fails(clean_env: None, home: Path
         newest = audit.entries(ws, ("core",), 1)[0]
     assert (newest.action, newest.outcome) == ("report.run", "failed")
     assert newest.parameters == {"api_token": "***"}
+
+
+def test_a_report_run_from_python_is_recorded_too(clean_env: None, home: Path) -> None:
+    """The main job and scripts call run_report directly: the trail must not depend on
+    the CLI."""
+    from azora_nb.reports import run_report
+
+    with az.connect(AZORA_HOME=str(home)) as ws:
+        migrate.upgrade(ws, "core")
+        with pytest.raises(az.AzoraError):
+            run_report(ws, str(home / "missing.ipynb"), {"password": "pw-secret"})
+        newest = audit.entries(ws, ("core",), 1)[0]
+    assert (newest.action, newest.outcome) == ("report.run", "failed")
+    assert newest.parameters == {"password": "***"}
