@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,19 +144,35 @@ def adbc_reader(url: str, query: str):  # type: ignore[no-untyped-def]
     return read
 
 
-def best_of(func, repeat: int) -> tuple[float, pd.DataFrame]:  # type: ignore[no-untyped-def]
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result  # type: ignore[return-value]
+def load_average() -> str:
+    """The 1-minute load average (what ``uptime`` prints first): the figures' context."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def interleaved(readers: dict[str, Any], rounds: int) -> tuple[dict[str, float], Any]:
+    """Median seconds of each reader over ``rounds`` rounds, each round running every
+    reader once in a rotated order, so that a burst of load from elsewhere on the
+    machine falls on all of them alike; also the first reader's last result."""
+    times: dict[str, list[float]] = {name: [] for name in readers}
+    names = list(readers)
+    first = None
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            result = readers[name]()
+            times[name].append(time.perf_counter() - start)
+            if name == names[0]:
+                first = result
+            del result
+    return {name: statistics.median(ts) for name, ts in times.items()}, first
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="rounds; each reader runs once per round"
+    )
     args = parser.parse_args()
 
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -178,14 +196,21 @@ def main() -> None:
             for backend, ws in (("postgresql", pg_ws), ("sqlite", lite_ws)):
                 engine = ws.engine("core")
                 url = engine.url.render_as_string(hide_password=False)
-                ours, frame = best_of(lambda ws=ws: ws.sql(query), args.repeat)
-                plain, _ = best_of(lambda engine=engine: pd.read_sql(query, engine), args.repeat)
-                others = []
-                for make in (connectorx_reader, adbc_reader):
+                readers: dict[str, Any] = {
+                    "ws.sql": lambda ws=ws: ws.sql(query),
+                    "read_sql": lambda engine=engine: pd.read_sql(query, engine),
+                }
+                for label, make in (("cx", connectorx_reader), ("adbc", adbc_reader)):
                     reader = make(url, query)
-                    others.append(None if reader is None else best_of(reader, args.repeat)[0])
+                    if reader is not None:
+                        readers[label] = reader
+                before = load_average()
+                medians, frame = interleaved(readers, args.repeat)
+                ours, plain = medians["ws.sql"], medians["read_sql"]
+                others = [medians.get("cx"), medians.get("adbc")]
+                load = f"{before}-{load_average()}"
                 dtypes[backend] = {c: str(d) for c, d in frame.dtypes.items()}
-                results.append((backend, n, ours, plain, *others))
+                results.append((backend, n, ours, plain, *others, load))
             same = "same" if dtypes["postgresql"] == dtypes["sqlite"] else "DIFFERENT"
             print(f"{n:>9,} rows: dtypes on PostgreSQL and SQLite are {same}")
         pg_ws.close()
@@ -196,23 +221,24 @@ def main() -> None:
         admin.dispose()
 
     print()
-    print("All readers timed in the same run (best of --repeat); on a shared machine compare")
-    print("the ratios, not the seconds.")
+    print("All readers timed in the same run: the median of --repeat rounds, each round running")
+    print("every reader once in a rotated order; on a shared machine compare the ratios.")
     print(
         f"{'backend':<11} {'rows':>10} {'ws.sql s':>9} {'read_sql s':>11} {'cx s':>7} "
-        f"{'adbc s':>7} {'vs read_sql':>12} {'vs cx':>7}"
+        f"{'adbc s':>7} {'vs read_sql':>12} {'vs cx':>7}  load"
     )
 
     def show(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    for backend, n, ours, plain, cx_s, adbc_s in results:
+    for backend, n, ours, plain, cx_s, adbc_s, load in results:
         vs_cx = "-" if cx_s is None else f"{ours / cx_s:.2f}x"
         print(
             f"{backend:<11} {n:>10,} {ours:>9.2f} {plain:>11.2f} {show(cx_s):>7} "
-            f"{show(adbc_s):>7} {plain / ours:>11.1f}x {vs_cx:>7}"
+            f"{show(adbc_s):>7} {plain / ours:>11.1f}x {vs_cx:>7}  {load}"
         )
-    print("vs read_sql: how many times faster ws.sql is; vs cx: ws.sql's time over connectorx's.")
+    print("vs read_sql: how many times faster ws.sql is; vs cx: ws.sql's time over connectorx's;")
+    print("load: the 1-minute load average before and after that backend's rounds.")
 
 
 if __name__ == "__main__":
