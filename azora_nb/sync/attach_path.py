@@ -3,9 +3,10 @@ each page moves by one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` inside SQ
 values never become Python objects.
 
 Taken when both sides are SQLite, the source is a table keyed by its primary key with
-no NULL keys, and no column is converted (``types``). A page is first copied into a
-temporary table, which gives its row count and its last position for the next page;
-the merge writes only rows whose values differ, like the other writers. The rows
+no NULL keys, and no column is converted (``types``). A page's last position is read
+first from the source's ordering index (``LIMIT 1 OFFSET batch_rows - 1``), then the
+page moves bounded by it, so no row is copied twice; the merge writes only rows whose
+values differ, like the other writers. The rows
 commit, then the page's state (an attached target file commits apart from core's).
 """
 
@@ -26,7 +27,6 @@ from azora_nb.sync.writers import SqlWriter
 from azora_nb.workspace import Workspace
 
 ALIAS = "azora_sync_src"
-STAGE = "azora_sync_stage"
 
 
 def can_attach(ws: Workspace, definition: SyncDefinition, reader: Reader) -> bool:
@@ -58,8 +58,6 @@ class AttachPhase:
         self.path = str(reader.engine.url.database)
         self.writer = writer
         self.run = run
-        cols: list[sa.ColumnClause[Any]] = [sa.column(c) for c in writer.columns]
-        self.stage = sa.table(STAGE, *cols, schema="temp")
 
     def __call__(
         self,
@@ -76,7 +74,6 @@ class AttachPhase:
             return self._pages(conn, phase, lower, watermark, update, scope)
         finally:
             conn.rollback()
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
             conn.exec_driver_sql(f"DETACH DATABASE {ALIAS}")
             conn.commit()
 
@@ -89,39 +86,31 @@ class AttachPhase:
         update: Callable[[int], Any],
         scope: Scope | None,
     ) -> Any:
+        """Each page is one ``INSERT … SELECT`` from the attached source, bounded by
+        its last position, which the ordering index gives before the page is read."""
         r = self.run.result
-        order = self.reader.order(phase)
-        cols = self.writer.columns
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        conn.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {quoted} "
-            f'FROM {ALIAS}."{self.reader.relation.name}" WHERE 0'  # type: ignore[attr-defined]
-        )
-        conn.commit()
-        merge = self.writer.upsert_from(
-            sa.select(*[self.stage.c[c] for c in cols]).where(sa.true())
-        )
-        last_row = sa.select(*[self.stage.c[c] for c in order]).where(
-            sa.literal_column("rowid")
-            == sa.select(sa.func.max(sa.literal_column("rowid")))
-            .select_from(self.stage)
-            .scalar_subquery()
-        )
+        order = [self.reader.column(c) for c in self.reader.order(phase)]
+        batch = self.d.batch_rows
         last: tuple[Any, ...] | None = None
         while True:
-            page = self.reader.page_statement(phase, lower, self.d.batch_rows, last, scope)
             with conn.begin():
-                conn.execute(sa.delete(self.stage))
-                rows = int(conn.execute(sa.insert(self.stage).from_select(cols, page)).rowcount)
-                if not rows:
-                    break
-                position = conn.execute(last_row).first()
-                assert position is not None
-                last = tuple(position)
+                end = conn.execute(self.reader.page_end(phase, lower, batch, last, scope)).first()
+                page = self.reader.page_statement(
+                    phase, lower, None, last, scope, upto=None if end is None else tuple(end)
+                )
+                if end is None:  # the last page: fewer rows than a page
+                    tail = conn.execute(page.with_only_columns(*order)).all()
+                    if not tail:
+                        break
+                    rows, position = len(tail), tuple(tail[-1])
+                else:
+                    rows, position = batch, tuple(end)
+                merge = self.writer.upsert_from(page.where(sa.true()))
                 r.rows_read += rows
                 r.rows_written += int(conn.execute(merge).rowcount or 0)
                 self.run.stage("written")
             self.run.stage("data-committed")
+            last = position
             if phase == "cursor":
                 watermark = convert.later(watermark, self._typed_cursor(last[0]))
             with conn.begin():
@@ -132,7 +121,7 @@ class AttachPhase:
                     ),
                 )
             update(rows)
-            if self.run.page_done(conn) or rows < self.d.batch_rows:
+            if self.run.page_done(conn) or end is None:
                 break
         return watermark
 

@@ -141,6 +141,10 @@ class SqlReader:
     def _col(self, name: str) -> sa.ColumnElement[Any]:
         return self._source_col[name]
 
+    def column(self, name: str) -> sa.ColumnElement[Any]:
+        """The source column read as the target column ``name``."""
+        return self._source_col[name]
+
     def _bind(self, name: str, value: Any) -> sa.BindParameter[Any]:
         type_ = self.types.get(name)
         if type_ is None:  # an undeclared column of a query: type the value by what it is
@@ -158,12 +162,14 @@ class SqlReader:
         self,
         phase: str,
         lower: Any,
-        batch_rows: int,
+        batch_rows: int | None,
         last: Row | None,
         scope: Scope | None = None,
+        upto: Row | None = None,
     ) -> sa.Select[Any]:
         """The query of the page of ``phase`` (``cursor``, ``null`` or ``all``) after
-        ``last`` (the previous page's last values of :meth:`order`)."""
+        ``last`` (the previous page's last values of :meth:`order`), up to and
+        including ``upto`` when given, at most ``batch_rows`` rows when given."""
         d = self.definition
         order = self.order(phase)
         stmt = self._select()
@@ -182,7 +188,22 @@ class SqlReader:
                 sa.tuple_(*[self._col(c) for c in order])
                 > sa.tuple_(*[self._bind(c, v) for c, v in zip(order, last, strict=True)])
             )
-        return stmt.order_by(*[self._col(c) for c in order]).limit(batch_rows)
+        if upto is not None:
+            stmt = stmt.where(
+                sa.tuple_(*[self._col(c) for c in order])
+                <= sa.tuple_(*[self._bind(c, v) for c, v in zip(order, upto, strict=True)])
+            )
+        stmt = stmt.order_by(*[self._col(c) for c in order])
+        return stmt if batch_rows is None else stmt.limit(batch_rows)
+
+    def page_end(
+        self, phase: str, lower: Any, batch_rows: int, last: Row | None, scope: Scope | None
+    ) -> sa.Select[Any]:
+        """The values of :meth:`order` of the last row of a full page after ``last``
+        (no row: the rest is shorter than a page), read from the ordering index."""
+        order = [self._col(c) for c in self.order(phase)]
+        stmt = self.page_statement(phase, lower, 1, last, scope).with_only_columns(*order)
+        return stmt.offset(batch_rows - 1)
 
     def in_scope(self, scope: Scope) -> Any:
         return scope.sql(self._col(self.definition.key[0]), self.ordering)
