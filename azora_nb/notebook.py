@@ -11,10 +11,12 @@ header.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azora_nb.settings import SOURCES
-from azora_nb.workspace import Workspace, connect
+
+if TYPE_CHECKING:
+    from azora_nb.workspace import Workspace
 
 
 def notebook(
@@ -37,6 +39,8 @@ def notebook(
     (all four when none is passed). ``as_of`` and ``parameters`` are shown in the
     header, secrets masked.
     """
+    from azora_nb.workspace import connect  # here: `import azora_nb` stays light
+
     urls = {"core": core_url, "mint": mint_url, "gateway": gateway_url}
     urls["compliance"] = compliance_url
     overrides = {f"AZORA_{name.upper()}_URL": url for name, url in urls.items() if url}

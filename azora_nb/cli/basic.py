@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from azora_nb.cli.app import handle_errors, main
+from azora_nb.cli.app import connect, handle_errors, main
 from azora_nb.settings import SOURCES
-from azora_nb.workspace import connect
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @main.command()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import click
-import sqlalchemy as sa
 
-from azora_nb.cli.app import handle_errors, main
+from azora_nb.cli.app import connect, handle_errors, main
 from azora_nb.exceptions import QueryError
 from azora_nb.masking import mask_secrets
 from azora_nb.settings import SOURCES
-from azora_nb.workspace import connect
 
 
 @main.group()
@@ -132,6 +130,8 @@ def untrack(source: str | None) -> None:
 
 
 def _tracking(source: str | None, *, remove: bool) -> None:
+    import sqlalchemy as sa
+
     from azora_nb.cache import tracking
 
     with connect() as ws:

@@ -8,10 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from azora_nb import migrate
-from azora_nb.cli.app import handle_errors, main
+from azora_nb.cli.app import connect, handle_errors, main
 from azora_nb.settings import SOURCES
-from azora_nb.workspace import connect
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +58,8 @@ def upgrade(source: tuple[str, ...], all_sources: bool, to: str) -> None:
     On an empty database this builds the production schema and the toolkit's
     tables. A database the services built is refused: adopt it first.
     """
+    from azora_nb import migrate
+
     with connect() as ws:
         for name in chosen(source, all_sources):
             click.echo(str(migrate.upgrade(ws, name, to)))
@@ -85,6 +85,8 @@ def downgrade(
     Dropping tables that hold rows needs --yes; --dry-run lists them. An adopted
     database (built by the services) is never downgraded below the production schema.
     """
+    from azora_nb import migrate
+
     with connect() as ws:
         for name in chosen(source, all_sources):
             click.echo(str(migrate.downgrade(ws, name, to, confirm=yes, dry_run=dry_run)))
@@ -95,6 +97,8 @@ def downgrade(
 @handle_errors
 def current(source: tuple[str, ...], all_sources: bool) -> None:
     """Show the revision each database is at, and whether it is the newest."""
+    from azora_nb import migrate
+
     with connect() as ws:
         for name in chosen(source, all_sources):
             rev = migrate.current(ws, name)
@@ -115,6 +119,8 @@ def current(source: tuple[str, ...], all_sources: bool) -> None:
 @handle_errors
 def history(source: tuple[str, ...], all_sources: bool) -> None:
     """List the revisions of each history, newest first."""
+    from azora_nb import migrate
+
     for name in chosen(source, all_sources):
         click.echo(f"{name}:")
         for rev in migrate.history(name):
@@ -128,6 +134,8 @@ def history(source: tuple[str, ...], all_sources: bool) -> None:
 @handle_errors
 def check(source: tuple[str, ...], all_sources: bool) -> None:
     """Compare the models with the live database(s); exit 1 listing any difference."""
+    from azora_nb import migrate
+
     drifted = False
     with connect() as ws:
         for name in chosen(source, all_sources):
@@ -153,6 +161,8 @@ def adopt(source: tuple[str, ...], all_sources: bool) -> None:
     there with the right type, then stamps that revision; nothing is created or
     altered. Run `azora-nb db upgrade` afterwards to add the toolkit's tables.
     """
+    from azora_nb import migrate
+
     with connect() as ws:
         for name in chosen(source, all_sources):
             rev = migrate.adopt(ws, name)

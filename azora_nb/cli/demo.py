@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from azora_nb.cli.app import handle_errors, main
-from azora_nb.demo import DEFAULT_AS_OF, DEFAULT_SCALE, DEFAULT_SEED, manifest_path, seed
+from azora_nb.cli.app import connect, handle_errors, main
+from azora_nb.demo import DEFAULT_AS_OF, DEFAULT_SCALE, DEFAULT_SEED, manifest_path
 from azora_nb.demo.plan import FLAVOURS
 from azora_nb.settings import SOURCES
-from azora_nb.workspace import connect
 
 
 @main.group(invoke_without_command=True)
@@ -113,6 +112,8 @@ def seed_command(
 
     Example: azora-nb demo seed --scale 100000 --seed 7
     """
+    from azora_nb.demo import seed
+
     with connect() as ws:
         manifest = seed(
             ws,

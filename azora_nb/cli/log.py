@@ -6,9 +6,8 @@ import json
 
 import click
 
-from azora_nb.cli.app import handle_errors, main
+from azora_nb.cli.app import connect, handle_errors, main
 from azora_nb.settings import SOURCES
-from azora_nb.workspace import connect
 
 
 @main.command("log")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
+from azora_nb.cli.app import connect
 from azora_nb.mainjob import run_main_job
-from azora_nb.workspace import connect
 
 
 def run(scale: int | None = None, seed: int | None = None, out_dir: Path | None = None) -> None:

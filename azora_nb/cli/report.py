@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from azora_nb.cli.app import handle_errors, main
-from azora_nb.reports import parse_parameters, run_report
-from azora_nb.workspace import connect
+from azora_nb.cli.app import connect, handle_errors, main
 
 
 @main.command()
@@ -36,6 +34,8 @@ def report(name: str, params: tuple[str, ...], out_dir: Path | None) -> None:
     notebook is kept next to the HTML, also when a cell fails. Parameters whose
     names look like secrets (password, token, key...) never appear in the output.
     """
+    from azora_nb.reports import parse_parameters, run_report
+
     parsed = parse_parameters(params)
     with connect() as ws:
         result = run_report(ws, name, parsed, out_dir, progress_bar=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from azora_nb.cli.app import handle_errors, main
-from azora_nb.workspace import connect
+from azora_nb.cli.app import connect, handle_errors, main
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @main.group()
@@ -29,7 +30,7 @@ def list_() -> None:
 
     with connect() as ws:
         defs = engine.definitions(ws)
-    frame = pd.DataFrame(
+    frame = _frame(
         [
             {
                 "name": name,
@@ -137,7 +138,7 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    frame = pd.DataFrame([{**r, "watermark": _wm(r.get("watermark"))} for r in rows])
+    frame = _frame([{**r, "watermark": _wm(r.get("watermark"))} for r in rows])
     click.echo(frame.fillna("").to_string(index=False) if len(frame) else "(no syncs defined)")
 
 
@@ -158,7 +159,7 @@ def dead_letters(name: str, show_all: bool, as_json: bool) -> None:
     if not rows:
         click.echo("(no dead letters)")
         return
-    frame = pd.DataFrame(
+    frame = _frame(
         [{k: r[k] for k in ("id", "status", "record_key", "reason", "created_at")} for r in rows]
     )
     click.echo(frame.to_string(index=False))
@@ -206,7 +207,7 @@ def history(name: str, limit: int) -> None:
     if not rows:
         click.echo("(no runs)")
         return
-    frame = pd.DataFrame(
+    frame = _frame(
         [
             {
                 "started": r["started_at"],
@@ -222,6 +223,12 @@ def history(name: str, limit: int) -> None:
         ]
     )
     click.echo(frame.to_string(index=False))
+
+
+def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd  # here, not at the top: `azora-nb sync --help` stays fast
+
+    return pd.DataFrame(records)
 
 
 def _wm(raw: Any) -> str:

@@ -12,10 +12,12 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from azora_nb.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_AS_OF = datetime(2026, 10, 31, tzinfo=UTC)
 DEFAULT_SCALE = 20_000
@@ -82,6 +84,8 @@ class Plan:
     # -- random streams --------------------------------------------------------
     def rng(self, *keys: int | str) -> np.random.Generator:
         """The random stream named by ``keys`` (e.g. ``rng("ledger", 3)``)."""
+        import numpy as np  # here, not at the top: `azora-nb demo --help` reads this module
+
         return np.random.default_rng([self.seed, *(_key(k) for k in keys)])
 
     # -- time --------------------------------------------------------------------
