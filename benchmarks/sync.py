@@ -275,13 +275,13 @@ def bench_sqlite(n: int, batch: int, results: list[tuple[str, int, float, str]])
                     rewards.insert(), [row(g) for g in range(start, min(n, start + 100_000))]
                 )
         plain = definition("bench_sqlite", batch)
-        seconds, result = timed(lambda: sync.run(ws, plain, full=True, progress=False))
+        first, result = timed(lambda: sync.run(ws, plain, full=True, progress=False))
         assert result.rows_written == n, result
         results.append(
             (
                 "SQLite -> SQLite (attached analysis), first load",
                 n,
-                seconds,
+                first,
                 "target >= 150k rows/s; no reconciliation",
             )
         )
@@ -289,7 +289,12 @@ def bench_sqlite(n: int, batch: int, results: list[tuple[str, int, float, str]])
         seconds, result = timed(lambda: sync.run(ws, checked, full=True, progress=False))
         assert result.rows_read == 0 and result.reconciliation["ok"], result
         results.append(
-            ("  re-run, nothing changed (--full)", n, seconds, "bucket digests hashed in Python")
+            (
+                "  re-run, nothing changed (--full)",
+                n,
+                seconds,
+                f"{seconds / first:.2f}x first load (target < 0.33): compared inside SQLite",
+            )
         )
 
 

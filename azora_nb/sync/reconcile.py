@@ -42,6 +42,7 @@ from azora_nb.sync.buckets import (
 from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.page import PageChecker
 from azora_nb.sync.sources import Reader, SqlReader
+from azora_nb.sync.sqlite_compare import AttachedCompare, can_compare
 from azora_nb.sync.state import key_text
 from azora_nb.sync.writers import SqlWriter, Writer
 
@@ -80,6 +81,9 @@ class Reconciler:
         self.in_database = self._in_database()
         self.by_record = self.in_database and self._record_hashable()
         self.raw = not self.in_database and self._raw()
+        self.attached = self.raw and can_compare(
+            reader, writer, self.buckets, definition.types, dead
+        )
 
     def _buckets(self, previous: dict[str, Any] | None) -> Buckets:
         if previous and previous.get("bounds") is not None:
@@ -137,6 +141,9 @@ class Reconciler:
     # -- digests --------------------------------------------------------------------
     def digests(self, wanted: Iterable[int] | None = None) -> tuple[Digest, Digest]:
         scope = None if wanted is None else Scope(self.buckets, frozenset(wanted))
+        if self.attached:
+            assert isinstance(self.reader, SqlReader) and isinstance(self.writer, SqlWriter)
+            return AttachedCompare(self.reader, self.writer, self.buckets).digests(scope)
         with ThreadPoolExecutor(2) as pool:
             source = pool.submit(self._source_digest, scope)
             target = pool.submit(self._target_digest, scope)
@@ -289,6 +296,8 @@ class Reconciler:
             "bounds": self.buckets.to_json(),
             "computed_in": "database"
             if self.in_database
+            else "database, source file attached"
+            if self.attached
             else "python, values as stored"
             if self.raw
             else "python",

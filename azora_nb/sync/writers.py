@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from azora_nb.exceptions import SchemaError
 from azora_nb.sync import convert
-from azora_nb.sync.buckets import Buckets, Scope, text_ordering
+from azora_nb.sync.buckets import Buckets, Scope, key_order, text_ordering
 from azora_nb.sync.definitions import MongoTarget, SqlTarget, SyncDefinition
 from azora_nb.sync.notices import Notifier
 from azora_nb.sync.page import Page, record
@@ -306,6 +306,8 @@ class SqlWriter:
 
     def bucket_bounds(self, bucket_rows: int) -> Buckets:
         first = self.table.c[self.definition.key[0]]
+        if self.dialect != "postgresql" and self._steps_by_index():
+            return self._stepped_bounds(bucket_rows)
         if self.dialect != "postgresql":
             stmt = self._live(sa.select(first), None)
             with self.engine.connect() as conn:
@@ -329,6 +331,45 @@ class SqlWriter:
             )
             bounds = conn.execute(stmt).scalar() or []
         return Buckets.from_sorted(bounds, 1)
+
+    def _steps_by_index(self) -> bool:
+        """Whether SQLite can step through the key's index for the bounds: a single
+        key column of text or integers, whose values sort as :func:`key_order` does."""
+        if len(self.definition.key) != 1:
+            return False
+        type_ = self.table.c[self.definition.key[0]].type
+        return isinstance(type_, sa.String | sa.Integer) and not isinstance(
+            type_, sa.types.TypeDecorator | sa.Enum
+        )
+
+    def _stepped_bounds(self, bucket_rows: int) -> Buckets:
+        """The bounds :meth:`Buckets.from_sorted` takes, read by stepping through the
+        key index (``LIMIT 1 OFFSET step`` from the previous bound) rather than
+        sorting every key in Python."""
+        first = sa.type_coerce(self.table.c[self.definition.key[0]], sa.types.NULLTYPE)
+        with self.engine.connect() as conn:
+            count = sa.select(sa.func.count()).select_from(self.table)
+            total = int(conn.execute(self._live(count, None)).scalar() or 0)
+            n = -(-total // bucket_rows)
+            if n <= 1:
+                return Buckets()
+            step = total / n
+            ordered = self._live(sa.select(first), None).order_by(first).limit(1)
+            value = conn.execute(ordered).scalar()
+            position = 0
+            bounds: list[Any] = []
+            for i in range(1, n):
+                target = int(i * step)
+                value = conn.execute(
+                    ordered.where(first >= sa.literal(value)).offset(target - position)
+                ).scalar()
+                position = target
+                if value is None:
+                    break
+                if not bounds or value > bounds[-1]:
+                    bounds.append(value)
+        values = [key_order(v) for v in bounds]
+        return Buckets(tuple(values))
 
     def remove(self, keys: list[Row]) -> int:
         cols = [self.table.c[k] for k in self.definition.key]

@@ -61,7 +61,7 @@ def test_a_late_row_outside_the_window_is_named_and_repaired(
     assert first.reconciliation is not None and first.reconciliation["ok"]
     assert first.reconciliation["buckets"] >= 8
     on_pg = ws.engine("core").dialect.name == "postgresql"
-    expected = "database" if on_pg else "python, values as stored"
+    expected = "database" if on_pg else "database, source file attached"
     assert first.reconciliation["computed_in"] == expected
     _late_row(ws)
 
