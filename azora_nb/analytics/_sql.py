@@ -19,6 +19,7 @@ SQLite timestamps are stored as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (see
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -191,6 +192,16 @@ def within(column: Any, start: datetime | None, end: datetime) -> Any:
 
 
 # -- running queries -----------------------------------------------------------
+
+
+def materialized(cte: sa.CTE) -> sa.CTE:
+    """``cte`` computed on its own before the query that reads it (``AS MATERIALIZED``):
+    a fence the planner cannot push an ``ORDER BY ... LIMIT`` through. SQLite older than
+    3.35 has no such hint; there the CTE is inlined as before."""
+    cte = cte.prefix_with("MATERIALIZED", dialect="postgresql")
+    if sqlite3.sqlite_version_info >= (3, 35):
+        cte = cte.prefix_with("MATERIALIZED", dialect="sqlite")
+    return cte
 
 
 def run(
