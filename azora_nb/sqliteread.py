@@ -19,6 +19,15 @@ statements that are not a ``SELECT``, duplicate column names, empty results, the
 workspace's own SQL functions (``percentile``...), a column whose values change
 storage class after the first batch, bound values other than text and numbers,
 in-memory databases, or the driver not being installed.
+
+The driver cannot be interrupted: its cancel is not implemented and its copy of
+SQLite is out of reach. So :func:`read` starts every statement on the
+workspace's sqlite3 connection, which ``interrupt()`` (and the statement timeout's
+progress handler) stop at any point. Only a result whose first rows come at once
+is read again through the driver, in batches sized to take a fraction of a
+second, and the read stops between two batches. A result that takes long to
+start (an aggregate, a sort) has done that work in sqlite3 and is read there to
+its end: no work the driver cannot stop is ever started.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -62,6 +72,23 @@ _DECLARED_KINDS: dict[str, Kind] = {
 }
 """Declared types with a read converter in :mod:`azora_nb.sqlite`, by first word."""
 
+PROBE_ROWS = 1024
+"""Rows read on the sqlite3 connection first, to learn whether the result streams."""
+
+PROBE_SECONDS = 0.25
+"""A result whose first :data:`PROBE_ROWS` rows take longer than this did its work
+before its rows (a sort, an aggregate): it is read on sqlite3 to its end, since the
+driver could not be stopped while it did that work again."""
+
+BATCH_SECONDS = 0.2
+"""About how long one driver batch may take, judged from the probe's rate: the read
+checks for an interrupt and the statement timeout between batches."""
+
+TIMEOUT = "canceling statement due to statement timeout"
+
+_PROGRESS_OPS = 10_000
+"""SQLite virtual machine instructions between two checks of the statement timeout."""
+
 _views = itertools.count()
 
 
@@ -77,17 +104,103 @@ def available() -> bool:
     return True
 
 
+def read(
+    conn: sa.Connection,
+    stmt: Any,
+    params: Mapping[str, Any] | None,
+    declared: Mapping[str, Kind],
+    handle: Any,
+    timeout: float | None = None,
+) -> pd.DataFrame | None:
+    """Read ``stmt`` on ``conn`` (SQLite) into a frame that follows the dtype policy;
+    ``None`` when it returns no rows. An interrupt (``handle``) or ``timeout`` seconds
+    stop the statement wherever it is: the timeout raises ``sqlite3.OperationalError``
+    saying ``statement timeout``."""
+    with time_limit(conn, timeout) as deadline:
+        bound = dict(params or {})
+        started = time.monotonic()
+        result = conn.execute(stmt, bound)
+        if not result.returns_rows:
+            return None
+        columns = list(result.keys())
+        rows = list(result.fetchmany(PROBE_ROWS))
+        took = time.monotonic() - started
+        if len(rows) == PROBE_ROWS and took <= PROBE_SECONDS:
+            result.close()
+            batch_rows = _batch_rows(PROBE_ROWS / max(took, 1e-6))
+            at = deadline.at if deadline is not None else None
+            frame = read_frame(conn, stmt, params, declared, handle, batch_rows, at)
+            if frame is not None:
+                return frame
+            result = conn.execute(stmt, bound)
+            rows = []
+        rows.extend(result.fetchall())
+    handle.rows = len(rows)
+    return frames.rows_to_frame(columns, rows, {c: declared.get(c) for c in columns})
+
+
+def _batch_rows(rows_per_second: float) -> int:
+    return int(min(max(rows_per_second * BATCH_SECONDS, PROBE_ROWS), BATCH_ROWS))
+
+
+class Deadline:
+    """When a statement must have ended (``time.monotonic()``); :meth:`restart` gives
+    the next fetch of a stream its own allowance, as PostgreSQL does for each FETCH."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = 0.0
+        self.restart()
+
+    def restart(self) -> None:
+        self.at = time.monotonic() + self.seconds
+
+    def passed(self) -> bool:
+        return time.monotonic() > self.at
+
+
+@contextmanager
+def time_limit(conn: sa.Connection, seconds: float | None) -> Iterator[Deadline | None]:
+    """Stop what ``conn`` (SQLite through sqlite3) runs once ``seconds`` have passed,
+    with ``sqlite3.OperationalError`` saying ``statement timeout`` (SQLite has no
+    statement timeout of its own: a progress handler checks the clock)."""
+    raw = conn.connection.driver_connection
+    if not seconds or not isinstance(raw, sqlite3.Connection):
+        yield None
+        return
+    deadline = Deadline(seconds)
+    raw.set_progress_handler(deadline.passed, _PROGRESS_OPS)
+    try:
+        yield deadline
+    except Exception as exc:
+        orig = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+        stopped = isinstance(orig, sqlite3.OperationalError) and "interrupted" in str(orig)
+        if stopped and deadline.passed():
+            raise sqlite3.OperationalError(TIMEOUT) from None
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+class _Stopped(Exception):
+    """The read was interrupted between two driver batches."""
+
+
 def read_frame(
     conn: sa.Connection,
     stmt: Any,
     params: Mapping[str, Any] | None,
     declared: Mapping[str, Kind],
     handle: Any = None,
+    batch_rows: int | None = None,
+    deadline: float | None = None,
 ) -> pd.DataFrame | None:
     """Run ``stmt`` on ``conn``'s database through ADBC and return a frame that follows
     the dtype policy, or ``None`` when this path does not apply (nothing has been read
     then, and the caller runs the statement itself). ``handle`` is the read's
-    :class:`azora_nb.interrupt.ReadHandle`: it can cancel the read and counts its rows."""
+    :class:`azora_nb.interrupt.ReadHandle`: the read stops between two batches of
+    ``batch_rows`` once it is interrupted or ``deadline`` (monotonic) has passed, and it
+    counts the rows. Call it through :func:`read`, which sizes the batches."""
     if not available():
         return None
     raw = conn.connection.driver_connection
@@ -106,7 +219,8 @@ def read_frame(
             declared.get(n) or _DECLARED_KINDS.get(_first_word(d))
             for n, d in zip(names, decltypes, strict=True)
         ]
-        table = _fetch(files, _projected(body, names, kinds), values, handle, raw.interrupt)
+        sql = _projected(body, names, kinds)
+        table = _fetch(files, sql, values, handle, batch_rows or BATCH_ROWS, deadline)
         if table.num_rows == 0:
             return None
         columns = {
@@ -117,7 +231,9 @@ def read_frame(
         log.debug("SQLite fast read path not taken: %s", exc)
         return None
     except Exception as exc:
-        if handle is not None and handle.interrupted.is_set():
+        if isinstance(exc, _Stopped) or (handle is not None and handle.interrupted.is_set()):
+            raise
+        if isinstance(exc, sqlite3.OperationalError) and str(exc) == TIMEOUT:
             raise
         log.debug("SQLite fast read path failed (%s); reading through sqlite3", exc)
         return None
@@ -233,25 +349,32 @@ def _projected(body: str, names: list[str], kinds: list[Kind | None]) -> str:
 
 
 def _fetch(
-    files: Mapping[str, str], sql: str, values: Sequence[Any], handle: Any, restore: Any
+    files: Mapping[str, str],
+    sql: str,
+    values: Sequence[Any],
+    handle: Any,
+    batch_rows: int,
+    deadline: float | None,
 ) -> pa.Table:
-    """Read ``sql`` through ADBC; while it runs, ``handle`` cancels it, then ``restore``."""
+    """Read ``sql`` through ADBC, checking ``handle`` and ``deadline`` between batches
+    (the driver's own cancel is not implemented)."""
     with _lease(files) as conn, conn.cursor() as cur:
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-        if handle is not None:
-            handle.on_cancel(cur.adbc_cancel)
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+        cur.execute(sql, tuple(values) if values else None)
+        reader = cur.fetch_record_batch()
         try:
-            cur.execute(sql, tuple(values) if values else None)
-            reader = cur.fetch_record_batch()
             batches = []
             for batch in reader:
+                if handle is not None and handle.interrupted.is_set():
+                    raise _Stopped("interrupted")
+                if deadline is not None and time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(TIMEOUT)
                 batches.append(batch)
                 if handle is not None:
                     handle.rows += batch.num_rows
             return pa.Table.from_batches(batches, schema=reader.schema)
         finally:
-            if handle is not None:
-                handle.on_cancel(restore)
+            reader.close()
 
 
 # The driver links its own copy of SQLite. POSIX file locks belong to the process, so

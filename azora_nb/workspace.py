@@ -281,10 +281,13 @@ class Workspace:
                     fast = pgread.read_frame(conn, sql, bound, declared, handle)
                     if fast is not None:
                         return fast
-                elif engine.dialect.name == "sqlite":
-                    fast = sqliteread.read_frame(conn, stmt, params, declared, handle)
-                    if fast is not None:
-                        return fast
+                else:
+                    timeout = self.settings.source(source).limits.statement_timeout
+                    frame = sqliteread.read(conn, stmt, params, declared, handle, timeout)
+                    if frame is None:
+                        conn.commit()
+                        return pd.DataFrame()
+                    return frame
                 result = conn.execute(stmt, dict(params or {}))
                 if not result.returns_rows:
                     conn.commit()
@@ -334,8 +337,13 @@ class Workspace:
         engine = self.engine(source)
         declared = frames.kinds_from_statement(stmt)
 
+        timeout = self.settings.source(source).limits.statement_timeout
+
         def produce(handle: interrupt.ReadHandle) -> Iterator[pd.DataFrame]:
-            with self._read_connection(source, engine, handle, stmt) as conn:
+            with (
+                self._read_connection(source, engine, handle, stmt) as conn,
+                sqliteread.time_limit(conn, timeout) as deadline,
+            ):
                 result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
                     stmt, dict(params or {})
                 )
@@ -351,6 +359,8 @@ class Workspace:
                             kinds[name] = frames.infer_kind(row[index] for row in rows)
                     handle.rows += len(rows)
                     yield frames.rows_to_frame(columns, rows, kinds)
+                    if deadline is not None:
+                        deadline.restart()
 
         return interrupt.stream(produce, progress=self.progress)
 

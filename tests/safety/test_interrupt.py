@@ -185,30 +185,73 @@ def test_progress_can_be_turned_off(
     assert capsys.readouterr().err == ""
 
 
-# Counting to 10^9 in a recursive CTE keeps SQLite busy for minutes.
-SQLITE_LONG = (
+# Counting to 10^9 in a recursive CTE keeps SQLite busy for minutes. Joined to a row of
+# a table, the statement holds a read snapshot of the file while it runs.
+SQLITE_COUNT = (
     "with recursive c(n) as (select 1 union all select n + 1 from c where n < 1000000000) "
-    "select count(*) as n from c"
 )
+SQLITE_LONG = SQLITE_COUNT + "select count(*) as n from c, marker"
+# The same rows, one by one: a result that streams, read through the ADBC fast path.
+SQLITE_STREAM = SQLITE_COUNT + "select n, marker.v from c, marker"
+
+
+def _reading_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("azora-nb-")]
+
+
+def _checkpoint_busy(path: Path) -> int:
+    """1 while a reader holds a snapshot of the write-ahead log (no waiting for it)."""
+    import sqlite3
+
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("insert into marker values (2)")
+        return int(other.execute("pragma wal_checkpoint(truncate)").fetchone()[0])
+    finally:
+        other.close()
 
 
 @pytest.mark.parametrize(
     "read",
     [
-        pytest.param(lambda ws: ws.sql(SQLITE_LONG), id="sql"),
+        pytest.param(lambda ws: ws.sql(SQLITE_LONG), id="sql-aggregate"),
+        pytest.param(lambda ws: ws.sql(SQLITE_STREAM), id="sql-streaming-fast-path"),
         pytest.param(lambda ws: list(ws.sql_chunks(SQLITE_LONG)), id="sql-chunks"),
     ],
 )
-def test_interrupting_a_sqlite_read(
-    home: Path, read: Callable[..., object], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The ADBC fast path cannot be cancelled (its SQLite driver does not implement
-    # cancel), so an interrupted read there would go on in the background: test the
-    # sqlite3 path, which sqlite3's interrupt() stops.
-    monkeypatch.setattr(sqliteread, "available", lambda: False)
-    with az.connect(AZORA_HOME=str(home)) as ws:
-        ws.sql("select 1 as warm")
+def test_interrupting_a_sqlite_read_stops_it(home: Path, read: Callable[..., object]) -> None:
+    assert sqliteread.available()  # the fast path is in play, as for every user
+    with az.connect(AZORA_HOME=str(home), AZORA_PROGRESS="0") as ws:
+        ws.execute("create table marker (v integer)")
+        ws.execute("insert into marker values (1)")  # the log holds a frame to guard
         elapsed, ticks = _interrupted(lambda: read(ws))
         assert elapsed < 2.0, f"the interrupt took {elapsed:.2f} s"
         assert ticks > 20  # a held interpreter lock would leave it at 0 or 1
+        # The statement itself stopped: no thread still reads (the query would run for
+        # minutes), and no snapshot of the file is held (a checkpoint is not blocked).
+        deadline = time.monotonic() + 5.0
+        while _reading_threads() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _reading_threads() == []
+        assert _checkpoint_busy(home / "core.sqlite") == 0
         assert ws.sql("select 7 as seven")["seven"].tolist() == [7]
+        assert ws.sql("select count(*) as n from marker")["n"].tolist() == [2]
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        pytest.param(lambda ws: ws.sql(SQLITE_LONG), id="sql-aggregate"),
+        pytest.param(lambda ws: ws.sql(SQLITE_STREAM), id="sql-streaming-fast-path"),
+        pytest.param(lambda ws: list(ws.sql_chunks(SQLITE_LONG)), id="sql-chunks"),
+    ],
+)
+def test_statement_timeout_on_sqlite(home: Path, read: Callable[..., object]) -> None:
+    with az.connect(AZORA_HOME=str(home), AZORA_PROGRESS="0", AZORA_STATEMENT_TIMEOUT="0.3") as ws:
+        ws.execute("create table marker (v integer)")
+        ws.execute("insert into marker values (1)")
+        start = time.monotonic()
+        with pytest.raises(QueryError, match="statement timeout"):
+            read(ws)
+        assert time.monotonic() - start < 5.0
+        assert ws.sql("select v from marker")["v"].tolist() == [1]
