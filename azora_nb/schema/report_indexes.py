@@ -5,6 +5,14 @@ Production does not have them; the toolkit's migration adds them (revision
 so that ``azora-nb db check`` sees no drift. Each is there because a report
 query took over a second on a million ledger rows without it; the tests check
 the plans with ``EXPLAIN``.
+
+``STATISTICS`` are PostgreSQL extended statistics on expressions the reports group
+by (revision ``20261204190000``): without them the planner takes the number of
+groups of ``date_trunc('month', created_at)`` for the number of distinct
+timestamps, a million at a million rows, and sorts the whole ledger on disk
+instead of hashing twelve months. SQLite has no such statistics and needs none:
+it groups the same way whatever it estimates. The audit that found each of them
+is ``docs/query-audit.md``.
 """
 
 from __future__ import annotations
@@ -44,3 +52,29 @@ def add_to(metadata: sa.MetaData, source: str) -> None:
     for index in for_source(source):
         table = metadata.tables[index.table]
         sa.Index(index.name, *(table.c[c] for c in index.columns))
+
+
+@dataclass(frozen=True)
+class ReportStatistics:
+    name: str
+    table: str
+    expression: str
+    why: str
+
+
+STATISTICS: dict[str, tuple[ReportStatistics, ...]] = {
+    "core": (
+        ReportStatistics(
+            "azora_nb_treasury_ledger_month",
+            "treasury_ledger",
+            "date_trunc('month', created_at)",
+            "treasury.flows, net_supply, gas_spend, founder_compensation and the forecast "
+            "group the ledger by month: a hash of twelve months instead of an on-disk sort "
+            "of every row",
+        ),
+    ),
+}
+
+
+def statistics_for(source: str) -> tuple[ReportStatistics, ...]:
+    return STATISTICS.get(source, ())

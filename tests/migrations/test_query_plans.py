@@ -5,14 +5,15 @@ the real statements, as the analytics functions build them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from azora_nb import migrate
-from azora_nb.analytics import _sql, treasury
+from azora_nb.analytics import _sql, forecast, treasury
+from azora_nb.schema import report_indexes
 from azora_nb.workspace import Workspace
 from tests.migrations.conftest import BACKENDS, MakeWorkspace
 
@@ -71,6 +72,60 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", ()):
         yield from _nodes(child)
+
+
+MONTHLY: dict[str, Callable[[Workspace], Any]] = {
+    "treasury.flows": lambda ws: treasury.flows(ws, as_of=AS_OF, cache=False),
+    "treasury.net_supply": lambda ws: treasury.net_supply(ws, as_of=AS_OF, cache=False),
+    "treasury.gas_spend": lambda ws: treasury.gas_spend(ws, as_of=AS_OF, cache=False),
+    "treasury.founder_compensation": lambda ws: treasury.founder_compensation(
+        ws, as_of=AS_OF, cache=False
+    ),
+    "forecast.net_supply": lambda ws: forecast.net_supply(ws, as_of=AS_OF, cache=False),
+}
+
+
+@pytest.mark.parametrize("name", list(MONTHLY))
+def test_monthly_ledger_aggregations_hash_a_dozen_groups(
+    make_ws: MakeWorkspace, capture: list[Any], name: str
+) -> None:
+    ws = make_ws("postgresql", "core")
+    migrate.upgrade(ws, "core")
+    engine = ws.engine("core")
+    with engine.begin() as conn:
+        _fill_ledger(conn)
+    MONTHLY[name](ws)
+    monthly = [
+        s
+        for s in capture
+        if "date_trunc('month', treasury_ledger.created_at)" in _sql_text(s, engine)
+    ]
+    assert monthly, capture
+    with engine.connect() as conn:
+        for stmt in monthly:
+            plan = _pg_plan(conn, _sql_text(stmt, engine))
+            aggregates = [n for n in _nodes(plan) if n["Node Type"] == "Aggregate"]
+            # Without the statistics the planner expects one group per distinct
+            # timestamp (20,000 here) and sorts every row to group them.
+            assert aggregates and all(n["Plan Rows"] < 200 for n in aggregates), plan
+            assert any(n["Strategy"] == "Hashed" for n in aggregates), plan
+
+
+def test_the_migration_builds_the_declared_statistics(make_ws: MakeWorkspace) -> None:
+    ws = make_ws("postgresql", "core")
+    migrate.upgrade(ws, "core")
+    with ws.engine("core").connect() as conn:
+        built = dict(
+            conn.exec_driver_sql(
+                "select stxname, (pg_get_statisticsobjdef_expressions(oid))[1]"
+                " from pg_statistic_ext"
+            ).all()
+        )
+    for stat in report_indexes.statistics_for("core"):
+        assert built[stat.name].replace("::text", "") == stat.expression
+    migrate.downgrade(ws, "core", "20261204170000")
+    with ws.engine("core").connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from pg_statistic_ext").scalar_one() == 0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
