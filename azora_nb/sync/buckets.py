@@ -99,11 +99,16 @@ class Buckets:
         return expr.collate("C") if self.textual and ordering == COLLATE_C else expr
 
     def bucket_of(self, column: Any, ordering: str) -> Any:
-        """A SQL expression for the bucket of ``column`` (PostgreSQL)."""
+        """A SQL expression for the bucket of ``column`` (PostgreSQL). Text compares
+        with ``COLLATE "C"`` even where that is the database's order: a collation
+        named otherwise ("C.UTF-8") is compared through ``strcoll``, slower."""
         if not self.bounds:
             return sa.literal(0)
         array = sa.literal(list(self.bounds), postgresql.ARRAY(self._sql_type()))
-        return sa.func.width_bucket(self._ordered(column, ordering), array)
+        expr = self._ordered(column, ordering)
+        if self.textual and ordering != COLLATE_C:
+            expr = expr.collate("C")
+        return sa.func.width_bucket(expr, array)
 
     def condition(self, column: Any, ordering: str, buckets: Iterable[int]) -> Any:
         """``column`` lies in one of ``buckets`` (adjacent ones merged into one range)."""
@@ -218,6 +223,9 @@ def sql_digest(
     if where is not None:
         stmt = stmt.where(where)
     with engine.connect() as conn:
+        # the planner expects as many buckets as rows and would sort every row by
+        # bucket (on disk); there are only a few hundred, which a hash table holds
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
         return {int(b): (int(c), int(s) % MOD) for b, c, s in conn.execute(stmt)}
 
 
@@ -240,21 +248,3 @@ def record_hashable(engine: sa.Engine, relation: Any, columns: Sequence[Any]) ->
     except sa.exc.DBAPIError:
         return False
     return True
-
-
-def sql_row_hashes(
-    engine: sa.Engine,
-    relation: Any,
-    keys: Sequence[Any],
-    columns: Sequence[Any],
-    where: Any,
-    by_record: bool = True,
-) -> dict[tuple[Any, ...], int]:
-    """key → hash of the row, for the rows matching ``where`` (PostgreSQL), to tell
-    within one bucket which rows differ."""
-    stmt = sa.select(*keys, pg_row_hash(columns, by_record)).select_from(relation)
-    if where is not None:
-        stmt = stmt.where(where)
-    n = len(keys)
-    with engine.connect() as conn:
-        return {tuple(r[:n]): r[n] for r in conn.execute(stmt)}

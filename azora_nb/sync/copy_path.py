@@ -20,6 +20,7 @@ from azora_nb.sync import convert
 from azora_nb.sync.buckets import Scope
 from azora_nb.sync.definitions import SqlTarget, SyncDefinition
 from azora_nb.sync.page import Page
+from azora_nb.sync.resync import Resynced, resync_scope
 from azora_nb.sync.runstate import RunState
 from azora_nb.sync.sources import Reader, SqlReader
 from azora_nb.sync.writers import SqlWriter
@@ -134,29 +135,35 @@ class CopyPhase:
                     break
         return watermark
 
-    def replace(self, conn: sa.Connection, scope: Scope, changed: int) -> bool:
-        """Replace the target's rows in ``scope`` by the source's, in one transaction:
-        delete them, then COPY the source's straight in, with no merge. For buckets
-        where most rows differ (a merge would update them one by one). False when a
-        key came twice (the caller merges that bucket instead)."""
+    def resync(self, conn: sa.Connection, scope: Scope, *, binary: bool) -> Resynced:
+        """Bring the target's rows in ``scope`` to the source's, set-based on the
+        target (:mod:`azora_nb.sync.resync`), in one transaction with the run's
+        state. ``binary``: the columns have the same types on both sides."""
         r = self.run.result
         stmt = self.reader.page_statement("all", None, 1, None, scope).limit(None).order_by(None)
         sql, params = self.reader.driver_sql(stmt)
         with self.reader.engine.connect() as source:
             try:
                 with conn.begin():
-                    conn.execute(sa.delete(self.writer.table).where(self.writer.in_scope(scope)))
-                    page = pipe_page(self.writer, conn, source, sql, params, [], direct=True)
-                    r.rows_read += page.rows
-                    r.rows_written += changed
+                    done = resync_scope(
+                        self.writer,
+                        conn,
+                        source,
+                        sql,
+                        params,
+                        scope,
+                        hard_deletes=self.d.deletes == "hard",
+                        binary=binary,
+                    )
+                    r.rows_read += done.read
+                    r.rows_written += done.written
+                    r.rows_deleted += done.deleted
                     self.run.stage("written")
                     self.run.save(conn, Page())
-            except KeyCollision:
-                return False
             finally:
                 source.rollback()
         self.run.page_done(conn)
-        return True
+        return done
 
 
 def pipe_page(

@@ -24,7 +24,6 @@ import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
 from azora_nb.sync import convert
@@ -37,7 +36,6 @@ from azora_nb.sync.buckets import (
     differing,
     record_hashable,
     sql_digest,
-    sql_row_hashes,
 )
 from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.page import PageChecker
@@ -49,17 +47,6 @@ from azora_nb.sync.writers import SqlWriter, Writer
 Row = tuple[Any, ...]
 MAX_LISTED = 200
 """Differing buckets listed one by one in a run's record (the count is always kept)."""
-
-
-@dataclass
-class BucketDiff:
-    bucket: int
-    rows: int
-    """Source rows in the bucket."""
-    changed: int
-    """Source rows missing from the target or different there."""
-    gone: list[Row]
-    """Target keys no longer at the source."""
 
 
 class Reconciler:
@@ -229,37 +216,6 @@ class Reconciler:
             except TypeError:  # a JSON column the driver parsed to a dict or list
                 slot[1] += hash(tuple(_hashable(v) for v in row))
         return {b: (c, s % MOD) for b, (c, s) in counts.items()}
-
-    def row_diff(self, bucket: int, pool: ThreadPoolExecutor) -> BucketDiff:
-        """Which rows of one bucket differ, from a hash per row on each side (both
-        sides PostgreSQL, :attr:`in_database`)."""
-        assert isinstance(self.reader, SqlReader) and isinstance(self.writer, SqlWriter)
-        scope = Scope(self.buckets, frozenset([bucket]))
-        key_idx = self.checker.key_idx
-        relation, _, src_cols = self.reader.digest_parts()
-        table, _, tgt_cols, live = self.writer.digest_parts()
-        where = self.writer.in_scope(scope)
-        source = pool.submit(
-            sql_row_hashes,
-            self.reader.engine,
-            relation,
-            [src_cols[i] for i in key_idx],
-            src_cols,
-            self.reader.in_scope(scope),
-            self.by_record,
-        )
-        target = pool.submit(
-            sql_row_hashes,
-            self.writer.engine,
-            table,
-            [tgt_cols[i] for i in key_idx],
-            tgt_cols,
-            where if live is None else (where & live),
-            self.by_record,
-        )
-        src, tgt = source.result(), target.result()
-        changed = sum(1 for key, h in src.items() if tgt.get(key) != h)
-        return BucketDiff(bucket, len(src), changed, [k for k in tgt if k not in src])
 
     def _normalisers(self) -> list[convert.Converter | None]:
         """Each column's converter to its kind, applied on both sides: a value stored as

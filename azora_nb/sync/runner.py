@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
 
 from azora_nb.sync import convert, state
 from azora_nb.sync.attach_path import AttachPhase, can_attach
-from azora_nb.sync.buckets import Scope, differing
+from azora_nb.sync.buckets import Digest, Scope, differing
 from azora_nb.sync.copy_path import CopyPhase, can_pipe
 from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.page import PageChecker
@@ -194,8 +193,9 @@ class Run:
         redo = differing(source, target)
         if redo:
             merge = redo
-            if isinstance(step, CopyPhase) and rec.in_database and self.d.deletes != "tombstone":
-                merge = self.replace_buckets(conn, rec, redo, step, update)
+            if isinstance(step, CopyPhase) and rec.by_record and self.d.deletes != "tombstone":
+                self.resync_buckets(conn, rec, redo, (source, target), step, update)
+                merge = []
             if merge and self.result.status != "cancelled":
                 scope = Scope(rec.buckets, frozenset(merge))
                 step(conn, "all", None, None, update, scope)
@@ -209,35 +209,32 @@ class Run:
         report["buckets_resynced"] = len(redo)
         self.result.reconciliation = report
 
-    def replace_buckets(
+    def resync_buckets(
         self,
         conn: sa.Connection,
         rec: Reconciler,
         redo: list[int],
+        digests: tuple[Digest, Digest],
         step: CopyPhase,
         update: Callable[[int], Any],
-    ) -> list[int]:
-        """Replace the buckets where most rows differ (PostgreSQL to PostgreSQL): a
-        delete and a straight COPY cost about a tenth of a merge's row-by-row updates.
-        Returns the buckets left to merge."""
-        merge = []
-        with ThreadPoolExecutor(2) as pool:
-            for bucket in redo:
-                diff = rec.row_diff(bucket, pool)
-                wholesale = diff.changed * 2 > diff.rows
-                if wholesale and (not diff.gone or self.d.deletes == "hard"):
-                    before = self.result.rows_read
-                    scope = Scope(rec.buckets, frozenset([bucket]))
-                    if step.replace(conn, scope, diff.changed):
-                        self.result.rows_deleted += len(diff.gone)
-                        update(self.result.rows_read - before)
-                    else:
-                        merge.append(bucket)
-                    if self.result.status == "cancelled":
-                        break
-                else:
-                    merge.append(bucket)
-        return merge
+    ) -> None:
+        """Re-sync the differing buckets in groups of about ``batch_rows`` rows, each
+        staged on the target and brought in set-based (PostgreSQL to PostgreSQL, the
+        columns of the same types on both sides: :mod:`azora_nb.sync.resync`)."""
+        groups: list[list[int]] = []
+        rows = 0
+        for bucket in redo:
+            size = max(d.get(bucket, (0, 0))[0] for d in digests)
+            if not groups or (rows + size > self.d.batch_rows and groups[-1]):
+                groups.append([])
+                rows = 0
+            groups[-1].append(bucket)
+            rows += size
+        for group in groups:
+            done = step.resync(conn, Scope(rec.buckets, frozenset(group)), binary=True)
+            update(done.read)
+            if self.result.status == "cancelled":
+                break
 
     def propagate_deletes(self, scope: Scope) -> None:
         if self.d.deletes == "keep":

@@ -202,3 +202,42 @@ def test_buckets_where_most_rows_changed_are_rewritten_with_the_same_result(
     assert (result.rows_written, result.rows_deleted) == (60 - 1 + 1, 1)
     assert result.reconciliation is not None and result.reconciliation["ok"]
     assert target_rows(ws) == source_rows(ws)
+
+
+def test_rewritten_buckets_keep_rows_gone_from_the_source_unless_asked(
+    ws: Workspace, bucketed: Callable[..., SyncDefinition]
+) -> None:
+    """A bucket where most rows changed is rewritten (on PostgreSQL: its rows deleted
+    and inserted again), yet with the default ``deletes = "keep"`` a row deleted at
+    the source stays in the target, and only the changed rows count as written."""
+    d = bucketed()
+    sync.run(ws, d, progress=False)
+    _source(ws, "update rewards set status = status || '!' where id < 'r00060'")
+    _source(ws, "delete from rewards where id = 'r00030'")
+    result = sync.run(ws, d, full=True, progress=False)
+    assert (result.rows_written, result.rows_deleted) == (59, 0)
+    kept = target_rows(ws)
+    assert [r[0] for r in kept if r[0] == "r00030"] == ["r00030"] and len(kept) == N_ROWS
+    assert [r for r in kept if r[0] != "r00030"] == source_rows(ws)
+    assert result.reconciliation is not None and not result.reconciliation["ok"]
+
+
+def test_a_few_changes_merge_in_place_with_new_and_deleted_rows(
+    ws: Workspace, bucketed: Callable[..., SyncDefinition]
+) -> None:
+    """Buckets where few rows differ are merged (on PostgreSQL: one MERGE from the
+    staged rows and one DELETE of the keys the source lost): a changed row, a new key
+    between existing ones and a deleted row, in three buckets, with a second full run
+    that finds nothing to do."""
+    d = bucketed(deletes="hard")
+    sync.run(ws, d, progress=False)
+    _source(ws, "update rewards set status = 'ONE' where id = 'r00150'")
+    _late_row(ws)
+    _source(ws, "delete from rewards where id = 'r00210'")
+    result = sync.run(ws, d, full=True, progress=False)
+    assert (result.rows_written, result.rows_deleted) == (2, 1)
+    assert result.reconciliation is not None and result.reconciliation["ok"]
+    assert result.reconciliation["buckets_resynced"] == 3
+    assert target_rows(ws) == source_rows(ws)
+    again = sync.run(ws, d, full=True, progress=False)
+    assert (again.rows_read, again.rows_written, again.rows_deleted) == (0, 0, 0)
