@@ -74,3 +74,18 @@ def test_the_models_declare_the_migration_s_indexes() -> None:
 
 def _all_indexes(source: str) -> list[sa.Index]:
     return [i for t in metadata_for(source).tables.values() for i in t.indexes]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_index_an_operator_built_already_does_not_stop_the_upgrade(
+    make_ws: MakeWorkspace, backend: str
+) -> None:
+    ws = make_ws(backend, "core")
+    migrate.upgrade(ws, "core", "20261204160000")
+    with ws.engine("core").begin() as conn:
+        conn.exec_driver_sql(
+            "create index idx_azora_nb_treasury_ledger_reason"
+            " on treasury_ledger (reason, id, tx_hash)"
+        )
+    migrate.upgrade(ws, "core")
+    assert migrate.check(ws, "core") == []

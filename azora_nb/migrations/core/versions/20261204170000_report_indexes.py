@@ -19,10 +19,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # IF NOT EXISTS: a production database where an operator built it already (by this
+    # name) upgrades instead of failing.
     op.create_index(
-        "idx_azora_nb_treasury_ledger_reason", "treasury_ledger", ["reason", "id", "tx_hash"]
+        "idx_azora_nb_treasury_ledger_reason",
+        "treasury_ledger",
+        ["reason", "id", "tx_hash"],
+        if_not_exists=True,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("idx_azora_nb_treasury_ledger_reason", table_name="treasury_ledger")
+    op.drop_index(
+        "idx_azora_nb_treasury_ledger_reason", table_name="treasury_ledger", if_exists=True
+    )
