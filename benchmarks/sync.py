@@ -9,8 +9,9 @@ Measured in one run, on the same rows:
   row, timed on a subset (``--row-subset``) and extrapolated, which the table says;
 - the engine again on the filled target, each a ``--full`` run that compares
   key-range bucket digests first: a re-run that changes nothing (reads no row),
-  a run after every source row changed (buckets replaced: delete + COPY), and a run
-  after one row in a thousand changed (those buckets merged);
+  a run after every source row changed (buckets staged by COPY, then their rows
+  deleted and inserted again), and a run after one row in a thousand changed (those
+  buckets staged, then merged by one ``MERGE``);
 - SQLite → SQLite (mint file into core's attached analysis file);
 - MongoDB → PostgreSQL and PostgreSQL → MongoDB on the nx-27017 test server
   (``--mongo-rows``; that server is SQLite behind the wire protocol, so these
@@ -206,7 +207,7 @@ def bench_postgres(
                 "  merge, every row changed (--full)",
                 n,
                 merge,
-                f"{copy / merge:.2f}x raw COPY (target >= 0.5): buckets replaced",
+                f"{copy / merge:.2f}x raw COPY (target >= 0.5): buckets staged, rows rewritten",
             )
         )
 
@@ -221,6 +222,7 @@ def bench_postgres(
                 "  merge, 1 row in 1,000 changed (--full)",
                 n,
                 sparse,
+                f"{copy / sparse:.2f}x raw COPY; "
                 f"{result.reconciliation['buckets_resynced']} buckets re-synced",
             )
         )
