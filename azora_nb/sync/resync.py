@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from azora_nb.sync.buckets import Scope
+from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.writers import SqlWriter
 
 SAMPLE_ROWS = 512
@@ -42,6 +43,14 @@ class Resynced:
     written: int
     deleted: int
     replaced: bool
+
+
+def can_resync(writer: SqlWriter, definition: SyncDefinition) -> bool:
+    """Whether the target takes this path: ``MERGE`` needs PostgreSQL 15; tombstones
+    stay with the row-by-row merge, which clears them."""
+    with writer.engine.connect() as conn:
+        version = conn.dialect.server_version_info or (0,)
+    return definition.deletes != "tombstone" and version >= (15,)
 
 
 def pipe(

@@ -26,6 +26,7 @@ from azora_nb.sync.copy_path import CopyPhase, can_pipe
 from azora_nb.sync.definitions import SyncDefinition
 from azora_nb.sync.page import PageChecker
 from azora_nb.sync.reconcile import Reconciler, patched
+from azora_nb.sync.resync import can_resync
 from azora_nb.sync.runstate import Hook, RunResult, RunState
 from azora_nb.sync.sources import Reader, SqlReader, make_reader
 from azora_nb.sync.writers import (
@@ -193,7 +194,7 @@ class Run:
         redo = differing(source, target)
         if redo:
             merge = redo
-            if isinstance(step, CopyPhase) and rec.by_record and self.d.deletes != "tombstone":
+            if isinstance(step, CopyPhase) and rec.by_record and can_resync(step.writer, self.d):
                 self.resync_buckets(conn, rec, redo, (source, target), step, update)
                 merge = []
             if merge and self.result.status != "cancelled":

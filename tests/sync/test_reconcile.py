@@ -241,3 +241,28 @@ def test_a_few_changes_merge_in_place_with_new_and_deleted_rows(
     assert target_rows(ws) == source_rows(ws)
     again = sync.run(ws, d, full=True, progress=False)
     assert (again.rows_read, again.rows_written, again.rows_deleted) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("stage", ["written", "committed"])
+def test_a_bucket_resync_that_dies_between_groups_is_finished_by_the_next_run(
+    ws: Workspace, bucketed: Callable[..., SyncDefinition], stage: str
+) -> None:
+    """Each group of buckets (``batch_rows`` rows) commits with the run's state: a
+    crash rolls back the group in flight only, and the next full run re-syncs what
+    still differs, rewritten and merged groups alike."""
+    d = bucketed(deletes="hard", batch_rows=50)
+    sync.run(ws, d, progress=False)
+    _source(ws, "update rewards set status = status || '!' where id < 'r00120'")
+    _source(ws, "update rewards set status = 'ONE' where id in ('r00150', 'r00220')")
+    _source(ws, "delete from rewards where id = 'r00180'")
+
+    def crash(at: str, page: int) -> None:
+        if at == stage and page == 1:
+            raise RuntimeError("killed between groups")
+
+    with pytest.raises(RuntimeError):
+        sync.run(ws, d, full=True, progress=False, hook=crash)
+    rerun = sync.run(ws, d, full=True, progress=False)
+    assert rerun.status == "succeeded"
+    assert rerun.reconciliation is not None and rerun.reconciliation["ok"]
+    assert target_rows(ws) == source_rows(ws)
