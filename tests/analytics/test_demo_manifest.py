@@ -124,6 +124,22 @@ def test_legacy_flavour_violations_match_the_manifest(seeded: Callable[..., Any]
     assert _found(rewards.audit(ws, as_of=manifest.as_of)) == _planted(manifest, REWARD_KINDS)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_violations_limit_applies_per_check_in_ledger_id_order(
+    backend: str, seeded: Callable[..., Any]
+) -> None:
+    ws, _ = seeded(backend, "legacy")
+    every = treasury.compliance_violations(ws, limit=None)
+    first = treasury.compliance_violations(ws, limit=2)
+    assert (every["kind"].value_counts() > 2).any()  # the limit has rows to leave out
+    for kind, found in every.groupby("kind", sort=False):
+        ids = [keys["ledger_id"] for keys in found["keys"]]
+        assert ids == sorted(ids)
+        mine = first[first["kind"] == kind]
+        assert [keys["ledger_id"] for keys in mine["keys"]] == ids[:2]
+    assert list(first["kind"].unique()) == list(every["kind"].unique())
+
+
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_same_frame_on_both_backends_for_the_same_seed(
     name: str, seeded: Callable[..., Any]
