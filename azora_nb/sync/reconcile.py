@@ -35,6 +35,7 @@ from azora_nb.sync.buckets import (
     Scope,
     differing,
     record_hashable,
+    row_hash,
     sql_digest,
 )
 from azora_nb.sync.definitions import SyncDefinition
@@ -126,8 +127,14 @@ class Reconciler:
         )
 
     # -- digests --------------------------------------------------------------------
-    def digests(self, wanted: Iterable[int] | None = None) -> tuple[Digest, Digest]:
+    def digests(
+        self, wanted: Iterable[int] | None = None, *, known: Digest | None = None
+    ) -> tuple[Digest, Digest]:
+        """Source and target digests (of the ``wanted`` buckets, else all); ``known``:
+        the target's, already known (:meth:`maintained_target`)."""
         scope = None if wanted is None else Scope(self.buckets, frozenset(wanted))
+        if known is not None and scope is None:
+            return self._source_digest(None), known
         if self.attached:
             assert isinstance(self.reader, SqlReader) and isinstance(self.writer, SqlWriter)
             return AttachedCompare(self.reader, self.writer, self.buckets).digests(scope)
@@ -167,6 +174,27 @@ class Reconciler:
                 continue  # a dead letter
             builder.add(row[first], _normalised(row, normal))
         return builder.result()
+
+    def maintained_target(self, stored: dict[str, Any] | None) -> Digest | None:
+        """The target's digest from the previous run's (``stored``) and the changes
+        this run's Mongo writer journalled, without reading the collection; None
+        when that cannot be trusted (no journal, other bounds, dead letters)."""
+        journal = getattr(self.writer, "journal", None)
+        if stored is None or journal is None or self.dead or self.in_database or self.raw:
+            return None
+        slots = {int(b): [int(c), int(h)] for b, (c, h) in stored.items()}
+        normal = self._normalisers()
+        first = self.checker.key_idx[0]
+        for old, new in journal:
+            for row, sign in ((old, -1), (new, 1)):
+                if row is None:
+                    continue
+                slot = slots.setdefault(self.buckets.index(row[first]), [0, 0])
+                slot[0] += sign
+                slot[1] += sign * row_hash(_normalised(row, normal))
+        if any(c < 0 for c, _ in slots.values()):
+            return None
+        return {b: (c, h % MOD) for b, (c, h) in slots.items() if c}
 
     def _target_digest(self, scope: Scope | None) -> Digest:
         if self.in_database:
@@ -240,7 +268,13 @@ class Reconciler:
             }
             for b in differ[:MAX_LISTED]
         ]
+        kept = (
+            {"target_digest": {str(b): [c, str(h)] for b, (c, h) in target.items()}}
+            if getattr(self.writer, "journal", None) is not None and not self.dead
+            else {}
+        )
         return {
+            **kept,
             "checked": True,
             "ok": not differ,
             "source_count": src_rows,

@@ -165,7 +165,9 @@ class Run:
                             break
                     if r.status != "cancelled" and self.d.reconcile and self.writer is not None:
                         rec = self.reconciler()
-                        r.reconciliation = rec.report(*rec.digests())
+                        kept = rec.maintained_target(self.kept_target_digest(conn, rec))
+                        r.reconciliation = rec.report(*rec.digests(known=kept))
+                        r.reconciliation["target_read"] = kept is None
                 r.watermark_after = convert.encode_watermark(watermark)
                 self.state.finish(conn, "cancelled" if r.status == "cancelled" else "succeeded")
             except BaseException as exc:
@@ -184,6 +186,21 @@ class Run:
             dead = state.dead_keys(conn, self.d.name)
             previous = state.last_reconciliation(conn, self.d.name)
         return Reconciler(self.d, self.reader, writer, self.checker, dead, previous)
+
+    def kept_target_digest(self, conn: sa.Connection, rec: Reconciler) -> dict[str, Any] | None:
+        """The target digest the previous run kept, when that run succeeded and no
+        run came between (a failed or cancelled run may have written unjournalled)."""
+        previous = state.last_reconciliation(conn, self.d.name)
+        before = state.previous_run(conn, self.d.name, self.result.run_id)
+        conn.rollback()
+        if not previous or not before or "target_digest" not in previous:
+            return None
+        if before["run_id"] != previous["run_id"] or before["status"] != "succeeded":
+            return None
+        if previous.get("bounds") != rec.buckets.to_json():
+            return None
+        digest: dict[str, Any] = previous["target_digest"]
+        return digest
 
     def by_buckets(self, conn: sa.Connection, step: Step, update: Callable[[int], Any]) -> None:
         """Compare the digests of every bucket; re-sync those that differ (deleting or

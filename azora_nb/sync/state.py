@@ -154,17 +154,32 @@ def runs(conn: sa.Connection, name: str | None = None, limit: int = 20) -> list[
 def last_reconciliation(conn: sa.Connection, name: str) -> dict[str, Any] | None:
     """The reconciliation record of the latest run of ``name`` that has bucket bounds."""
     stmt = (
-        sa.select(sync_runs.c.reconciliation)
+        sa.select(sync_runs.c.run_id, sync_runs.c.reconciliation)
         .where(sync_runs.c.sync_name == name, sync_runs.c.reconciliation.is_not(None))
         .order_by(sync_runs.c.started_at.desc())
         .limit(20)
     )
-    for (record,) in conn.execute(stmt):
+    for run_id, record in conn.execute(stmt):
         if isinstance(record, str):
             record = json.loads(record)
         if isinstance(record, dict) and "bounds" in record:
-            return record
+            return {**record, "run_id": run_id}
     return None
+
+
+def previous_run(conn: sa.Connection, name: str, run_id: str) -> dict[str, Any] | None:
+    """The run of ``name`` just before ``run_id`` (None when there is none, or when two
+    runs started at the same instant, so that which came last is unknown)."""
+    stmt = (
+        sa.select(sync_runs.c.run_id, sync_runs.c.status, sync_runs.c.started_at)
+        .where(sync_runs.c.sync_name == name, sync_runs.c.run_id != run_id)
+        .order_by(sync_runs.c.started_at.desc())
+        .limit(2)
+    )
+    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    if not rows or (len(rows) == 2 and rows[0]["started_at"] == rows[1]["started_at"]):
+        return None
+    return rows[0]
 
 
 # -- dead letters ------------------------------------------------------------------

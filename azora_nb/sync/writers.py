@@ -461,6 +461,11 @@ class SqlWriter:
             )
 
 
+JOURNAL_MAX = 200_000
+"""Changed documents a Mongo writer journals for the bucket digests; a run that
+changes more reads the collection again to reconcile."""
+
+
 class MongoWriter:
     """Upsert pages into a collection: ``_id`` is the key (a sub-document for
     composite keys), fields are the columns, plus ``version``, ``syncedAt`` and
@@ -476,6 +481,11 @@ class MongoWriter:
         self.columns = columns
         self._key_idx = [columns.index(k) for k in definition.key]
         self.notifier = Notifier(ws, self.spec.channel_type, definition.name, run_id)
+        self.journal: list[tuple[Row | None, Row]] | None = []
+        """Each document this run changed: (its live values before, or None; its values
+        as a read will return them), for the reconciliation to update the target's
+        bucket digests without reading the collection again. None once it would hold
+        more than :data:`JOURNAL_MAX` entries or after deletes."""
 
     @property
     def notices(self) -> int:
@@ -532,9 +542,30 @@ class MongoWriter:
     def bucket_bounds(self, bucket_rows: int) -> Buckets:
         return Buckets.from_keys((k[0] for k in self.keys()), bucket_rows)
 
+    def _note(self, old: dict[str, Any] | None, fields: dict[str, Any]) -> None:
+        """Journal one changed document: its live values before (None when it was
+        missing or tombstoned) and the values a read of what was written returns."""
+        import bson
+
+        assert self.journal is not None
+        if len(self.journal) >= JOURNAL_MAX:
+            self.journal = None
+            return
+        if old is not None and self.tombstone and old.get(self.tombstone) is not None:
+            old = None
+        written = {c: fields[c] for c in self.columns}
+        back = bson.decode(bson.encode(written), codec_options=self.collection.codec_options)
+        self.journal.append(
+            (
+                None if old is None else tuple(old.get(c) for c in self.columns),
+                tuple(back.get(c) for c in self.columns),
+            )
+        )
+
     def remove(self, keys: list[Row]) -> int:
         if not keys:
             return 0
+        self.journal = None  # deletes are not journalled: the next digest reads
         ids = [self.doc_id(self._padded(k)) for k in keys]
         if self.tombstone:
             done = self.collection.update_many(
@@ -605,10 +636,15 @@ class MongoWriter:
         for row in rows:
             hashes[_id_key(self.doc_id(row))] = (row, content_hash(row))
         ids = [self.doc_id(r) for r, _ in hashes.values()]
-        stored = {
-            _id_key(d["_id"]): d.get("syncHash")
-            for d in self.collection.find({"_id": {"$in": ids}}, {"syncHash": 1})
+        projection = {"syncHash": 1}
+        if self.journal is not None:  # the values before, for the bucket digests
+            projection.update({c: 1 for c in self.columns})
+            if self.tombstone:
+                projection[self.tombstone] = 1
+        before = {
+            _id_key(d["_id"]): d for d in self.collection.find({"_id": {"$in": ids}}, projection)
         }
+        stored = {ident: d.get("syncHash") for ident, d in before.items()}
         now = convert.floor_ms(convert.utcnow())
         ops = []
         changed = []
@@ -623,6 +659,8 @@ class MongoWriter:
                 update["$unset"] = {self.tombstone: ""}
             ops.append(UpdateOne({"_id": doc_id}, update, upsert=True))
             changed.append(doc_id)
+            if self.journal is not None:
+                self._note(before.get(ident), fields)
         if ops:
             self.collection.bulk_write(ops, ordered=False)
         return changed

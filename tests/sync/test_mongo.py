@@ -24,7 +24,7 @@ from azora_nb.settings import Settings
 from azora_nb.sync import MongoSource, MongoTarget, SqlSource, SqlTarget, SyncDefinition
 from azora_nb.sync.demo_docs import DEFAULT_AS_OF, write_demo_documents
 from azora_nb.workspace import Workspace
-from tests.sync.conftest import N_ROWS, _prepare, rewards, source_rows
+from tests.sync.conftest import N_ROWS, T0, _prepare, reward_row, rewards, source_rows
 
 pytestmark = pytest.mark.mongo
 
@@ -256,3 +256,40 @@ def test_demo_documents_are_deterministic(mws: Workspace) -> None:
     assert write_demo_documents(mws, n_updates=50, companies=2, days=3) == counts
     assert list(mws.mongo["entity_updates"].find().sort("_id", 1)) == first
     assert counts == {"entity_updates": 50, "metrics_history": 6}
+
+
+def test_incremental_runs_into_mongo_keep_the_target_digest_without_reading_it(
+    mws: Workspace,
+) -> None:
+    """After an incremental run the collection's bucket digests come from the previous
+    run's and this run's journal of writes; the source is still compared in full, so
+    late rows, edits in place and deletes at the source are found."""
+    d = _to_mongo(mws, f"reward-{uuid.uuid4().hex[:8]}", bucket_rows=25, lag=300)
+    first = sync.run(mws, d, progress=False)
+    assert first.reconciliation is not None and first.reconciliation["ok"]
+    assert first.reconciliation["target_read"]  # nothing kept yet
+
+    later = T0 + timedelta(days=30)
+    with mws.engine("mint").begin() as conn:
+        conn.execute(rewards.update().where(rewards.c.id == "r00100").values(updatedAt=later))
+    moved = sync.run(mws, d, progress=False)
+    assert moved.rows_written == 1 and moved.reconciliation is not None
+    assert moved.reconciliation["ok"] and not moved.reconciliation["target_read"]
+
+    with mws.engine("mint").begin() as conn:  # none of these moves past the watermark
+        conn.execute(rewards.update().where(rewards.c.id == "r00050").values(status="X"))
+        conn.execute(rewards.delete().where(rewards.c.id == "r00150"))
+        conn.execute(rewards.insert().values(**reward_row(7, id="r00007a")))
+    missed = sync.run(mws, d, progress=False)
+    recon = missed.reconciliation
+    assert missed.rows_written == 0 and recon is not None and not recon["target_read"]
+    assert recon["buckets_differing"] == 3 and not recon["ok"]
+    assert (recon["source_count"], recon["target_count"]) == (N_ROWS, N_ROWS)
+
+    def crash(stage: str, page: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sync.run(mws, d, full=True, progress=False, hook=crash)
+    after_crash = sync.run(mws, d, progress=False)  # a failed run came between: read
+    assert after_crash.reconciliation is not None and after_crash.reconciliation["target_read"]
