@@ -32,13 +32,22 @@ class StoreStatus:
     setting: str | None = None
     note: str | None = None
     degraded: bool = False
+    missing: bool = False
+    """An embedded database (or local cache) that does not exist yet: not a fault,
+    and the probe does not create it."""
+    refused: bool = False
+    """The server answered and refused the credentials."""
 
     @property
     def state(self) -> str:
         """``ok``, ``degraded`` (it answers, but its operations fail: see ``error``),
-        ``unreachable`` or ``not configured``."""
+        ``authentication failed``, ``unreachable``, ``not created`` or ``not configured``."""
         if not self.configured:
             return "not configured"
+        if self.missing:
+            return "not created"
+        if self.refused:
+            return "authentication failed"
         if not self.reachable:
             return "unreachable"
         return "degraded" if self.degraded else "ok"
@@ -49,7 +58,8 @@ class WorkspaceStatus:
     """Every store's status and the overall verdict.
 
     ``down`` when no service database can be reached, ``degraded`` when any
-    configured store cannot or fails, ``healthy`` otherwise.
+    configured store cannot or fails, ``healthy`` otherwise. A database not created yet
+    is no fault (the first use creates it): a fresh ``AZORA_HOME`` is healthy.
     """
 
     stores: tuple[StoreStatus, ...]
@@ -58,9 +68,11 @@ class WorkspaceStatus:
     @property
     def overall(self) -> Overall:
         sql = [s for s in self.stores if s.store in self.sql_stores]
-        if sql and not any(s.reachable for s in sql):
+        if sql and not any(s.reachable or s.missing for s in sql):
             return "down"
-        if any(s.configured and (not s.reachable or s.degraded) for s in self.stores):
+        if any(
+            s.configured and not s.missing and (not s.reachable or s.degraded) for s in self.stores
+        ):
             return "degraded"
         return "healthy"
 
@@ -89,7 +101,7 @@ class WorkspaceStatus:
                 "latency_ms": s.latency_ms,
                 "version": s.version,
                 "url": s.url,
-                "error": s.error,
+                "error": s.error or (s.note if s.missing else None),
             }
             for s in self.stores
         ]
@@ -112,15 +124,19 @@ def timed_probe(
     try:
         version = probe()
     except Exception as exc:  # a probe reports every failure, whatever its type
+        from azora_nb.exceptions import AuthenticationFailed
+
+        refused = isinstance(exc, AuthenticationFailed)
         return StoreStatus(
             store=store,
             backend=backend,
             configured=True,
             reachable=False,
             url=url,
-            error=_one_line(exc),
+            error=str(exc) if refused else _one_line(exc),
             setting=setting,
             note=note,
+            refused=refused,
         )
     latency = round((time.perf_counter() - start) * 1000, 2)
     return StoreStatus(
@@ -133,6 +149,20 @@ def timed_probe(
         url=url,
         setting=setting,
         note=note,
+    )
+
+
+def not_created(store: str, backend: str, setting: str, url: str, fix: str) -> StoreStatus:
+    """The report of a store whose file does not exist yet (nothing is created)."""
+    return StoreStatus(
+        store=store,
+        backend=backend,
+        configured=True,
+        reachable=None,
+        url=url,
+        setting=setting,
+        note=f"not created yet: {fix}",
+        missing=True,
     )
 
 

@@ -35,7 +35,7 @@ from azora_nb.exceptions import (
 from azora_nb.pgoptions import merged_options, split_url_options
 from azora_nb.settings import SOURCES, Settings, SourceSettings, mask_secrets, mask_url
 from azora_nb.sqlite import create_sqlite_engine
-from azora_nb.status import StoreStatus, WorkspaceStatus, timed_probe
+from azora_nb.status import StoreStatus, WorkspaceStatus, not_created, timed_probe
 
 if TYPE_CHECKING:
     import pymongo
@@ -500,6 +500,10 @@ class Workspace:
         url = cfg.sqlalchemy_url(self.settings.home)
         backend = "sqlite" if url.startswith("sqlite") else "postgresql"
         note = "embedded" if cfg.embedded else None
+        path = _sqlite_file(url) if backend == "sqlite" else None
+        if path is not None and not path.exists():  # looking must not create it
+            fix = "run `azora-nb db upgrade --all` or `azora-nb demo`"
+            return not_created(name, backend, cfg.setting, mask_url(url), fix)
 
         def probe() -> str:
             with self.engine(name).connect() as conn:
@@ -522,6 +526,9 @@ class Workspace:
         if self.settings.redis.url is None:
             directory = self.settings.home / "cache"
             note = "local disk cache (set AZORA_REDIS_URL to share one)"
+            if not directory.exists():  # looking must not create it
+                fix = "made by the first cached read"
+                return not_created("cache", "disk", "AZORA_REDIS_URL", str(directory), fix)
 
             def probe_disk() -> str:
                 nonlocal note
@@ -666,6 +673,14 @@ def _result_kinds(
             if kinds.get(column) is None:
                 kinds[column] = frames.kind_from_pg_oid(desc[1])
     return kinds
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; ``None`` for an in-memory database."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def _sql_text(stmt: Any) -> str:

@@ -120,11 +120,14 @@ def test_embedded_default_from_an_empty_home(embedded_settings: Settings) -> Non
         assert report.overall == "healthy"
         for source in az.SOURCES:
             assert report[source].backend == "sqlite"
-            assert report[source].reachable
-            assert report[source].note == "embedded"
+            assert report[source].state == "not created"  # looking creates nothing
         assert report["cache"].backend == "disk"
         assert report["mongo"].state == "not configured"
+        assert not (embedded_settings.home / "core.sqlite").exists()
         assert ws.sql("select 1 as one")["one"].tolist() == [1]
+        report = ws.status()
+        assert report["core"].reachable and report["core"].note == "embedded"
+        assert report.overall == "healthy"
     assert (embedded_settings.home / "core.sqlite").exists()
 
 

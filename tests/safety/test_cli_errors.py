@@ -3,6 +3,7 @@ command's own verdict, for status), never a traceback."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -166,9 +167,34 @@ def test_a_wrong_password_says_authentication_failed(
         stderr = clean(result, args)
         assert "authentication failed for role 'postgres'" in stderr
         assert "wrong-pw-99" not in result.output and PASSWORD not in result.output
-    status = run(("status",), env)
+    status = run(("status", "--json"), env)
     clean(status, ("status",), codes=(1, 2))
-    assert "wrong-pw-99" not in status.output
+    assert "wrong-pw-99" not in status.output and PASSWORD not in status.output
+    core = next(s for s in json.loads(status.stdout)["stores"] if s["store"] == "core")
+    assert core["state"] == "authentication failed"
+    assert "authentication failed for role 'postgres'" in core["error"]
+    assert "***" in core["url"]
+    table = run(("status",), env).stdout
+    assert "authentication failed for role 'postgres'" in table
+    assert "unreachable" not in table and "server is running" not in table
+
+
+def test_status_on_a_fresh_home_creates_nothing(run: Callable[..., Result], home: Path) -> None:
+    before = sorted(home.iterdir())
+    for args in (("status",), ("status", "--json")):
+        result = run(args, {})
+        clean(result, args, codes=(0,))  # nothing is broken: nothing was built yet
+    report = json.loads(result.stdout)
+    states = {s["store"]: s["state"] for s in report["stores"]}
+    assert report["overall"] == "healthy"
+    assert {states[s] for s in az.SOURCES} == {"not created"}
+    assert states["cache"] == "not created"
+    assert "azora-nb db upgrade --all" in run(("status",), {}).stdout
+    assert sorted(home.iterdir()) == before
+    # Once built, a source is probed as before.
+    assert run(("db", "upgrade", "--source", "mint"), {}).exit_code == 0
+    states = {s["store"]: s["state"] for s in json.loads(run(args, {}).stdout)["stores"]}
+    assert states["mint"] == "ok" and states["core"] == "not created"
 
 
 @pytest.fixture
