@@ -152,7 +152,7 @@ def timed_probe(
     )
 
 
-def not_created(store: str, backend: str, setting: str, url: str, fix: str) -> StoreStatus:
+def not_created(store: str, backend: str, setting: str, url: str | None, fix: str) -> StoreStatus:
     """The report of a store whose file does not exist yet (nothing is created)."""
     return StoreStatus(
         store=store,
