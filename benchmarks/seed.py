@@ -249,7 +249,7 @@ def main() -> None:
     )
     header = (
         f"{'backend':<9} {'ledger rows':>11} {'strategy':<16} {'rows':>10} {'seconds':>8} "
-        f"{'rows/s':>10} {'peak MB':>8} {'vs demo':>8}"
+        f"{'rows/s':>10} {'peak MB':>8} {'vs demo':>8}  load"
     )
     print(header)
     print("-" * len(header))
@@ -262,7 +262,9 @@ def main() -> None:
                     for strategy in STRATEGIES[backend]:
                         if strategy in args.without:
                             continue
+                        load = f"{os.getloadavg()[0]:.2f}"
                         r = measure(strategy, scale, env)
+                        load += f"-{os.getloadavg()[0]:.2f}"
                         rate = r["rows"] / r["seconds"]
                         if strategy == "demo loader":
                             base = rate
@@ -272,7 +274,7 @@ def main() -> None:
                         print(
                             f"{backend:<9} {scale:>11,} {strategy:<16} {r['rows']:>10,} "
                             f"{r['seconds']:>8.2f} {rate:>10,.0f} {r['peak_mb']:>8.0f} "
-                            f"{ratio:>8}",
+                            f"{ratio:>8}  {load}",
                             flush=True,
                         )
     finally:
@@ -283,7 +285,7 @@ def main() -> None:
             admin.dispose()
     print(
         "\n'vs demo' = the demo loader's rows/s divided by the strategy's "
-        "(>1: the demo loader is faster)."
+        "(>1: the demo loader is faster); load: the 1-minute load average before-after."
     )
 
 
