@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,6 +62,21 @@ def _unavailable(what: str) -> str:
     return f"The {what} could not be read, so this summary leaves it out (see its section)."
 
 
+def _sentence(
+    frame: pd.DataFrame | None,
+    rows: Callable[[pd.DataFrame], str],
+    *,
+    empty: str = "",
+    unreadable: str = "",
+) -> str:
+    """What ``frame`` says: that the ``unreadable`` (a noun, e.g. "ledger") could not be
+    read when it is ``None``, ``empty`` when it has no rows, otherwise ``rows(frame)``.
+    An empty string says nothing."""
+    if frame is None:
+        return _unavailable(unreadable) if unreadable else ""
+    return empty if frame.empty else rows(frame)
+
+
 def treasury(
     *,
     flows: pd.DataFrame | None,
@@ -72,36 +87,39 @@ def treasury(
 ) -> Summary:
     """From ``treasury.flows``, ``treasury.confirmation_ageing`` and
     ``treasury.compliance_violations``."""
-    sentences = []
-    if flows is None:
-        sentences.append(_unavailable("ledger"))
-    elif flows.empty:
-        sentences.append(f"The ledger has no counted transactions between {start} and {end}.")
-    else:
+
+    def moved(flows: pd.DataFrame) -> str:
         kinds = flows.groupby("transaction_type")["amount_azr"].sum()
         minted, burned = float(kinds.get("mint", 0.0)), float(kinds.get("burn", 0.0))
-        sentences.append(
+        return (
             f"Between {start} and {end} the ledger counted {count(_total(flows, 'transactions'))} "
             f"transactions: {money(minted)} minted and {money(burned)} burned, "
             f"so supply changed by {money(minted - burned)}."
         )
-    if violations is not None and not violations.empty:
-        sentences.append(
-            f"{count(len(violations))} ledger rows break the constitution's rules: "
-            f"{_kinds(violations)}."
-        )
-    elif violations is not None:
-        sentences.append("Every ledger row keeps the constitution's allocation and value rules.")
-    pending = 0.0
-    if ageing is not None and not ageing.empty:
-        pending = _total(ageing, "amount_azr")
-        rows = _total(ageing, "transactions")
+
+    def pending(ageing: pd.DataFrame) -> str:
         oldest = pd.to_numeric(ageing["oldest_days"], errors="coerce").max()
-        sentences.append(
-            f"{count(rows)} transactions are pending or failed, the oldest "
-            f"{count(oldest)} days old."
+        return (
+            f"{count(_total(ageing, 'transactions'))} transactions are pending or failed, the "
+            f"oldest {count(oldest)} days old."
         )
-    return _finish(sentences, f"Amount at risk (pending or failed): {money(pending)}.")
+
+    sentences = [
+        _sentence(
+            flows,
+            moved,
+            empty=f"The ledger has no counted transactions between {start} and {end}.",
+            unreadable="ledger",
+        ),
+        _sentence(
+            violations,
+            lambda v: f"{count(len(v))} ledger rows break the constitution's rules: {_kinds(v)}.",
+            empty="Every ledger row keeps the constitution's allocation and value rules.",
+        ),
+        _sentence(ageing, pending),
+    ]
+    at_risk = _total(ageing, "amount_azr")
+    return _finish(sentences, f"Amount at risk (pending or failed): {money(at_risk)}.")
 
 
 def mining(
@@ -113,25 +131,25 @@ def mining(
     end: str,
 ) -> Summary:
     """From ``mining.daily``, ``mining.anomalies`` and ``mining.impossible_earnings``."""
-    sentences = []
-    if daily is None:
-        sentences.append(_unavailable("mining sessions"))
-    elif daily.empty:
-        sentences.append(f"No mining sessions started between {start} and {end}.")
-    else:
-        sentences.append(
-            f"Between {start} and {end} rigs ran {count(_total(daily, 'sessions'))} sessions, "
-            f"earned {money(_total(daily, 'earnings_usd'), 'USD')} and minted "
-            f"{money(_total(daily, 'azr_minted'))}."
-        )
-    if findings is not None and not findings.empty:
-        sentences.append(f"{count(len(findings))} findings need a look: {_kinds(findings)}.")
-    elif findings is not None:
-        sentences.append("No rig is overheating, underperforming or earning impossibly.")
-    at_risk = _total(impossible, "earnings_usd")
-    return _finish(
-        sentences, f"Amount at risk (earnings of impossible sessions): {money(at_risk, 'USD')}."
-    )
+    sentences = [
+        _sentence(
+            daily,
+            lambda d: (
+                f"Between {start} and {end} rigs ran {count(_total(d, 'sessions'))} sessions, "
+                f"earned {money(_total(d, 'earnings_usd'), 'USD')} and minted "
+                f"{money(_total(d, 'azr_minted'))}."
+            ),
+            empty=f"No mining sessions started between {start} and {end}.",
+            unreadable="mining sessions",
+        ),
+        _sentence(
+            findings,
+            lambda f: f"{count(len(f))} findings need a look: {_kinds(f)}.",
+            empty="No rig is overheating, underperforming or earning impossibly.",
+        ),
+    ]
+    at_risk = money(_total(impossible, "earnings_usd"), "USD")
+    return _finish(sentences, f"Amount at risk (earnings of impossible sessions): {at_risk}.")
 
 
 def rewards(
@@ -143,29 +161,30 @@ def rewards(
 ) -> Summary:
     """From ``rewards.audit`` and ``rewards.balance_roll_forward``; ``limits`` are the
     visibility limits of the role (:mod:`azora_nb.visibility`)."""
-    sentences = []
-    if limits:
-        sentences.append(
-            f"The database role cannot see every row of {len(limits)} table(s), so the "
-            "cross-database checks were not run (see the top of this report)."
-        )
-    if roll_forward is not None and not roll_forward.empty:
+
+    def balances(roll_forward: pd.DataFrame) -> str:
         row = roll_forward.iloc[0]
-        sentences.append(
+        return (
             f"Paid rewards total {money(row.get('paid_rewards_azr'))} against balances of "
             f"{money(row.get('balance_azr'))}, a difference of {money(row.get('difference_azr'))}."
         )
-    elif roll_forward is None:
-        sentences.append(_unavailable("balances"))
-    if findings is None:
-        sentences.append(_unavailable("rewards"))
-    elif findings.empty:
-        sentences.append("The audit found nothing to follow up.")
-    else:
-        sentences.append(
-            f"The audit found {count(len(findings))} findings in "
-            f"{count(findings['kind'].nunique())} kinds: {_kinds(findings)}."
-        )
+
+    sentences = [
+        f"The database role cannot see every row of {len(limits)} table(s), so the "
+        "cross-database checks were not run (see the top of this report)."
+        if limits
+        else "",
+        _sentence(roll_forward, balances, unreadable="balances"),
+        _sentence(
+            findings,
+            lambda f: (
+                f"The audit found {count(len(f))} findings in "
+                f"{count(f['kind'].nunique())} kinds: {_kinds(f)}."
+            ),
+            empty="The audit found nothing to follow up.",
+            unreadable="rewards",
+        ),
+    ]
     if at_risk_azr is not None:
         return _finish(sentences, f"Amount at risk: {money(at_risk_azr)}.")
     gap = abs(_total(roll_forward, "difference_azr"))
@@ -185,26 +204,28 @@ def health(
 ) -> Summary:
     """From ``health.breaches``, ``health.open_alerts``, ``health.api_latency`` and the
     health findings."""
-    sentences = []
-    if breaches is None:
-        sentences.append(_unavailable("health checks"))
-    elif breaches.empty:
-        sentences.append(f"No health check breached its threshold between {start} and {end}.")
-    else:
-        sentences.append(
-            f"Between {start} and {end}, {count(len(breaches))} components breached a "
-            "health threshold."
-        )
-    if alerts is not None and not alerts.empty:
-        sentences.append(f"{count(len(alerts))} alerts are open.")
-    elif alerts is not None:
-        sentences.append("No alert is open.")
-    if api is not None and not api.empty and "error_rate" in api:
+
+    def worst_api(api: pd.DataFrame) -> str:
+        if "error_rate" not in api:
+            return ""
         worst = api.sort_values("error_rate", ascending=False).iloc[0]
-        sentences.append(
+        return (
             f"The highest API error rate is {percent(worst['error_rate'])} "
             f"({worst.get('service', worst.get('route', 'a route'))})."
         )
-    if findings is not None and not findings.empty:
-        sentences.append(f"{count(len(findings))} findings: {_kinds(findings)}.")
+
+    sentences = [
+        _sentence(
+            breaches,
+            lambda b: (
+                f"Between {start} and {end}, {count(len(b))} components breached a "
+                "health threshold."
+            ),
+            empty=f"No health check breached its threshold between {start} and {end}.",
+            unreadable="health checks",
+        ),
+        _sentence(alerts, lambda a: f"{count(len(a))} alerts are open.", empty="No alert is open."),
+        _sentence(api, worst_api),
+        _sentence(findings, lambda f: f"{count(len(f))} findings: {_kinds(f)}."),
+    ]
     return _finish(sentences, "Amount at risk: none measured in money by this report.")

@@ -33,114 +33,83 @@ def _scalar(ws: Workspace, stmt: Any, source: str) -> float:
     return float("nan") if pd.isna(value) else float(value)
 
 
-def _supply(ws: Workspace, as_of: datetime) -> float:
+def _days(column: Any, as_of: datetime, days: int | None) -> Any:
+    """Rows of the ``days`` days before ``as_of``; with ``days=None``, every row before it."""
+    return q.within(column, None if days is None else as_of - timedelta(days=days), as_of)
+
+
+def _supply(as_of: datetime) -> Any:
     t = core.treasury_ledger.c
     signed = sa.case(
         (t.transaction_type == "mint", t.amount_azr),
         (t.transaction_type == "burn", -t.amount_azr),
         else_=0,
     )
-    return _scalar(
-        ws,
-        sa.select(q.fsum(signed)).where(
-            t.blockchain_status == "confirmed", t.created_at < q.ts_param(None, as_of)
-        ),
-        "core",
+    return sa.select(q.fsum(signed)).where(
+        t.blockchain_status == "confirmed", _days(t.created_at, as_of, None)
     )
 
 
-def _minted_30d(ws: Workspace, as_of: datetime) -> float:
+def _minted_30d(as_of: datetime) -> Any:
     t = core.treasury_ledger.c
-    return _scalar(
-        ws,
-        sa.select(q.fsum(t.amount_azr)).where(
-            t.transaction_type == "mint",
-            t.blockchain_status == "confirmed",
-            q.within(t.created_at, as_of - timedelta(days=30), as_of),
-        ),
-        "core",
-    )
+    confirmed_mint = sa.and_(t.transaction_type == "mint", t.blockchain_status == "confirmed")
+    return sa.select(q.fsum(t.amount_azr)).where(confirmed_mint, _days(t.created_at, as_of, 30))
 
 
-def _rewards_paid_30d(ws: Workspace, as_of: datetime) -> float:
+def _rewards_paid_30d(as_of: datetime) -> Any:
     r = mint.knowledge_rewards.c
-    return _scalar(
-        ws,
-        sa.select(q.fsum(r.rewardAmount)).where(
-            r.status == "PAID", q.within(r.createdAt, as_of - timedelta(days=30), as_of)
-        ),
-        "mint",
+    return sa.select(q.fsum(r.rewardAmount)).where(
+        r.status == "PAID", _days(r.createdAt, as_of, 30)
     )
 
 
-def _rewards_pending(ws: Workspace, as_of: datetime) -> float:
+def _rewards_pending(as_of: datetime) -> Any:
     r = mint.knowledge_rewards.c
-    return _scalar(
-        ws,
-        sa.select(sa.func.count()).where(
-            r.status == "PENDING", r.createdAt < q.ts_param(None, as_of)
-        ),
-        "mint",
-    )
+    return sa.select(sa.func.count()).where(r.status == "PENDING", _days(r.createdAt, as_of, None))
 
 
-def _hashrate_7d(ws: Workspace, as_of: datetime) -> float:
+def _hashrate_7d(as_of: datetime) -> Any:
     s = core.mining_sessions.c
-    return _scalar(
-        ws,
-        sa.select(q.favg(s.total_hashrate_mhs)).where(
-            q.within(s.start_time, as_of - timedelta(days=7), as_of)
-        ),
-        "core",
-    )
+    return sa.select(q.favg(s.total_hashrate_mhs)).where(_days(s.start_time, as_of, 7))
 
 
-def _earnings_30d(ws: Workspace, as_of: datetime) -> float:
+def _earnings_30d(as_of: datetime) -> Any:
     s = core.mining_sessions.c
-    return _scalar(
-        ws,
-        sa.select(q.fsum(s.total_earnings_usd)).where(
-            q.within(s.start_time, as_of - timedelta(days=30), as_of)
-        ),
-        "core",
-    )
+    return sa.select(q.fsum(s.total_earnings_usd)).where(_days(s.start_time, as_of, 30))
 
 
-def _api_error_rate_7d(ws: Workspace, as_of: datetime) -> float:
+def _api_error_rate_7d(as_of: datetime) -> Any:
     c = gateway.api_calls.c
-    return _scalar(
-        ws,
-        sa.select(q.ratio(q.count_if(c.statusCode >= 500), sa.func.count())).where(
-            q.within(c.timestamp, as_of - timedelta(days=7), as_of)
-        ),
-        "gateway",
-    )
+    errors = q.ratio(q.count_if(c.statusCode >= 500), sa.func.count())
+    return sa.select(errors).where(_days(c.timestamp, as_of, 7))
 
 
-def _open_alerts(ws: Workspace, as_of: datetime) -> float:
+def _open_alerts(as_of: datetime) -> Any:
     a = core.alerts.c
     unresolved = sa.not_(sa.func.coalesce(a.resolved, sa.false()))
-    return _scalar(
-        ws,
-        sa.select(sa.func.count()).where(
-            a.created_at < q.ts_param(None, as_of),
-            sa.or_(unresolved, a.resolved_at >= q.ts_param(None, as_of)),
-        ),
-        "core",
+    return sa.select(sa.func.count()).where(
+        _days(a.created_at, as_of, None),
+        sa.or_(unresolved, a.resolved_at >= q.ts_param(None, as_of)),
     )
 
 
-HEADLINES: dict[str, Callable[[Workspace, datetime], float]] = {
-    "treasury.supply_azr": _supply,
-    "treasury.minted_30d_azr": _minted_30d,
-    "rewards.paid_30d_azr": _rewards_paid_30d,
-    "rewards.pending": _rewards_pending,
-    "mining.avg_hashrate_7d_mhs": _hashrate_7d,
-    "mining.earnings_30d_usd": _earnings_30d,
-    "health.api_error_rate_7d": _api_error_rate_7d,
-    "health.open_alerts": _open_alerts,
+HEADLINES: dict[str, tuple[str, Callable[[datetime], Any]]] = {
+    "treasury.supply_azr": ("core", _supply),
+    "treasury.minted_30d_azr": ("core", _minted_30d),
+    "rewards.paid_30d_azr": ("mint", _rewards_paid_30d),
+    "rewards.pending": ("mint", _rewards_pending),
+    "mining.avg_hashrate_7d_mhs": ("core", _hashrate_7d),
+    "mining.earnings_30d_usd": ("core", _earnings_30d),
+    "health.api_error_rate_7d": ("gateway", _api_error_rate_7d),
+    "health.open_alerts": ("core", _open_alerts),
 }
-"""The headline metrics by name, each computed at an ``as_of``."""
+"""The headline metrics by name: the source each is read from, and its query (one
+aggregate row) at an ``as_of``."""
+
+
+def _value(ws: Workspace, metric: str, as_of: datetime) -> float:
+    source, query = HEADLINES[metric]
+    return _scalar(ws, query(as_of), source)
 
 
 def _names(metrics: Sequence[str] | None) -> list[str]:
@@ -163,7 +132,7 @@ def headline_metrics(
     return pd.DataFrame(
         {
             "metric": pd.Series(names, dtype="str"),
-            "value": [HEADLINES[name](ws, clock) for name in names],
+            "value": [_value(ws, name, clock) for name in names],
         }
     )
 

@@ -9,8 +9,8 @@ payout rows and the users' balances are derived from them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, cast
 
 import numpy as np
 
@@ -259,6 +259,29 @@ def _plant(
         anomalies.append(Anomaly(kind, "mint", "knowledge_rewards", keys))
 
     later = 30 * US_PER_SECOND
+
+    def settled(
+        status: str,
+        *,
+        pick: np.ndarray = good,
+        hashed: bool = True,
+        payout_delta: float | None = 0.0,
+        variant: int = PAYOUT_PROPER,
+    ) -> dict[str, object]:
+        """A reward to a user from ``pick``, created 10 to 300 days before the end and
+        processed 30 s later. (The random draws keep their order: date, user, bounty.)"""
+        t = when(10, 300)
+        return add(
+            int(rng.choice(pick)),
+            status=status,
+            created=t,
+            processed=t + later,
+            hashed=hashed,
+            payout_delta=payout_delta,
+            achievement=bounty(),
+            variant=variant,
+        )
+
     for _ in range(count):
         t = when(10, 300)
         row = add(
@@ -308,49 +331,22 @@ def _plant(
         )
         planted("reward_processed_before_created", {"reward_id": reward_id(row)})
     for _ in range(count):
-        t = when(10, 300)
-        user = int(rng.choice(bad))
-        row = add(
-            user,
-            status="PAID",
-            created=t,
-            processed=t + later,
-            hashed=True,
-            payout_delta=0.0,
-            achievement=bounty(),
-        )
-        planted(
-            "reward_unverified_kyc",
-            {"reward_id": reward_id(row), "user_id": mint_ids[user].decode()},
-        )
+        row = settled("PAID", pick=bad)
+        user_id = mint_ids[cast(int, row["user"])].decode()
+        planted("reward_unverified_kyc", {"reward_id": reward_id(row), "user_id": user_id})
     for _ in range(count):
         t = when(10, 300)
         user, achievement = int(rng.choice(good)), bounty()
-        first = add(
-            user,
-            status="PAID",
-            created=t,
-            processed=t + later,
-            hashed=True,
-            payout_delta=0.0,
-            achievement=achievement,
-        )
+        twin = partial(add, user, status="PAID", hashed=True, payout_delta=0.0)
+        first = twin(created=t, processed=t + later, achievement=achievement)
         t2 = t + int(rng.uniform(600, 20 * 3600)) * US_PER_SECOND
-        second = add(
-            user,
-            status="PAID",
-            created=t2,
-            processed=t2 + later,
-            hashed=True,
-            payout_delta=0.0,
-            achievement=achievement,
-        )
+        second = twin(created=t2, processed=t2 + later, achievement=achievement)
         second["amount"] = first["amount"]
         second["payout_amount"] = first["amount"]
         planted(
             "reward_near_duplicate", {"reward_ids": sorted([reward_id(first), reward_id(second)])}
         )
-    _plant_payout_rules(plan, rng, count, good, add, when, bounty, reward_id, planted)
+    _plant_payout_rules(rng, count, good, add, when, settled, reward_id, planted)
     stray = []
     for _ in range(count):
         user = int(rng.choice(good))
@@ -370,13 +366,12 @@ def _plant(
 
 
 def _plant_payout_rules(
-    plan: Plan,
     rng: np.random.Generator,
     count: int,
     good: np.ndarray,
     add: Any,
     when: Any,
-    bounty: Any,
+    settled: Any,
     reward_id: Any,
     planted: Any,
 ) -> None:
@@ -390,42 +385,13 @@ def _plant_payout_rules(
         ("payout_for_unpaid_reward", PAYOUT_PROPER, "FAILED"),
     ):
         for _ in range(count):
-            t = when(10, 300)
-            row = add(
-                int(rng.choice(good)),
-                status=status,
-                created=t,
-                processed=t + later,
-                hashed=True,
-                payout_delta=0.0,
-                achievement=bounty(),
-                variant=variant,
-            )
+            row = settled(status, variant=variant)
             planted(kind, {"reward_id": reward_id(row), "ledger_id": None})
     for _ in range(count):
-        t = when(10, 300)
-        row = add(
-            int(rng.choice(good)),
-            status="PAID",
-            created=t,
-            processed=t + later,
-            hashed=True,
-            payout_delta=0.0,
-            achievement=bounty(),
-            variant=PAYOUT_NOBODY,
-        )
+        row = settled("PAID", variant=PAYOUT_NOBODY)
         planted("payout_wallet_unknown", {"reward_id": reward_id(row), "ledger_id": None})
     for sign in range(max(count, 2)):
-        t = when(10, 300)
-        row = add(
-            int(rng.choice(good)),
-            status="FAILED",
-            created=t,
-            processed=t + later,
-            hashed=False,
-            payout_delta=None,
-            achievement=bounty(),
-        )
+        row = settled("FAILED", hashed=False, payout_delta=None)
         row["amount"] = 0.0 if sign % 2 == 0 else -float(row["amount"])
         planted("reward_amount_invalid", {"reward_id": reward_id(row)})
     for _ in range(count):
