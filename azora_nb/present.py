@@ -171,7 +171,8 @@ def table(
 ) -> Table:
     """``frame`` as a :class:`Table`. ``index`` names the index when it means
     something (it becomes the first column); otherwise it is dropped.
-    Keyword arguments are :class:`Formats` fields.
+    Keyword arguments are :class:`Formats` fields. A ``keys`` column (the findings of
+    the analytics functions) is shown as text under "Rows" (:func:`key_text`).
 
     >>> table(pd.DataFrame({"amount_azr": [1234.5], "rate": [0.5]}),
     ...       money={"amount_azr": "AZR"}, percent=["rate"])
@@ -181,7 +182,7 @@ def table(
     fmt = formats or Formats(**kw)
     data = frame.copy()
     data = data.reset_index(names=index) if index is not None else data.reset_index(drop=True)
-    formatters: dict[str, Callable[[Any], str]] = {}
+    formatters: dict[str, Callable[[Any], str]] = {"keys": key_text} if "keys" in data else {}
     for column, unit in fmt.money.items():
         formatters[column] = functools.partial(_money_in, unit)
     for column in fmt.percent:
@@ -201,7 +202,8 @@ def table(
         },
         index=data.index,
     )
-    shown.columns = [fmt.headers.get(str(c), header(str(c))) for c in data.columns]
+    headers = {"keys": "Rows", **fmt.headers}
+    shown.columns = [headers.get(str(c), header(str(c))) for c in data.columns]
     return Table(shown, caption=caption)
 
 
@@ -255,18 +257,124 @@ def percent_axis(ax: Any, axis: str = "y") -> None:
     target.set_major_formatter(PercentFormatter(1.0))
 
 
+def bars(
+    values: pd.Series,
+    *,
+    title: str,
+    nothing: str,
+    same: str,
+    horizontal: bool = False,
+    unit: str = "",
+    percents: bool = False,
+    color: Any = None,
+) -> None:
+    """A bar per index label of ``values``, or one sentence: ``nothing`` when every value
+    is zero or missing, ``same`` when they are all equal. ``unit`` labels the value axis;
+    ``percents`` shows it as percentages of 1."""
+    if nothing_to_draw(values):
+        say(nothing)
+        return
+    if all_equal(values):
+        say(same)
+        return
+    import matplotlib.pyplot as plt
+
+    _fig, ax = plt.subplots()
+    if horizontal:
+        ax.barh(values.index, values, color=color)
+        ax.set(title=title, xlabel=unit, ylabel="")
+    else:
+        ax.bar(values.index, values, color=color)
+        ax.set(title=title, ylabel=unit)
+    if percents:
+        percent_axis(ax, "x" if horizontal else "y")
+    plt.show()
+
+
+# -- findings --------------------------------------------------------------------------------
+
+
+def key_text(keys: Mapping[str, Any]) -> str:
+    """The keys of a finding's rows as text: ``{"rig_id": 3, "session_id": [7, 9]}`` reads
+    ``rig_id 3, session_id 7, 9``."""
+    if not isinstance(keys, Mapping):
+        return _plain(keys)
+    return ", ".join(
+        f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in keys.items()
+    )
+
+
+def listing(frame: pd.DataFrame, none: str, **kw: Any) -> None:
+    """Show ``frame`` as a :func:`table` (keyword arguments are :class:`Formats` fields),
+    or the sentence ``none`` when it has no rows."""
+    if frame.empty:
+        say(none)
+    else:
+        show(table(frame, **kw))
+
+
+def findings(found: pd.DataFrame, *, none: str, chart: str | None = None) -> None:
+    """A report's findings: how many of each kind, then every finding with its rows; the
+    sentence ``none`` when there is none. With ``chart`` (its title), also a sentence
+    counting them and a bar chart of the kinds."""
+    if found.empty:
+        say(none)
+        return
+    counts = found["kind"].value_counts().sort_index()
+    if chart:
+        say(f"{count(len(found))} findings in {count(len(counts))} kinds.")
+    show(table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind"))
+    if chart and len(counts) > 1:
+        bars(
+            counts.sort_values(),
+            title=chart,
+            nothing="",
+            same=f"Every kind has {count(counts.iloc[0])} findings: no chart needed.",
+            horizontal=True,
+            unit="findings",
+        )
+    show(table(found))
+
+
+def origins(namespace: Mapping[str, Any], *names: str) -> None:
+    """Print whether each named result was computed now or served from the query cache
+    (names a failed section never set are left out)."""
+    from azora_nb.cache import provenance
+
+    for name in names:
+        if name in namespace:
+            print(f"{name}:", provenance(namespace[name]) or "not cached")
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def show(obj: Any) -> None:
+    """Display ``obj`` in a notebook, print it elsewhere."""
+    if _in_ipython():
+        from IPython.display import display
+
+        display(obj)
+    else:
+        print(obj)
+
+
 def say(sentence: str) -> None:
     """Show one sentence in place of a figure or a table (Markdown in a notebook)."""
+    if _in_ipython():
+        from IPython.display import Markdown, display
+
+        display(Markdown(sentence))
+    else:
+        print(sentence)
+
+
+def _in_ipython() -> bool:
     try:
         from IPython import get_ipython
-        from IPython.display import Markdown, display
     except ImportError:  # pragma: no cover - IPython ships with the notebook extras
-        print(sentence)
-        return
-    if get_ipython() is None:
-        print(sentence)
-    else:
-        display(Markdown(sentence))
+        return False
+    return get_ipython() is not None
 
 
 def _number(value: Any) -> float | None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from azora_nb.exceptions import (
     AzoraError,
@@ -29,6 +30,8 @@ from azora_nb.exceptions import (
 from azora_nb.present import say
 
 log = logging.getLogger("azora_nb")
+
+T = TypeVar("T")
 
 _MISSING_TABLE = re.compile(
     r'no such table: (?:\w+\.)?(?P<sqlite>\w+)|relation "(?P<pg>[^"]+)" does not exist'
@@ -96,3 +99,14 @@ def section(title: str = "", *, quiet: bool = False) -> Iterator[SectionOutcome]
         log.info("section %r skipped: %s", title, sentence)
         if not quiet:
             say(sentence)
+
+
+def quiet(read: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``read(*args, **kwargs)``, or ``None`` when its source is not usable, saying nothing:
+    for a report's summary, whose sections below say why.
+
+    >>> flows = quiet(treasury.flows, ws, as_of=as_of)   # doctest: +SKIP
+    """
+    with section("summary", quiet=True):
+        return read(*args, **kwargs)
+    return None

@@ -64,19 +64,11 @@ with section("flows"):
     if flows.empty:
         present.say(f"No {' or '.join(statuses)} ledger rows from {period}.")
     else:
-        azr = flows.pivot_table(
-            index="month",
-            columns="transaction_type",
-            values="amount_azr",
-            aggfunc="sum",
-            fill_value=0.0,
-        )
-        usd = flows.pivot_table(
-            index="month",
-            columns="transaction_type",
-            values="amount_usd",
-            aggfunc="sum",
-            fill_value=0.0,
+        azr, usd = (
+            flows.pivot_table(
+                index="month", columns="transaction_type", values=v, aggfunc="sum", fill_value=0.0
+            )
+            for v in ("amount_azr", "amount_usd")
         )
         labels = [present.month(m) for m in azr.index]
         display(

@@ -22,11 +22,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-import azora_nb as az
 from azora_nb import present, summaries
 from azora_nb.analytics import mining
 from azora_nb.reports.opening import open_report
-from azora_nb.sections import section
+from azora_nb.sections import quiet, section
 
 ws, as_of = open_report(
     "mining",
@@ -39,17 +38,10 @@ start = end - pd.Timedelta(days=days)
 period = f"{present.day(start)} to {present.day(end)}"
 
 # %%
-daily = findings = impossible = None
-with section("summary", quiet=True):
-    daily = mining.daily(ws, as_of=as_of, days=days, by=["algorithm"])
-with section("summary", quiet=True):
-    findings = mining.anomalies(ws, as_of=as_of)
-with section("summary", quiet=True):
-    impossible = mining.impossible_earnings(ws, as_of=as_of)
 summaries.mining(
-    daily=daily,
-    findings=findings,
-    impossible=impossible,
+    daily=quiet(mining.daily, ws, as_of=as_of, days=days, by=["algorithm"]),
+    findings=quiet(mining.anomalies, ws, as_of=as_of),
+    impossible=quiet(mining.impossible_earnings, ws, as_of=as_of),
     start=present.day(start),
     end=present.day(end),
 )
@@ -95,73 +87,59 @@ with section("daily"):
 # %%
 with section("efficiency"):
     efficiency = mining.efficiency(ws, as_of=as_of, days=days)
-    if efficiency.empty:
-        present.say(f"No sessions with power readings from {period}.")
-    else:
-        display(
-            present.table(
-                efficiency,
-                counts=[c for c in ("sessions", "impossible_excluded") if c in efficiency],
-                money={"earnings_usd": "USD", "usd_per_kwh": "USD"},
-                numbers={"energy_kwh": 1, "mhs_per_watt": 3},
-                headers={
-                    "usd_per_kwh": "Earnings per kWh",
-                    "mhs_per_watt": "MH/s per watt",
-                    "impossible_excluded": "Impossible sessions left out",
-                },
-            )
-        )
+    present.listing(
+        efficiency,
+        f"No sessions with power readings from {period}.",
+        counts=[c for c in ("sessions", "impossible_excluded") if c in efficiency],
+        money={"earnings_usd": "USD", "usd_per_kwh": "USD"},
+        numbers={"energy_kwh": 1, "mhs_per_watt": 3},
+        headers={
+            "usd_per_kwh": "Earnings per kWh",
+            "mhs_per_watt": "MH/s per watt",
+            "impossible_excluded": "Impossible sessions left out",
+        },
+    )
+    if not efficiency.empty:
         values = efficiency.set_index("algorithm")["usd_per_kwh"]
-        if present.nothing_to_draw(values):
-            present.say("No algorithm earned anything per kWh in the window.")
-        elif present.all_equal(values):
-            present.say(f"Every algorithm earned {present.money(values.iloc[0], 'USD')} per kWh.")
-        else:
-            fig, ax = plt.subplots()
-            ax.bar(values.index, values)
-            ax.set(title="Earnings per kWh (USD), impossible sessions left out", ylabel="USD")
-            plt.show()
+        present.bars(
+            values,
+            title="Earnings per kWh (USD), impossible sessions left out",
+            unit="USD",
+            nothing="No algorithm earned anything per kWh in the window.",
+            same=f"Every algorithm earned {present.money(values.iloc[0], 'USD')} per kWh.",
+        )
 
 # %%
 with section("rejection"):
     rejection = mining.share_rejection(ws, as_of=as_of, days=days)
-    if rejection.empty:
-        present.say(f"No pool statistics from {period}.")
-    else:
-        display(
-            present.table(
-                rejection,
-                counts=["shares_accepted", "shares_rejected"],
-                percent=["rejection_rate"],
-            )
-        )
+    present.listing(
+        rejection,
+        f"No pool statistics from {period}.",
+        counts=["shares_accepted", "shares_rejected"],
+        percent=["rejection_rate"],
+    )
+    if not rejection.empty:
         rates = rejection.assign(
             label=rejection["algorithm"] + " / " + rejection["pool"]
         ).set_index("label")["rejection_rate"]
-        if present.nothing_to_draw(rates):
-            present.say("No pool rejected a share.")
-        elif present.all_equal(rates):
-            present.say(f"Every pool rejected {present.percent(rates.iloc[0])} of its shares.")
-        else:
-            fig, ax = plt.subplots()
-            ax.barh(rates.index, rates)
-            ax.set_title("Share rejection rate by pool")
-            present.percent_axis(ax, "x")
-            plt.show()
+        present.bars(
+            rates,
+            title="Share rejection rate by pool",
+            horizontal=True,
+            percents=True,
+            nothing="No pool rejected a share.",
+            same=f"Every pool rejected {present.percent(rates.iloc[0])} of its shares.",
+        )
 
 # %%
 with section("outcomes"):
     outcomes = mining.session_outcomes(ws, as_of=as_of, days=days)
-    if outcomes.empty:
-        present.say(f"No sessions ended from {period}.")
-    else:
-        display(
-            present.table(
-                outcomes,
-                counts=["sessions", "completed", "failed", "interrupted"],
-                percent=[c for c in outcomes.columns if c.endswith("_rate")],
-            )
-        )
+    present.listing(
+        outcomes,
+        f"No sessions ended from {period}.",
+        counts=["sessions", "completed", "failed", "interrupted"],
+        percent=[c for c in outcomes.columns if c.endswith("_rate")],
+    )
 
 # %% [markdown]
 # ## Earnings against crypto prices
@@ -230,33 +208,23 @@ with section("scores"):
 # %%
 with section("overheating"):
     hot = mining.overheating(ws, as_of=as_of, threshold=overheat_celsius)
-    if hot.empty:
-        present.say(f"No rig ran hotter than {overheat_celsius:.0f} °C (median) in the window.")
-    else:
-        display(
-            present.table(
-                hot,
-                numbers={"median_temperature": 1},
-                counts=["sessions"],
-                headers={"median_temperature": "Median temperature (°C)"},
-            )
-        )
+    present.listing(
+        hot,
+        f"No rig ran hotter than {overheat_celsius:.0f} °C (median) in the window.",
+        numbers={"median_temperature": 1},
+        counts=["sessions"],
+        headers={"median_temperature": "Median temperature (°C)"},
+    )
 
 # %%
 with section("underperforming"):
     slow = mining.underperforming(ws, as_of=as_of, threshold=underperform_z)
-    if slow.empty:
-        present.say(
-            f"No rig under-performs its algorithm's peers (modified z below {underperform_z})."
-        )
-    else:
-        display(
-            present.table(
-                slow,
-                numbers={"median_hashrate_mhs": 2, "modified_z": 1},
-                headers={"modified_z": "Modified z-score"},
-            )
-        )
+    present.listing(
+        slow,
+        f"No rig under-performs its algorithm's peers (modified z below {underperform_z}).",
+        numbers={"median_hashrate_mhs": 2, "modified_z": 1},
+        headers={"modified_z": "Modified z-score"},
+    )
 
 # %% [markdown]
 # ## Findings
@@ -265,24 +233,14 @@ with section("underperforming"):
 
 # %%
 with section("findings"):
-    findings = mining.anomalies(ws, as_of=as_of)
-    if findings.empty:
-        present.say("No findings: no rig is overheating, under-performing or earning impossibly.")
-    else:
-        counts = findings["kind"].value_counts().sort_index()
-        display(
-            present.table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind")
-        )
-        shown = findings.assign(
-            keys=findings["keys"].map(lambda k: ", ".join(f"{a} {b}" for a, b in k.items()))
-        )
-        display(present.table(shown, headers={"keys": "Rows"}))
+    present.findings(
+        mining.anomalies(ws, as_of=as_of),
+        none="No findings: no rig is overheating, under-performing or earning impossibly.",
+    )
 
 # %% [markdown]
 # ### Where these numbers came from
 
 # %% tags=["nbval-ignore-output"]
 # Computed now or served from the query cache: this differs from run to run.
-for name in ("daily", "efficiency", "scores"):
-    if name in globals():
-        print(f"{name}:", az.provenance(globals()[name]) or "not cached")
+present.origins(globals(), "daily", "efficiency", "scores")

@@ -21,13 +21,11 @@ mint_url = ""  # empty: use the configured mint database (the rewards)
 # Connect to the sources (the configured ones, or the URLs given as parameters), apply
 # the figure style and show the report header: what ran, on which data, who read it, when.
 import matplotlib.pyplot as plt
-from IPython.display import display
 
-import azora_nb as az
 from azora_nb import present, summaries, visibility
 from azora_nb.analytics import payouts, rewards
 from azora_nb.reports.opening import open_report
-from azora_nb.sections import section
+from azora_nb.sections import quiet, section
 
 ws, as_of = open_report(
     "rewards",
@@ -37,20 +35,12 @@ ws, as_of = open_report(
 )
 limits = visibility.check(ws, payouts.TABLES).limits()
 
-
-def rows_of(keys):
-    return ", ".join(
-        f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in keys.items()
-    )
-
-
 # %%
-findings = roll_forward = None
-with section("summary", quiet=True):
-    findings = rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance)
-with section("summary", quiet=True):
-    roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
-summaries.rewards(findings=findings, roll_forward=roll_forward, limits=limits)
+summaries.rewards(
+    findings=quiet(rewards.audit, ws, as_of=as_of, tolerance=amount_tolerance),
+    roll_forward=quiet(rewards.balance_roll_forward, ws, tolerance=amount_tolerance),
+    limits=limits,
+)
 
 # %%
 if limits:
@@ -70,16 +60,10 @@ else:
 # %%
 with section("reconcile"):
     reconciled = rewards.reconcile(ws, tolerance=amount_tolerance)
-    if reconciled.empty:
-        present.say(
-            "Every paid reward has its ledger payout with the same amount, and every payout its reward."
-        )
-    else:
-        display(
-            present.table(
-                reconciled.assign(keys=reconciled["keys"].map(rows_of)), headers={"keys": "Rows"}
-            )
-        )
+    present.listing(
+        reconciled,
+        "Every paid reward has its ledger payout with the same amount, and every payout its reward.",
+    )
 
 # %% [markdown]
 # ## Reward state
@@ -87,46 +71,28 @@ with section("reconcile"):
 # %%
 with section("stuck"):
     stuck = rewards.stuck_pending(ws, as_of=as_of, days=stuck_after_days)
-    if stuck.empty:
-        present.say(
-            f"No reward has been PENDING for more than {stuck_after_days} days at {present.day(as_of)}."
-        )
-    else:
-        display(
-            present.table(stuck.assign(keys=stuck["keys"].map(rows_of)), headers={"keys": "Rows"})
-        )
+    present.listing(
+        stuck,
+        f"No reward has been PENDING for more than {stuck_after_days} days at {present.day(as_of)}.",
+    )
 
 # %%
 with section("order"):
     early = rewards.processed_before_created(ws)
-    if early.empty:
-        present.say("No reward was processed before it was created.")
-    else:
-        display(
-            present.table(early.assign(keys=early["keys"].map(rows_of)), headers={"keys": "Rows"})
-        )
+    present.listing(early, "No reward was processed before it was created.")
 
 # %%
 with section("kyc"):
     kyc = rewards.unverified_kyc(ws)
-    if kyc.empty:
-        present.say("Every paid user has verified KYC.")
-    else:
-        display(present.table(kyc.assign(keys=kyc["keys"].map(rows_of)), headers={"keys": "Rows"}))
+    present.listing(kyc, "Every paid user has verified KYC.")
 
 # %%
 with section("duplicates"):
     duplicates = rewards.near_duplicates(ws, hours=duplicate_hours)
-    if duplicates.empty:
-        present.say(
-            f"No two rewards to one user for one achievement came within {duplicate_hours} hours."
-        )
-    else:
-        display(
-            present.table(
-                duplicates.assign(keys=duplicates["keys"].map(rows_of)), headers={"keys": "Rows"}
-            )
-        )
+    present.listing(
+        duplicates,
+        f"No two rewards to one user for one achievement came within {duplicate_hours} hours.",
+    )
 
 # %% [markdown]
 # ## Balance roll-forward
@@ -134,16 +100,13 @@ with section("duplicates"):
 # %%
 with section("roll forward"):
     roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
-    if roll_forward.empty:
-        present.say("No balances and no paid rewards to roll forward.")
-    else:
-        display(
-            present.table(
-                roll_forward,
-                money={c: "AZR" for c in roll_forward.columns if c.endswith("_azr")},
-                counts=[c for c in roll_forward.columns if c in ("users", "mismatched_users")],
-            )
-        )
+    present.listing(
+        roll_forward,
+        "No balances and no paid rewards to roll forward.",
+        money={c: "AZR" for c in roll_forward.columns if c.endswith("_azr")},
+        counts=[c for c in roll_forward.columns if c in ("users", "mismatched_users")],
+    )
+    if not roll_forward.empty:
         totals = roll_forward.iloc[0][["balance_azr", "paid_rewards_azr"]].astype(float)
         if present.nothing_to_draw(totals):
             present.say("Users hold no AZR and were paid no AZR rewards.")
@@ -161,51 +124,22 @@ with section("roll forward"):
 # %%
 with section("mismatches"):
     mismatched = rewards.balance_mismatches(ws, tolerance=amount_tolerance)
-    if mismatched.empty:
-        present.say("Every user's AZR balance matches their paid AZR rewards.")
-    else:
-        display(
-            present.table(
-                mismatched.assign(keys=mismatched["keys"].map(rows_of)), headers={"keys": "Rows"}
-            )
-        )
+    present.listing(mismatched, "Every user's AZR balance matches their paid AZR rewards.")
 
 # %% [markdown]
 # ## Findings
 
 # %%
 with section("findings"):
-    findings = rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance)
-    if findings.empty:
-        present.say("The audit found nothing to follow up.")
-    else:
-        counts = findings["kind"].value_counts().reindex(findings["kind"].unique()).sort_index()
-        present.say(
-            f"{present.count(len(findings))} findings in {present.count(len(counts))} kinds."
-        )
-        display(
-            present.table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind")
-        )
-        if len(counts) > 1 and not present.all_equal(counts):
-            fig, ax = plt.subplots()
-            counts.sort_values().plot.barh(ax=ax)
-            ax.set(title="Audit findings by kind", xlabel="findings", ylabel="")
-            plt.show()
-        elif len(counts) > 1:
-            present.say(
-                f"Every kind has {present.count(counts.iloc[0])} findings: no chart needed."
-            )
-        display(
-            present.table(
-                findings.assign(keys=findings["keys"].map(rows_of)), headers={"keys": "Rows"}
-            )
-        )
+    present.findings(
+        rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance),
+        none="The audit found nothing to follow up.",
+        chart="Audit findings by kind",
+    )
 
 # %% [markdown]
 # ### Where these numbers came from
 
 # %% tags=["nbval-ignore-output"]
 # Computed now or served from the query cache: this differs from run to run.
-for name in ("stuck", "roll_forward"):
-    if name in globals():
-        print(f"{name}:", az.provenance(globals()[name]) or "not cached")
+present.origins(globals(), "stuck", "roll_forward")

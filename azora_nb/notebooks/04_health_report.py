@@ -23,11 +23,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-import azora_nb as az
 from azora_nb import present, summaries
 from azora_nb.analytics import health
 from azora_nb.reports.opening import open_report
-from azora_nb.sections import section
+from azora_nb.sections import quiet, section
 
 ws, as_of = open_report(
     "health",
@@ -53,19 +52,14 @@ def health_findings():
 
 
 # %%
-breaches = alerts = api = None
-with section("summary", quiet=True):
-    breaches = health.breaches(ws, as_of=as_of, days=days)
-with section("summary", quiet=True):
-    alerts = health.open_alerts(ws, as_of=as_of, days=alert_days)
-with section("summary", quiet=True):
-    api = health.api_latency(ws, as_of=as_of, days=days)
+breaches = quiet(health.breaches, ws, as_of=as_of, days=days)
+alerts = quiet(health.open_alerts, ws, as_of=as_of, days=alert_days)
 summaries.health(
     breaches=None
     if breaches is None
     else breaches[pd.to_numeric(breaches["breach_rate"]).fillna(0) > 0],
     alerts=None if alerts is None else alerts[alerts["open"] > 0],
-    api=api,
+    api=quiet(health.api_latency, ws, as_of=as_of, days=days),
     findings=None,
     start=present.day(start),
     end=present.day(end),
@@ -95,21 +89,16 @@ with section("freshness"):
 # %%
 with section("breaches"):
     breaches = health.breaches(ws, as_of=as_of, days=days)
-    if breaches.empty:
-        present.say(f"No health checks from {period}.")
-    else:
-        display(
-            present.table(
-                breaches,
-                counts=[
-                    c
-                    for c in ("checks", "healthy", "warning", "critical", "offline")
-                    if c in breaches
-                ],
-                percent=["breach_rate"],
-                days=["last_check"],
-            )
-        )
+    present.listing(
+        breaches,
+        f"No health checks from {period}.",
+        counts=[
+            c for c in ("checks", "healthy", "warning", "critical", "offline") if c in breaches
+        ],
+        percent=["breach_rate"],
+        days=["last_check"],
+    )
+    if not breaches.empty:
         shown = breaches.set_index("component")[["warning", "critical", "offline"]]
         if present.nothing_to_draw(shown):
             present.say(f"Every health check from {period} was within its thresholds.")
@@ -123,25 +112,20 @@ with section("breaches"):
 # %%
 with section("alerts"):
     alerts = health.open_alerts(ws, as_of=as_of, days=alert_days)
-    if alerts.empty:
-        present.say(f"No alerts were raised in the {alert_days} days to {present.day(end)}.")
-    else:
-        display(
-            present.table(
-                alerts,
-                counts=["open", "resolved_in_window"],
-                numbers={c: 1 for c in alerts.columns if c.endswith("_hours") or "hours" in c},
-            )
+    present.listing(
+        alerts,
+        f"No alerts were raised in the {alert_days} days to {present.day(end)}.",
+        counts=["open", "resolved_in_window"],
+        numbers={c: 1 for c in alerts.columns if c.endswith("_hours") or "hours" in c},
+    )
+    if not alerts.empty:
+        present.bars(
+            alerts.set_index("severity")["open"],
+            title="Open alerts by severity",
+            color="#d1495b",
+            nothing=f"No alert was open at {present.day(end)}.",
+            same=f"Every severity has {present.count(alerts['open'].iloc[0])} open alerts.",
         )
-        if present.nothing_to_draw(alerts["open"]):
-            present.say(f"No alert was open at {present.day(end)}.")
-        elif present.all_equal(alerts["open"]):
-            present.say(f"Every severity has {present.count(alerts['open'].iloc[0])} open alerts.")
-        else:
-            fig, ax = plt.subplots()
-            ax.bar(alerts["severity"], alerts["open"], color="#d1495b")
-            ax.set_title("Open alerts by severity")
-            plt.show()
 
 # %% [markdown]
 # ## API errors and latency
@@ -178,10 +162,7 @@ with section("api"):
 # %%
 with section("breakers"):
     breakers = health.circuit_breakers(ws)
-    if breakers.empty:
-        present.say("The gateway has no circuit breakers.")
-    else:
-        display(present.table(breakers))
+    present.listing(breakers, "The gateway has no circuit breakers.")
 
 # %% [markdown]
 # ## Cache and sync
@@ -195,10 +176,7 @@ with section("cache"):
 # %% tags=["nbval-ignore-output"]
 with section("sync"):
     lag = health.sync_lag(ws, as_of=as_of)
-    if lag.empty:
-        present.say("No sync has run into this workspace.")
-    else:
-        display(present.table(lag, numbers={"lag_hours": 1}))
+    present.listing(lag, "No sync has run into this workspace.", numbers={"lag_hours": 1})
 
 # %% [markdown]
 # ## Findings
@@ -208,23 +186,13 @@ with section("sync"):
 # %%
 findings = health_findings()
 if findings is not None:
-    if findings.empty:
-        present.say("No alert storm, no component stuck in critical and no degraded route.")
-    else:
-        counts = findings["kind"].value_counts().sort_index()
-        display(
-            present.table(counts.rename("findings").to_frame(), counts=["findings"], index="Kind")
-        )
-        shown = findings.assign(
-            keys=findings["keys"].map(lambda k: ", ".join(f"{a} {b}" for a, b in k.items()))
-        )
-        display(present.table(shown, headers={"keys": "Rows"}))
+    present.findings(
+        findings, none="No alert storm, no component stuck in critical and no degraded route."
+    )
 
 # %% [markdown]
 # ### Where these numbers came from
 
 # %% tags=["nbval-ignore-output"]
 # Computed now or served from the query cache: this differs from run to run.
-for name in ("freshness", "breaches", "api"):
-    if name in globals():
-        print(f"{name}:", az.provenance(globals()[name]) or "not cached")
+present.origins(globals(), "freshness", "breaches", "api")
