@@ -60,3 +60,18 @@ def test_a_row_breaking_a_deferred_key_fails_the_whole_load(pg_ws: Workspace) ->
             writer.write("mining_sessions", [pa.table(row)])
         assert writer.count("mining_sessions") == 0
     assert "c:mining_sessions_pkey PRIMARY KEY (id)" in _shape(pg_ws, "core", ["mining_sessions"])
+
+
+def test_seeded_tables_have_planner_statistics(pg_ws: Workspace) -> None:
+    """The server may run without autovacuum (this one does): the seed analyzes."""
+    seed(pg_ws, scale=SMALL, sources=["core"], progress=False)
+    raw = pg_ws.engine("core").raw_connection()
+    try:
+        with raw.cursor() as cur:
+            cur.execute(
+                "select count(*) from pg_stats where tablename = 'treasury_ledger'"
+                " and attname = 'blockchain_status'"
+            )
+            assert cur.fetchone() == (1,)
+    finally:
+        raw.close()
