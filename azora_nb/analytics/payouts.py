@@ -77,29 +77,23 @@ def _ledger_by_hash(ws: Workspace, hashes: list[str]) -> dict[str, Row]:
     return {row["tx_hash"]: row for row in records}
 
 
-def _core_wallets(ws: Workspace, wallets: list[str]) -> set[str]:
-    u = core.users.c
+def _wallets_in(ws: Workspace, source: str, column: Any, wallets: list[str]) -> set[str]:
+    """Those of ``wallets`` that ``column`` (a users table's wallet column) holds."""
 
     def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(u.wallet_address.label("wallet")).where(u.wallet_address.in_(batch))
+        return sa.select(column.label("wallet")).where(column.in_(batch))
 
-    found = q.lookup(ws, stmt, wallets, "core")
+    found = q.lookup(ws, stmt, wallets, source)
     return set(found["wallet"]) if len(found.columns) else set()
 
 
 def _mint_wallets(ws: Workspace, wallets: list[str]) -> set[str]:
-    u = mint.users.c
-
-    def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(u.walletAddress.label("wallet")).where(u.walletAddress.in_(batch))
-
-    found = q.lookup(ws, stmt, wallets, "mint")
-    return set(found["wallet"]) if len(found.columns) else set()
+    return _wallets_in(ws, "mint", mint.users.c.walletAddress, wallets)
 
 
 def _known_wallets(ws: Workspace, wallets: list[str]) -> tuple[set[str], set[str]]:
     """(wallets of core users, wallets of mint users) among ``wallets``."""
-    in_core = _core_wallets(ws, wallets)
+    in_core = _wallets_in(ws, "core", core.users.c.wallet_address, wallets)
     return in_core, _mint_wallets(ws, wallets)
 
 
