@@ -105,6 +105,20 @@ class AuthenticationFailed(StoreUnavailable):
         self.role = role
 
 
+class DatabaseMissing(StoreUnavailable):
+    """The server is up but has no database of the configured name."""
+
+    def __init__(self, store: str, setting: str, database: str) -> None:
+        super().__init__(store, setting, f"database {database!r} does not exist")
+        self.message = (
+            f"{store}: the server has no database {database!r} (the server is reachable). "
+            f"Create it (createdb {database}) or point {setting} at one that exists."
+        )
+        self.database = database
+
+
+_NO_DATABASE = re.compile(r'database "(?P<database>[^"]*)" does not exist')
+
 _AUTH_FAILED = re.compile(
     r'(?:password|ident|peer|SCRAM|md5)?\s*authentication failed for user "(?P<role>[^"]*)"',
     re.IGNORECASE,
@@ -119,6 +133,9 @@ def connection_failure(store: str, setting: str, detail: str) -> StoreUnavailabl
         return AuthenticationFailed(store, setting, match.group("role"))
     if "no password supplied" in detail or "password authentication failed" in detail:
         return AuthenticationFailed(store, setting, "?")
+    missing = _NO_DATABASE.search(detail)
+    if missing:
+        return DatabaseMissing(store, setting, missing.group("database"))
     return StoreUnavailable(store, setting, detail)
 
 

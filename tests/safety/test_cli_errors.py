@@ -179,6 +179,15 @@ def test_a_wrong_password_says_authentication_failed(
     assert "unreachable" not in table and "server is running" not in table
 
 
+@pytest.mark.postgres
+def test_a_missing_database_is_named_not_called_unreachable(run: Callable[..., Result]) -> None:
+    env = {"AZORA_CORE_URL": "postgresql://postgres:pw1234@127.0.0.1:5432/no_such_db_q7"}
+    for args in (("sql", "select 1"), ("db", "upgrade", "--source", "core")):
+        stderr = clean(run(args, env), args)
+        assert "no database 'no_such_db_q7'" in stderr and "createdb" in stderr
+        assert "server is running" not in stderr and "pw1234" not in stderr
+
+
 def test_status_on_a_fresh_home_creates_nothing(run: Callable[..., Result], home: Path) -> None:
     before = sorted(home.iterdir())
     for args in (("status",), ("status", "--json")):
