@@ -110,3 +110,15 @@ def quiet(read: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     with section("summary", quiet=True):
         return read(*args, **kwargs)
     return None
+
+
+def reuse(value: T | None, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``value``, as :func:`quiet` read it for the summary, or ``read(*args, **kwargs)``
+    when that read found its source unusable (``None``): inside a :func:`section` the
+    second read fails again and the section says why. A report runs each check once,
+    however slow (a cross-database reconciliation reads both databases in full).
+
+    >>> with section("findings"):                              # doctest: +SKIP
+    ...     present.findings(reuse(findings, mining.anomalies, ws, as_of=as_of))
+    """
+    return read(*args, **kwargs) if value is None else value

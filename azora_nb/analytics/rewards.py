@@ -90,13 +90,15 @@ def ledger_without_reward(ws: Workspace) -> pd.DataFrame:
     return _of_kind(payouts.reconcile(ws), "ledger_payout_without_reward")
 
 
-def reconcile(ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE) -> pd.DataFrame:
+def reconcile(
+    ws: Workspace, *, tolerance: float = AMOUNT_TOLERANCE, cache: bool = True
+) -> pd.DataFrame:
     """Rewards against the ledger (:func:`azora_nb.analytics.payouts.reconcile`): users,
     hashes, payout type, amount, on-chain status and wallet, in :data:`KINDS` order.
 
     >>> rewards.reconcile(ws).kind.value_counts()  # doctest: +SKIP
     """
-    return _ordered(payouts.reconcile(ws, tolerance=tolerance))
+    return _ordered(payouts.reconcile(ws, tolerance=tolerance, cache=cache))
 
 
 def invalid_amounts(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
@@ -335,20 +337,26 @@ def audit(
     stuck_after_days: float = STUCK_AFTER_DAYS,
     duplicate_hours: float = DUPLICATE_WINDOW_HOURS,
     cache: bool = True,
+    reconciled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every reward check; one findings frame sorted by kind (:data:`KINDS`) and keys.
     The defaults are the contract's tolerances (``docs/contracts.md``). When the role
     cannot see every row on both sides, the reconciliation kinds are left out (with a
     warning) rather than reporting hidden rows as missing.
 
+    ``reconciled`` is :func:`reconcile`'s result with the same ``tolerance``, when the
+    caller has it already: the reconciliation reads both databases in full, and is not
+    run a second time.
+
     >>> findings = rewards.audit(ws, as_of="2026-10-31")  # doctest: +SKIP
     >>> findings.groupby("kind").size()  # doctest: +SKIP
     """
-    try:
-        reconciled = payouts.reconcile(ws, tolerance=tolerance)
-    except VisibilityLimited as exc:  # the report states the limits; the rest still runs
-        log.warning("%s", exc)
-        reconciled = q.findings_frame([])
+    if reconciled is None:
+        try:
+            reconciled = payouts.reconcile(ws, tolerance=tolerance, cache=cache)
+        except VisibilityLimited as exc:  # the report states the limits; the rest still runs
+            log.warning("%s", exc)
+            reconciled = q.findings_frame([])
     parts = [
         reconciled,
         invalid_amounts(ws, cache=cache),

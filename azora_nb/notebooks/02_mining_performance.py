@@ -25,7 +25,7 @@ from IPython.display import display
 from azora_nb import present, summaries
 from azora_nb.analytics import mining
 from azora_nb.reports.opening import open_report
-from azora_nb.sections import quiet, section
+from azora_nb.sections import quiet, reuse, section
 
 ws, as_of = open_report(
     "mining",
@@ -38,9 +38,12 @@ start = end - pd.Timedelta(days=days)
 period = f"{present.day(start)} to {present.day(end)}"
 
 # %%
+# Each check runs once; the sections below show what the summary read.
+daily = quiet(mining.daily, ws, as_of=as_of, days=days, by=["algorithm"])
+findings = quiet(mining.anomalies, ws, as_of=as_of)
 summaries.mining(
-    daily=quiet(mining.daily, ws, as_of=as_of, days=days, by=["algorithm"]),
-    findings=quiet(mining.anomalies, ws, as_of=as_of),
+    daily=daily,
+    findings=findings,
     impossible=quiet(mining.impossible_earnings, ws, as_of=as_of),
     start=present.day(start),
     end=present.day(end),
@@ -51,7 +54,7 @@ summaries.mining(
 
 # %%
 with section("daily"):
-    daily = mining.daily(ws, as_of=as_of, days=days, by=["algorithm"])
+    daily = reuse(daily, mining.daily, ws, as_of=as_of, days=days, by=["algorithm"])
     if daily.empty:
         present.say(f"No mining sessions started from {period}.")
     else:
@@ -234,7 +237,7 @@ with section("underperforming"):
 # %%
 with section("findings"):
     present.findings(
-        mining.anomalies(ws, as_of=as_of),
+        reuse(findings, mining.anomalies, ws, as_of=as_of),
         none="No findings: no rig is overheating, under-performing or earning impossibly.",
     )
 

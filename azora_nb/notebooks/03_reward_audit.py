@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 from azora_nb import present, summaries, visibility
 from azora_nb.analytics import payouts, rewards
 from azora_nb.reports.opening import open_report
-from azora_nb.sections import quiet, section
+from azora_nb.sections import quiet, reuse, section
 
 ws, as_of = open_report(
     "rewards",
@@ -36,11 +36,12 @@ ws, as_of = open_report(
 limits = visibility.check(ws, payouts.TABLES).limits()
 
 # %%
-summaries.rewards(
-    findings=quiet(rewards.audit, ws, as_of=as_of, tolerance=amount_tolerance),
-    roll_forward=quiet(rewards.balance_roll_forward, ws, tolerance=amount_tolerance),
-    limits=limits,
-)
+# Each check runs once (the reconciliation reads both databases in full); the sections
+# below show what the summary read.
+reconciled = None if limits else quiet(rewards.reconcile, ws, tolerance=amount_tolerance)
+findings = quiet(rewards.audit, ws, as_of=as_of, tolerance=amount_tolerance, reconciled=reconciled)
+roll_forward = quiet(rewards.balance_roll_forward, ws, tolerance=amount_tolerance)
+summaries.rewards(findings=findings, roll_forward=roll_forward, limits=limits)
 
 # %%
 if limits:
@@ -59,7 +60,7 @@ else:
 
 # %%
 with section("reconcile"):
-    reconciled = rewards.reconcile(ws, tolerance=amount_tolerance)
+    reconciled = reuse(reconciled, rewards.reconcile, ws, tolerance=amount_tolerance)
     present.listing(
         reconciled,
         "Every paid reward has its ledger payout with the same amount, and every payout its reward.",
@@ -99,7 +100,7 @@ with section("duplicates"):
 
 # %%
 with section("roll forward"):
-    roll_forward = rewards.balance_roll_forward(ws, tolerance=amount_tolerance)
+    roll_forward = reuse(roll_forward, rewards.balance_roll_forward, ws, tolerance=amount_tolerance)
     present.listing(
         roll_forward,
         "No balances and no paid rewards to roll forward.",
@@ -132,7 +133,14 @@ with section("mismatches"):
 # %%
 with section("findings"):
     present.findings(
-        rewards.audit(ws, as_of=as_of, tolerance=amount_tolerance),
+        reuse(
+            findings,
+            rewards.audit,
+            ws,
+            as_of=as_of,
+            tolerance=amount_tolerance,
+            reconciled=reconciled,
+        ),
         none="The audit found nothing to follow up.",
         chart="Audit findings by kind",
     )
