@@ -19,8 +19,10 @@ SQLite timestamps are stored as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (see
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -214,6 +216,46 @@ def run(
 ) -> pd.DataFrame:
     """``ws.sql`` with the analytics' cache choice."""
     return ws.sql(stmt, params, source=source, cache=cache)
+
+
+def remembered(
+    ws: Workspace,
+    name: str,
+    compute: Callable[[], pd.DataFrame],
+    *,
+    params: Mapping[str, Any],
+    tables: Mapping[str, Sequence[str]],
+    cache: bool = True,
+) -> pd.DataFrame:
+    """``compute()``, a check that is not one query (it reads several sources and compares
+    them in Python), through the query cache when ``cache``: like a query's result, it
+    is served again until one of ``tables`` changes, only to the same role on the same
+    databases, and recomputed when the analytics' code changes."""
+    if not cache:
+        return compute()
+    from azora_nb.cache.api import remember
+
+    return remember(
+        ws,
+        f"azora_nb.analytics.{name}",
+        compute,
+        params=params,
+        tables=tables,
+        code=_analytics_fingerprint(),
+    )
+
+
+@functools.cache
+def _analytics_fingerprint() -> str:
+    """A hash of the analytics' source: a cached computation made by other code is
+    not served."""
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def has_table(ws: Workspace, source: str, name: str) -> bool:

@@ -260,15 +260,25 @@ def _payouts_pass(ws: Workspace) -> list[Row]:
     return rows
 
 
-def reconcile(ws: Workspace, *, tolerance: str | float = AMOUNT_TOLERANCE) -> pd.DataFrame:
+def reconcile(
+    ws: Workspace, *, tolerance: str | float = AMOUNT_TOLERANCE, cache: bool = True
+) -> pd.DataFrame:
     """Every cross-database finding, rewards against the ledger (see the module docstring).
 
     ``tolerance`` (AZR) is how far a payout's amount may be from its reward's. Raises
     :class:`~azora_nb.exceptions.VisibilityLimited` when the role cannot see every row
-    of :data:`TABLES`: a row hidden on one side is not a row missing.
+    of :data:`TABLES`: a row hidden on one side is not a row missing. With ``cache``
+    the findings are kept in the query cache until one of :data:`TABLES` changes.
 
     >>> payouts.reconcile(ws).kind.value_counts()  # doctest: +SKIP
     """
     visibility.require_full_view(ws, TABLES, "the reward reconciliation")
-    rows = _rewards_pass(ws, str(tolerance)) + _payouts_pass(ws)
-    return q.findings_frame(rows)
+    limit = str(tolerance)
+    return q.remembered(
+        ws,
+        "payouts.reconcile",
+        lambda: q.findings_frame(_rewards_pass(ws, limit) + _payouts_pass(ws)),
+        params={"tolerance": limit},
+        tables=TABLES,
+        cache=cache,
+    )

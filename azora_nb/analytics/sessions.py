@@ -81,12 +81,26 @@ def _sessions_by_key(ws: Workspace, keys: list[str]) -> dict[str, Any]:
     return dict(zip(found["session_id"], found["azr_minted"], strict=True))
 
 
-def minting_mismatches(ws: Workspace, *, tolerance: str = MINTED_TOLERANCE) -> pd.DataFrame:
+def minting_mismatches(
+    ws: Workspace, *, tolerance: str = MINTED_TOLERANCE, cache: bool = True
+) -> pd.DataFrame:
     """Minting transactions whose session is unknown to core, or whose AZR differs from
-    the session's ``azr_minted`` by more than ``tolerance``.
+    the session's ``azr_minted`` by more than ``tolerance``. With ``cache`` the findings
+    are kept in the query cache until either table changes.
 
     >>> sessions.minting_mismatches(ws)  # doctest: +SKIP
     """
+    return q.remembered(
+        ws,
+        "sessions.minting_mismatches",
+        lambda: _minting_mismatches(ws, tolerance),
+        params={"tolerance": tolerance},
+        tables={"mint": ["minting_transactions"], "core": ["mining_sessions"]},
+        cache=cache,
+    )
+
+
+def _minting_mismatches(ws: Workspace, tolerance: str) -> pd.DataFrame:
     m = mint.minting_transactions.c
     stmt = sa.select(
         m.id.label("minting_id"), m.mining_session_id, money.exact(m.amount_azr).label("amount")
@@ -125,7 +139,7 @@ def anomalies(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
     """
     parts = [unknown_pools(ws, cache=cache)]
     try:
-        parts.append(minting_mismatches(ws))
+        parts.append(minting_mismatches(ws, cache=cache))
     except StoreUnavailable as exc:
         log.warning("minting_session_mismatch not checked: %s", exc)
     return pd.concat(parts, ignore_index=True)

@@ -1,5 +1,6 @@
 """The cache as an analyst calls it: :func:`invalidate`, :func:`stats`, :func:`clear`
-and the :func:`cached` decorator.
+and the :func:`cached` decorator; :func:`remember` for the library's own computations
+that are not one query.
 
 Each takes the object that holds the cache (a workspace, or anything with a
 ``cache`` attribute) only to reach its :class:`~azora_nb.cache.core.QueryCache`;
@@ -73,53 +74,110 @@ def cached(
 
         @functools.wraps(fn)
         def wrapper(*args: Any, refresh: bool = False, **kwargs: Any) -> pd.DataFrame:
-            cache = holder.cache
-            try:
-                encoded = encode_params(
-                    {
-                        "args": [_argument(a, holder) for a in args],
-                        "kwargs": {k: _argument(v, holder) for k, v in kwargs.items()},
-                    }
-                )
-            except TypeError as exc:
-                log.info("cache: %s run uncached: %s", name, exc)
-                return fn(*args, **kwargs)
-            versioned = (
-                None
-                if per_source is None
-                else tuple(
-                    sorted(
-                        n
-                        for src, names in per_source.items()
-                        for n in cache.version_names(src, names)
-                    )
-                )
-            )
-            scopes = sorted({source, *(per_source or {})})
-            seen = {
-                s: holder.observe(s, None if per_source is None else list(per_source.get(s, ())))
-                for s in scopes
-            }
-            if not all(o.readable for o in seen.values()):
-                return fn(*args, **kwargs)  # the database says why, not the cache
-            markers = [o.markers for o in seen.values()]
-            lookup = Lookup(
-                label=source,
-                scope="|".join(f"{cache.database(s)}|{seen[s].identity}" for s in scopes),
+            return _through(
+                holder,
                 text=f"{name}:{code}",
-                params=encoded,
-                versioned=versioned,
-                namespace="function",
-                markers=None
-                if any(m is None for m in markers)
-                else tuple(x for m in markers for x in m or ()),
-                freshness=_weakest(o.method for o in seen.values()),
+                arguments=(args, kwargs),
+                per_source=per_source,
+                source=source,
+                run=lambda: fn(*args, **kwargs),
+                ttl=ttl,
+                refresh=refresh,
             )
-            return cache.fetch(lookup, lambda: fn(*args, **kwargs), ttl=ttl, refresh=refresh)
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def remember(
+    holder: HoldsCache,
+    name: str,
+    run: Callable[[], pd.DataFrame],
+    *,
+    params: Mapping[str, Any],
+    tables: Mapping[str, Sequence[str]],
+    code: str,
+    ttl: float | None = None,
+    refresh: bool = False,
+) -> pd.DataFrame:
+    """``run()``'s frame, cached like a query that reads ``tables`` (``{source: [tables]}``,
+    possibly of several sources): for library computations that are not one statement,
+    such as a reconciliation across two databases. ``name``, ``params`` and ``code`` (a
+    fingerprint of the code that computes it) make the key, with each source's database
+    and role; a write to any of ``tables`` makes the next call recompute.
+
+    >>> remember(ws, "payouts.reconcile", lambda: ..., params={"tolerance": "0.005"},
+    ...          tables={"core": ["treasury_ledger"], "mint": ["knowledge_rewards"]},
+    ...          code=fingerprint)                               # doctest: +SKIP
+    """
+    per_source = {src: tuple(names) for src, names in tables.items()}
+    return _through(
+        holder,
+        text=f"{name}:{code}",
+        arguments=((), dict(params)),
+        per_source=per_source,
+        source=next(iter(per_source)),
+        run=run,
+        ttl=ttl,
+        refresh=refresh,
+    )
+
+
+def _through(
+    holder: HoldsCache,
+    *,
+    text: str,
+    arguments: tuple[Sequence[Any], Mapping[str, Any]],
+    per_source: dict[str, tuple[str, ...]] | None,
+    source: str,
+    run: Callable[[], pd.DataFrame],
+    ttl: float | None,
+    refresh: bool,
+) -> pd.DataFrame:
+    """One computation through the cache: keyed by ``text`` and ``arguments`` in the scope
+    of every source it reads (database and role), stamped with their tables' versions and
+    change markers."""
+    cache = holder.cache
+    args, kwargs = arguments
+    try:
+        encoded = encode_params(
+            {
+                "args": [_argument(a, holder) for a in args],
+                "kwargs": {k: _argument(v, holder) for k, v in kwargs.items()},
+            }
+        )
+    except TypeError as exc:
+        log.info("cache: %s run uncached: %s", text.split(":", 1)[0], exc)
+        return run()
+    versioned = (
+        None
+        if per_source is None
+        else tuple(
+            sorted(n for src, names in per_source.items() for n in cache.version_names(src, names))
+        )
+    )
+    scopes = sorted({source, *(per_source or {})})
+    seen = {
+        s: holder.observe(s, None if per_source is None else list(per_source.get(s, ())))
+        for s in scopes
+    }
+    if not all(o.readable for o in seen.values()):
+        return run()  # the database says why, not the cache
+    markers = [o.markers for o in seen.values()]
+    lookup = Lookup(
+        label=source,
+        scope="|".join(f"{cache.database(s)}|{seen[s].identity}" for s in scopes),
+        text=text,
+        params=encoded,
+        versioned=versioned,
+        namespace="function",
+        markers=None
+        if any(m is None for m in markers)
+        else tuple(x for m in markers for x in m or ()),
+        freshness=_weakest(o.method for o in seen.values()),
+    )
+    return cache.fetch(lookup, run, ttl=ttl, refresh=refresh)
 
 
 def stats(holder: HoldsCache) -> CacheStats:
