@@ -304,17 +304,38 @@ def key_text(keys: Mapping[str, Any]) -> str:
     )
 
 
-def listing(frame: pd.DataFrame, none: str, **kw: Any) -> None:
+LISTED_ROWS = 50
+"""At most this many rows of a listing are shown; a sentence says how many more there are."""
+
+FINDINGS_PER_KIND = 25
+"""At most this many findings of each kind are listed; the counts table has them all."""
+
+
+def listing(frame: pd.DataFrame, none: str, *, limit: int = LISTED_ROWS, **kw: Any) -> None:
     """Show ``frame`` as a :func:`table` (keyword arguments are :class:`Formats` fields),
-    or the sentence ``none`` when it has no rows."""
+    or the sentence ``none`` when it has no rows. Past ``limit`` rows, the first
+    ``limit`` and a sentence that counts the rest: a report of a large database stays
+    readable, and no row is dropped without saying so."""
     if frame.empty:
         say(none)
-    else:
-        show(table(frame, **kw))
+        return
+    show(table(frame.head(limit), **kw))
+    if len(frame) > limit:
+        say(
+            f"The first {count(limit)} of {count(len(frame))} rows are listed; the frame "
+            "behind this table holds them all."
+        )
 
 
-def findings(found: pd.DataFrame, *, none: str, chart: str | None = None) -> None:
-    """A report's findings: how many of each kind, then every finding with its rows; the
+def findings(
+    found: pd.DataFrame,
+    *,
+    none: str,
+    chart: str | None = None,
+    per_kind: int = FINDINGS_PER_KIND,
+) -> None:
+    """A report's findings: how many of each kind, then the findings with their rows (the
+    first ``per_kind`` of each kind, and a sentence when some are not listed); the
     sentence ``none`` when there is none. With ``chart`` (its title), also a sentence
     counting them and a bar chart of the kinds."""
     if found.empty:
@@ -333,7 +354,14 @@ def findings(found: pd.DataFrame, *, none: str, chart: str | None = None) -> Non
             horizontal=True,
             unit="findings",
         )
-    show(table(found))
+    listed = found.groupby("kind", sort=False).head(per_kind)
+    show(table(listed))
+    if len(listed) < len(found):
+        say(
+            f"The first {count(per_kind)} findings of each kind are listed, "
+            f"{count(len(listed))} of {count(len(found))}; the frame behind this table holds "
+            "them all."
+        )
 
 
 def origins(namespace: Mapping[str, Any], *names: str) -> None:

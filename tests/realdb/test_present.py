@@ -3,6 +3,7 @@ word headers, hidden index, and sentences instead of empty or flat charts."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -87,3 +88,33 @@ def test_summaries_have_three_to_six_sentences_and_the_amount_at_risk() -> None:
     ):
         assert 3 <= len(made.sentences) <= 6
         assert made.sentences[-1].startswith("Amount at risk")
+
+
+def test_a_long_listing_shows_its_first_rows_and_counts_the_rest(capsys) -> None:
+    frame = pd.DataFrame({"user_id": [f"u{i:04d}" for i in range(120)]})
+    present.listing(frame, "nothing", limit=50)
+    out = capsys.readouterr().out
+    assert "u0049" in out and "u0050" not in out
+    assert "The first 50 of 120 rows are listed" in out
+    present.listing(frame.head(50), "nothing", limit=50)
+    out = capsys.readouterr().out
+    assert "u0049" in out and "listed" not in out
+
+
+def test_findings_list_the_first_of_every_kind_and_count_them_all(capsys) -> None:
+    kinds = ["a_kind"] * 40 + ["b_kind"] * 3 + ["c_kind"] * 30
+    found = pd.DataFrame(
+        {
+            "kind": kinds,
+            "keys": [{"id": i} for i in range(len(kinds))],
+            "detail": [f"detail {i}" for i in range(len(kinds))],
+        }
+    )
+    present.findings(found, none="none", per_kind=25)
+    out = capsys.readouterr().out
+    counted = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:4]}
+    assert counted == {"a_kind": "40", "b_kind": "3", "c_kind": "30"}
+    listed = [int(d) for d in re.findall(r"detail (\d+)", out)]
+    # every kind is listed, each up to 25 of its findings, in the frame's order
+    assert listed == [*range(25), 40, 41, 42, *range(43, 68)]
+    assert "The first 25 findings of each kind are listed, 53 of 73" in out
