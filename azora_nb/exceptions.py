@@ -61,15 +61,21 @@ class StoreUnavailable(AzoraError):
 
 
 class SourceMissing(StoreUnavailable):
-    """An embedded (SQLite) source whose database file does not exist yet.
+    """A SQLite source (the embedded default, or a configured file) whose database file
+    does not exist yet.
 
     Reads never create it: a report on a fresh home must not leave empty
     database files behind."""
 
-    def __init__(self, store: str, setting: str) -> None:
+    def __init__(self, store: str, setting: str, path: str | None = None) -> None:
+        where = (
+            f"no {store}.sqlite in the azora-nb home"
+            if path is None
+            else f"{setting} names {path}, which does not exist: check the path"
+        )
         AzoraError.__init__(
             self,
-            f"{store} has no database yet (no {store}.sqlite in the azora-nb home). "
+            f"{store} has no database yet ({where}). "
             f"Run `azora-nb db upgrade --source {store}` (or `azora-nb demo seed`), "
             f"or point {setting} at the service's database.",
         )

@@ -114,10 +114,15 @@ class Workspace:
         return self.settings.home
 
     def database_exists(self, source: str) -> bool:
-        """Whether ``source`` has a database to read: always for a URL, and for the
-        embedded default only once its SQLite file exists."""
-        cfg = self.settings.source(source)
-        return not cfg.embedded or (self.settings.home / f"{source}.sqlite").exists()
+        """Whether ``source`` has a database to read: always for a server, and for SQLite
+        (the embedded default or a configured file) once its file exists."""
+        path = self._sqlite_path(source)
+        return path is None or path.exists()
+
+    def _sqlite_path(self, source: str) -> Path | None:
+        url = self.settings.source(source).sqlalchemy_url(self.settings.home)
+        path = _sqlite_file(url) if url.startswith("sqlite") else None
+        return path.expanduser() if path is not None else None
 
     def engine(self, source: str = "core", *, create: bool | None = None) -> Engine:
         """The SQLAlchemy engine of ``source``, created on first use.
@@ -127,8 +132,18 @@ class Workspace:
         :class:`SourceMissing` instead of creating an empty file."""
         cfg = self.settings.source(source)
         create = self.create_databases if create is None else create
-        if not create and not self.database_exists(source):
-            raise SourceMissing(source, cfg.setting)
+        path = self._sqlite_path(source)
+        if path is not None and not path.exists():
+            named = None if cfg.embedded else str(path)
+            if not create:
+                raise SourceMissing(source, cfg.setting, named)
+            if named is not None and not path.parent.is_dir():
+                # A typo in a configured path would otherwise become a new, empty database.
+                raise ConfigError(
+                    f"{cfg.setting} names {named}, whose directory does not exist: check the "
+                    "path, or create the directory to start a new database there",
+                    setting=cfg.setting,
+                )
         with self._lock:
             engine = self._engines.get(source)
             if engine is None:

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 import azora_nb as az
-from azora_nb.exceptions import QueryError, StoreUnavailable
+from azora_nb.exceptions import ConfigError, QueryError, SourceMissing, StoreUnavailable
 from azora_nb.settings import Settings
 
 # The same table and rows, declared with the portable types on both backends.
@@ -317,3 +317,32 @@ def test_store_timeouts_reach_the_mongo_client(home: Path) -> None:
         pool = ws.mongo_client.options.pool_options
         assert pool.connect_timeout == 1.5
         assert pool.socket_timeout == 20
+
+
+def test_a_configured_sqlite_path_is_never_made_up(home: Path, tmp_path: Path) -> None:
+    """A typo in a configured SQLite path must not become a new, empty database: a
+    report's workspace creates no file (SourceMissing names the path), and a workspace
+    that may create databases refuses a directory that does not exist."""
+    typo = tmp_path / "no-such-dir" / "core.sqlite"
+    env = {"AZORA_HOME": str(home), "AZORA_CORE_URL": f"sqlite:///{typo}"}
+    settings = Settings.load(env=env, cwd=home)
+
+    reader = az.Workspace(settings, create_databases=False)
+    assert not reader.database_exists("core")
+    with pytest.raises(SourceMissing, match=r"AZORA_CORE_URL names .*no-such-dir"):
+        reader.sql("select 1 as one")
+    reader.close()
+
+    writer = az.Workspace(settings)
+    with pytest.raises(ConfigError, match="whose directory does not exist") as caught:
+        writer.sql("select 1 as one")
+    assert caught.value.setting == "AZORA_CORE_URL"
+    writer.close()
+    assert not typo.parent.exists()
+
+    # An existing directory is where the analyst means to start a new database.
+    typo.parent.mkdir()
+    made = az.Workspace(settings)
+    assert made.sql("select 1 as one")["one"].tolist() == [1]
+    made.close()
+    assert typo.exists()
