@@ -57,9 +57,7 @@ def test_the_reconciliation_is_served_until_either_side_changes(fresh: Workspace
     ledger = core.treasury_ledger
     with ws.engine("core").begin() as conn:
         row = conn.execute(sa.select(ledger).where(ledger.c.tx_hash == "h99")).mappings().one()
-        conn.execute(
-            sa.insert(ledger), [{**row, "id": uuid.uuid4(), "tx_hash": "h99-late"}]
-        )
+        conn.execute(sa.insert(ledger), [{**row, "id": uuid.uuid4(), "tx_hash": "h99-late"}])
     after_core = payouts.reconcile(ws)
     assert not az.provenance(after_core).cached
     late = after_core[after_core["keys"].map(lambda k: k.get("tx_hash") == "h99-late")]
