@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -277,16 +278,26 @@ def batched(values: Iterable[Any], size: int = BATCH_ROWS) -> Iterator[list[Any]
         yield batch
 
 
-def lookup(ws: Workspace, stmt_for: Any, keys: Sequence[Any], source: str) -> pd.DataFrame:
-    """Run ``stmt_for(batch)`` for bounded batches of ``keys``; concatenate the results.
+def lookup(
+    ws: Workspace, stmt: sa.Select[Any], column: Any, keys: Sequence[str], source: str
+) -> pd.DataFrame:
+    """``stmt`` where ``column`` is one of ``keys`` (text), run for bounded batches of the
+    keys; the results concatenated.
 
     Used to look one side of a cross-source join up in the other database without
-    shipping either table whole.
+    shipping either table whole. On PostgreSQL a batch is one array parameter
+    (``column = ANY(:keys)``), which the server plans once and the client sends as one
+    value; an ``IN`` list of 2,000 parameters cost a third more per batch at 10M rows.
     """
-    frames = [
-        run(ws, stmt_for(batch), source, cache=False)
-        for batch in batched(dict.fromkeys(k for k in keys if k is not None))
-    ]
+    array = ws.engine(source).dialect.name == "postgresql"
+    frames = []
+    for batch in batched(dict.fromkeys(k for k in keys if k is not None)):
+        among = (
+            column == sa.func.any(sa.bindparam("keys", batch, type_=pg.ARRAY(sa.Text)))
+            if array
+            else column.in_(batch)
+        )
+        frames.append(run(ws, stmt.where(among), source, cache=False))
     frames = [f for f in frames if len(f.columns)]
     if not frames:
         return pd.DataFrame()

@@ -59,18 +59,16 @@ def _strings(values: Iterable[Any]) -> list[str]:
 def _ledger_by_hash(ws: Workspace, hashes: list[str]) -> dict[str, Row]:
     t = _ledger.c
 
-    def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(
-            t.id.label("ledger_id"),
-            t.tx_hash,
-            t.transaction_type,
-            t.reason,
-            t.blockchain_status,
-            t.recipient_address,
-            money.exact(t.amount_azr).label("amount_azr"),
-        ).where(t.tx_hash.in_(batch))
-
-    found = q.lookup(ws, stmt, hashes, "core")
+    stmt = sa.select(
+        t.id.label("ledger_id"),
+        t.tx_hash,
+        t.transaction_type,
+        t.reason,
+        t.blockchain_status,
+        t.recipient_address,
+        money.exact(t.amount_azr).label("amount_azr"),
+    )
+    found = q.lookup(ws, stmt, t.tx_hash, hashes, "core")
     if not len(found.columns):
         return {}
     records: list[Row] = found.to_dict("records")  # type: ignore[assignment]
@@ -79,11 +77,7 @@ def _ledger_by_hash(ws: Workspace, hashes: list[str]) -> dict[str, Row]:
 
 def _wallets_in(ws: Workspace, source: str, column: Any, wallets: list[str]) -> set[str]:
     """Those of ``wallets`` that ``column`` (a users table's wallet column) holds."""
-
-    def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(column.label("wallet")).where(column.in_(batch))
-
-    found = q.lookup(ws, stmt, wallets, source)
+    found = q.lookup(ws, sa.select(column.label("wallet")), column, wallets, source)
     return set(found["wallet"]) if len(found.columns) else set()
 
 
@@ -228,11 +222,13 @@ def _payouts_pass(ws: Workspace) -> list[Row]:
     rows: list[Row] = []
     for chunk in ws.sql_chunks(stmt, source="core", chunk_rows=q.BATCH_ROWS):
         records: list[Row] = _records(chunk)
-
-        def hashes_stmt(batch: list[str]) -> sa.Select[Any]:
-            return sa.select(r.transactionHash.label("tx_hash")).where(r.transactionHash.in_(batch))
-
-        found = q.lookup(ws, hashes_stmt, _strings(rec["tx_hash"] for rec in records), "mint")
+        found = q.lookup(
+            ws,
+            sa.select(r.transactionHash.label("tx_hash")),
+            r.transactionHash,
+            _strings(rec["tx_hash"] for rec in records),
+            "mint",
+        )
         known_hashes = set(found["tx_hash"]) if len(found.columns) else set()
         unmatched = _strings(rec["recipient_address"] for rec in records if not rec["core_user"])
         in_mint = _mint_wallets(ws, unmatched)

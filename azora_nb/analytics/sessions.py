@@ -69,13 +69,8 @@ def unknown_pools(ws: Workspace, *, cache: bool = True) -> pd.DataFrame:
 
 def _sessions_by_key(ws: Workspace, keys: list[str]) -> dict[str, Any]:
     s = _sessions.c
-
-    def stmt(batch: list[str]) -> sa.Select[Any]:
-        return sa.select(s.session_id, money.exact(s.azr_minted).label("azr_minted")).where(
-            s.session_id.in_(batch)
-        )
-
-    found = q.lookup(ws, stmt, keys, "core")
+    stmt = sa.select(s.session_id, money.exact(s.azr_minted).label("azr_minted"))
+    found = q.lookup(ws, stmt, s.session_id, keys, "core")
     if not len(found.columns):
         return {}
     return dict(zip(found["session_id"], found["azr_minted"], strict=True))
