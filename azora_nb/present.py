@@ -21,7 +21,10 @@ never shows one amount two ways:
 
 from __future__ import annotations
 
+import base64
 import functools
+import html
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -305,26 +308,29 @@ def key_text(keys: Mapping[str, Any]) -> str:
 
 
 LISTED_ROWS = 50
-"""At most this many rows of a listing are shown; a sentence says how many more there are."""
+"""At most this many rows of a listing are shown; the rest are counted and downloadable."""
 
 FINDINGS_PER_KIND = 25
 """At most this many findings of each kind are listed; the counts table has them all."""
 
+EMBEDDED_CSV_BYTES = 32 * 2**20
+"""The largest CSV of every row that a report embeds as a download link."""
 
-def listing(frame: pd.DataFrame, none: str, *, limit: int = LISTED_ROWS, **kw: Any) -> None:
+
+def listing(
+    frame: pd.DataFrame, none: str, *, limit: int = LISTED_ROWS, name: str = "rows", **kw: Any
+) -> None:
     """Show ``frame`` as a :func:`table` (keyword arguments are :class:`Formats` fields),
     or the sentence ``none`` when it has no rows. Past ``limit`` rows, the first
-    ``limit`` and a sentence that counts the rest: a report of a large database stays
-    readable, and no row is dropped without saying so."""
+    ``limit``, then a sentence that counts the rest with a link that downloads every row
+    as ``{name}.csv`` (embedded in the page, so a saved report keeps it): a report of a
+    large database stays readable, and no row is left out of it."""
     if frame.empty:
         say(none)
         return
     show(table(frame.head(limit), **kw))
     if len(frame) > limit:
-        say(
-            f"The first {count(limit)} of {count(len(frame))} rows are listed; the frame "
-            "behind this table holds them all."
-        )
+        every(frame, f"The first {count(limit)} of {count(len(frame))} rows are listed", name)
 
 
 def findings(
@@ -333,11 +339,13 @@ def findings(
     none: str,
     chart: str | None = None,
     per_kind: int = FINDINGS_PER_KIND,
+    name: str = "findings",
 ) -> None:
     """A report's findings: how many of each kind, then the findings with their rows (the
-    first ``per_kind`` of each kind, and a sentence when some are not listed); the
-    sentence ``none`` when there is none. With ``chart`` (its title), also a sentence
-    counting them and a bar chart of the kinds."""
+    first ``per_kind`` of each kind; when some are not listed, a sentence that says how
+    many, with a link that downloads every finding as ``{name}.csv``); the sentence
+    ``none`` when there is none. With ``chart`` (its title), also a sentence counting
+    them and a bar chart of the kinds."""
     if found.empty:
         say(none)
         return
@@ -357,11 +365,59 @@ def findings(
     listed = found.groupby("kind", sort=False).head(per_kind)
     show(table(listed))
     if len(listed) < len(found):
-        say(
+        every(
+            found,
             f"The first {count(per_kind)} findings of each kind are listed, "
-            f"{count(len(listed))} of {count(len(found))}; the frame behind this table holds "
-            "them all."
+            f"{count(len(listed))} of {count(len(found))}",
+            name,
         )
+
+
+def every(frame: pd.DataFrame, sentence: str, name: str) -> None:
+    """``sentence``, then where every row of ``frame`` is: in a notebook or a report, a
+    link that downloads them as ``{name}.csv`` (:func:`csv_link`); elsewhere, the frame."""
+    if not _in_ipython():
+        print(f"{sentence}; the frame behind this table holds them all.")
+        return
+    from IPython.display import HTML, display
+
+    display(HTML(f"<p>{html.escape(sentence)}; {csv_link(frame, name)}.</p>"))
+
+
+def csv_link(frame: pd.DataFrame, name: str) -> str:
+    """An HTML link that downloads every row of ``frame`` as ``{name}.csv``, the file in
+    the link itself (a data: URL), so that a report saved or mailed keeps it. Dicts and
+    lists (a finding's keys) are written as JSON. Past :data:`EMBEDDED_CSV_BYTES`, a
+    sentence saying how to get them instead."""
+    data = csv_bytes(frame)
+    size = f"{len(data) / 2**20:.1f} MB" if len(data) >= 2**20 else f"{len(data) / 2**10:.0f} kB"
+    if len(data) > EMBEDDED_CSV_BYTES:
+        return (
+            f"all {count(len(frame))} rows make a {size} CSV, too large to embed: save them "
+            "from the notebook with <code>frame.to_csv(...)</code>"
+        )
+    encoded = base64.b64encode(data).decode("ascii")
+    filename = html.escape(f"{name}.csv", quote=True)
+    return (
+        f'<a download="{filename}" href="data:text/csv;base64,{encoded}">'
+        f"download all {count(len(frame))} as {filename} ({size})</a>"
+    )
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV with a header row and no index; dict and list values (a
+    finding's keys) as JSON text with sorted keys."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict | list):
+            return json.dumps(value, default=str, sort_keys=True)
+        return value
+
+    out = frame.reset_index(drop=True)
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(plain)
+    return str(out.to_csv(index=False)).encode("utf-8")
 
 
 def origins(namespace: Mapping[str, Any], *names: str) -> None:

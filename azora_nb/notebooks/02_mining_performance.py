@@ -217,6 +217,7 @@ with section("overheating"):
         numbers={"median_temperature": 1},
         counts=["sessions"],
         headers={"median_temperature": "Median temperature (°C)"},
+        name="overheating-rigs",
     )
 
 # %%
@@ -227,6 +228,7 @@ with section("underperforming"):
         f"No rig under-performs its algorithm's peers (modified z below {underperform_z}).",
         numbers={"median_hashrate_mhs": 2, "modified_z": 1},
         headers={"modified_z": "Modified z-score"},
+        name="underperforming-rigs",
     )
 
 # %% [markdown]
@@ -239,6 +241,7 @@ with section("findings"):
     present.findings(
         reuse(findings, mining.anomalies, ws, as_of=as_of),
         none="No findings: no rig is overheating, under-performing or earning impossibly.",
+        name="mining-findings",
     )
 
 # %% [markdown]

@@ -64,6 +64,7 @@ with section("reconcile"):
     present.listing(
         reconciled,
         "Every paid reward has its ledger payout with the same amount, and every payout its reward.",
+        name="reward-reconciliation",
     )
 
 # %% [markdown]
@@ -75,17 +76,20 @@ with section("stuck"):
     present.listing(
         stuck,
         f"No reward has been PENDING for more than {stuck_after_days} days at {present.day(as_of)}.",
+        name="stuck-rewards",
     )
 
 # %%
 with section("order"):
     early = rewards.processed_before_created(ws)
-    present.listing(early, "No reward was processed before it was created.")
+    present.listing(
+        early, "No reward was processed before it was created.", name="rewards-processed-early"
+    )
 
 # %%
 with section("kyc"):
     kyc = rewards.unverified_kyc(ws)
-    present.listing(kyc, "Every paid user has verified KYC.")
+    present.listing(kyc, "Every paid user has verified KYC.", name="payments-without-kyc")
 
 # %%
 with section("duplicates"):
@@ -93,6 +97,7 @@ with section("duplicates"):
     present.listing(
         duplicates,
         f"No two rewards to one user for one achievement came within {duplicate_hours} hours.",
+        name="near-duplicate-rewards",
     )
 
 # %% [markdown]
@@ -125,7 +130,11 @@ with section("roll forward"):
 # %%
 with section("mismatches"):
     mismatched = rewards.balance_mismatches(ws, tolerance=amount_tolerance)
-    present.listing(mismatched, "Every user's AZR balance matches their paid AZR rewards.")
+    present.listing(
+        mismatched,
+        "Every user's AZR balance matches their paid AZR rewards.",
+        name="balance-mismatches",
+    )
 
 # %% [markdown]
 # ## Findings
@@ -142,6 +151,7 @@ with section("findings"):
             reconciled=reconciled,
         ),
         none="The audit found nothing to follow up.",
+        name="reward-findings",
         chart="Audit findings by kind",
     )
 

@@ -187,7 +187,9 @@ with section("sync"):
 findings = health_findings()
 if findings is not None:
     present.findings(
-        findings, none="No alert storm, no component stuck in critical and no degraded route."
+        findings,
+        none="No alert storm, no component stuck in critical and no degraded route.",
+        name="health-findings",
     )
 
 # %% [markdown]

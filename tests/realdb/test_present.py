@@ -3,6 +3,9 @@ word headers, hidden index, and sentences instead of empty or flat charts."""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import re
 from datetime import UTC, datetime
 
@@ -118,3 +121,29 @@ def test_findings_list_the_first_of_every_kind_and_count_them_all(capsys) -> Non
     # every kind is listed, each up to 25 of its findings, in the frame's order
     assert listed == [*range(25), 40, 41, 42, *range(43, 68)]
     assert "The first 25 findings of each kind are listed, 53 of 73" in out
+
+
+def test_the_download_link_holds_every_row(monkeypatch) -> None:
+    found = pd.DataFrame(
+        {
+            "kind": ["a_kind"] * 70 + ["b_kind"] * 5,
+            "keys": [
+                {"ledger_id": f"l{i}", "tx_hash": None if i % 7 else f"h{i}"} for i in range(75)
+            ],
+            "detail": [f'amount "{i}", differs' for i in range(75)],
+        }
+    )
+    link = present.csv_link(found, "reward-findings")
+    match = re.fullmatch(
+        r'<a download="reward-findings.csv" href="data:text/csv;base64,([A-Za-z0-9+/=]+)">'
+        r"download all 75 as reward-findings.csv \(\d+ kB\)</a>",
+        link,
+    )
+    assert match, link
+    back = pd.read_csv(io.BytesIO(base64.b64decode(match.group(1))))
+    assert back["kind"].tolist() == found["kind"].tolist()
+    assert back["detail"].tolist() == found["detail"].tolist()
+    assert [json.loads(k) for k in back["keys"]] == found["keys"].tolist()
+
+    monkeypatch.setattr(present, "EMBEDDED_CSV_BYTES", 100)
+    assert "too large to embed" in present.csv_link(found, "reward-findings")
