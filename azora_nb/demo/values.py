@@ -140,15 +140,18 @@ def row_quantiles(rng: np.random.Generator, lo: int, hi: int, total: int) -> np.
     return (np.arange(lo, hi, dtype=np.float64) + rng.random(hi - lo)) / total
 
 
-_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8)
+_PAIRS = (
+    np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8).view("<u2").ravel()
+)
+"""The two ASCII digits of 0..99, as one 16-bit value each."""
 _TS_TEMPLATE = np.frombuffer(b"0000-00-00 00:00:00.000000", dtype=np.uint8)
 
 
 def timestamp_text(column: pa.Array | pa.ChunkedArray, suffix: bytes = b"") -> pa.Array:
     """``YYYY-MM-DD HH:MM:SS.ffffff`` (+ ``suffix``) for a timestamp[us] column.
 
-    Written digit by digit with numpy: several times faster than pyarrow's
-    strftime, which dominated the load time. The text is SQLite's storage
+    Written two digits at a time with numpy: several times faster than pyarrow's
+    strftime or cast, which dominated the load time. The text is SQLite's storage
     format, and PostgreSQL's input format with a ``+00`` suffix.
     """
     if isinstance(column, pa.ChunkedArray):
@@ -179,10 +182,20 @@ def timestamp_text(column: pa.Array | pa.ChunkedArray, suffix: bytes = b"") -> p
         22: micro // 100 % 100,
         24: micro % 100,
     }
-    out = np.tile(
-        np.concatenate([_TS_TEMPLATE, np.frombuffer(suffix, dtype=np.uint8)]), (len(us), 1)
+    template = np.concatenate([_TS_TEMPLATE, np.frombuffer(suffix, dtype=np.uint8)])
+    out = np.tile(template, (len(us), 1))
+    # Each pair of digits as one 16-bit field of the row (unaligned, which numpy
+    # allows): a quarter of the time of writing them as two byte columns.
+    fields = np.dtype(
+        {
+            "names": [f"at{at}" for at in pairs],
+            "formats": ["<u2"] * len(pairs),
+            "offsets": list(pairs),
+            "itemsize": len(template),
+        }
     )
+    rows = out.view(fields).ravel()
     for at, value in pairs.items():
-        out[:, at : at + 2] = _PAIRS[value]
+        rows[f"at{at}"] = _PAIRS[value]
     text = out.view(f"S{out.shape[1]}").ravel()
     return pa.array(text, type=pa.binary(), mask=nulls).cast(pa.string())
