@@ -10,13 +10,16 @@ that peak memory (max RSS) is that strategy's alone:
   Python tuples of uuid/str/Decimal/int/datetime; preparation not timed.
 * ``raw copy, idx*`` -- the same, with the plain indexes dropped before and built
   after, in the same transaction, as the demo loader does into an empty table.
-* ``raw executemany`` -- (SQLite) the same prepared rows through ``executemany``.
+* ``raw executemany`` -- (SQLite) the same prepared rows through ``executemany``, on
+  the loader's connection (its page cache and ``synchronous=OFF``); preparation not timed.
+* ``raw executemany, idx*`` -- the same, with the plain indexes dropped before and built
+  after, in the same transaction, as the demo loader does into an empty table.
 * ``pandas.to_sql`` -- the same rows as a DataFrame, ``to_sql(..., if_exists="append")``;
   building the frame not timed.
 * ``full seed``     -- every table of the four sources (``demo.seed``).
 
 Run: ``.venv/bin/python benchmarks/seed.py [--scales 100000 1000000] [--backends sqlite
-postgres]``. Environment: AZORA_BENCH_PG_URL (default the local server as postgres),
+postgres] [--rounds 3]``. Environment: AZORA_BENCH_PG_URL (default the local server as postgres),
 used to create and drop throwaway databases.
 """
 
@@ -33,7 +36,7 @@ import time
 import uuid
 from contextlib import nullcontext
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, product
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,13 @@ ADMIN_URL = os.environ.get(
 )
 SOURCES = ("core", "mint", "gateway", "compliance")
 STRATEGIES = {
-    "sqlite": ("demo loader", "raw executemany", "pandas.to_sql", "full seed"),
+    "sqlite": (
+        "demo loader",
+        "raw executemany",
+        "raw executemany, idx*",
+        "pandas.to_sql",
+        "full seed",
+    ),
     "postgres": ("demo loader", "raw copy", "raw copy, idx*", "pandas.to_sql", "full seed"),
 }
 
@@ -171,9 +180,11 @@ def run_one(strategy: str, scale: int, env: dict[str, str]) -> dict[str, Any]:
             stored = list(zip(*for_sqlite(ledger_table(scale)), strict=True))
             start = time.perf_counter()
             marks = ", ".join("?" for _ in names)
-            raw.executemany(
-                f"INSERT INTO treasury_ledger ({', '.join(names)}) VALUES ({marks})", stored
-            )
+            raw.execute("BEGIN")  # else the index deferral's DDL would commit on its own
+            with conn_writer._indexes_deferred("treasury_ledger") if deferred else nullcontext():
+                raw.executemany(
+                    f"INSERT INTO treasury_ledger ({', '.join(names)}) VALUES ({marks})", stored
+                )
         raw.commit()
         return {"rows": len(rows_), "seconds": time.perf_counter() - start}
 
@@ -233,6 +244,12 @@ def main() -> None:
     parser.add_argument(
         "--without", nargs="*", default=[], help="strategies to leave out, e.g. 'full seed'"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every strategy this many times, interleaved (loads vary between rounds)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--strategy", help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=int, help=argparse.SUPPRESS)
@@ -248,7 +265,7 @@ def main() -> None:
         else None
     )
     header = (
-        f"{'backend':<9} {'ledger rows':>11} {'strategy':<16} {'rows':>10} {'seconds':>8} "
+        f"{'backend':<9} {'ledger rows':>11} {'strategy':<21} {'rows':>10} {'seconds':>8} "
         f"{'rows/s':>10} {'peak MB':>8} {'vs demo':>8}  load"
     )
     print(header)
@@ -257,7 +274,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="azbench-seed-") as tmp:
             for backend in args.backends:
                 env = make_env(backend, Path(tmp), tag, admin)
-                for scale in args.scales:
+                for scale, _round in product(args.scales, range(args.rounds)):
                     base = None
                     for strategy in STRATEGIES[backend]:
                         if strategy in args.without:
@@ -272,7 +289,7 @@ def main() -> None:
                             "" if base is None or strategy == "full seed" else f"{base / rate:.2f}x"
                         )
                         print(
-                            f"{backend:<9} {scale:>11,} {strategy:<16} {r['rows']:>10,} "
+                            f"{backend:<9} {scale:>11,} {strategy:<21} {r['rows']:>10,} "
                             f"{r['seconds']:>8.2f} {rate:>10,.0f} {r['peak_mb']:>8.0f} "
                             f"{ratio:>8}  {load}",
                             flush=True,
