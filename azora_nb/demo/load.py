@@ -36,6 +36,7 @@ CONSTITUTIONAL_CHECKS = ("constitutional_valuation_check", "treasury_allocation_
 Payload = tuple[list[str], int, Any]
 """(column names, row count, CSV bytes or Python columns) of one chunk, ready to send."""
 _CSV = pacsv.WriteOptions(include_header=False, batch_size=8192)
+_STAGE = "azora_demo_load"
 SQLITE_LOAD_CACHE_KIB = 1 << 20
 """SQLite's page cache while loading (1 GiB; pages are taken as needed, and released
 when the load ends). The primary key and UNIQUE indexes (uuids, hashes) take each row
@@ -111,12 +112,14 @@ class Writer:
         self.postgres = engine.dialect.name == "postgresql"
         self.metadata = metadata_for(source)
         self._conn: sa.Connection | None = None
+        self._staged: list[str] | None = None  # columns of the SQLite staging table
 
     def __enter__(self) -> Writer:
         self._conn = self.engine.connect()
         if not self.postgres:
             self._raw().execute("PRAGMA synchronous=OFF")
             self._raw().execute(f"PRAGMA cache_size=-{SQLITE_LOAD_CACHE_KIB}")
+            self._raw().execute("PRAGMA temp_store=MEMORY")  # the staging table, see _insert
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -124,6 +127,7 @@ class Writer:
             if not self.postgres:
                 self._raw().execute("PRAGMA synchronous=NORMAL")  # as azora_nb.sqlite sets it
                 self._raw().execute("PRAGMA cache_size=-2000")  # SQLite's default
+                self._raw().execute("PRAGMA temp_store=DEFAULT")
             self._conn.close()
             self._conn = None
 
@@ -228,7 +232,7 @@ class Writer:
         """
         known = self.metadata.tables.get(table.removesuffix(LEGACY_SUFFIX))
         total = 0
-        with self._transaction(), self._indexes_deferred(table):
+        with self._transaction(), self._indexes_deferred(table), self._staging():
             for names, n, payload in self._prepared(chunks):
                 if known is not None:
                     unknown = [c for c in names if c not in known.c]
@@ -354,13 +358,43 @@ class Writer:
         with self._raw().cursor() as cur, cur.copy(stmt) as copy:
             copy.write(data)
 
+    @contextmanager
+    def _staging(self) -> Iterator[None]:
+        """Drops the staging table after a load; after a failure, the rollback does."""
+        try:
+            yield
+        except BaseException:
+            self._staged = None
+            raise
+        if self._staged is not None:
+            self._raw().execute(f"DROP TABLE temp.{_STAGE}")
+            self._staged = None
+
     def _insert(self, table: str, names: list[str], columns: list[list[Any]]) -> None:
-        listed = ", ".join(f'"{c}"' for c in names)
+        """A chunk goes through a keyless in-memory staging table, then into ``table``
+        with one ``INSERT ... SELECT``. Each ``executemany`` step gives up the GIL and
+        waits to get it back, up to Python's 5 ms switch interval while the thread
+        generating the next chunk holds it: that thread ran nearly alone, and the two
+        overlapped little. Binding rows into the staging table is cheap; the costly
+        part, the random inserts into the primary key and UNIQUE indexes, is then
+        one statement that runs without the GIL, beside the generation of the next
+        chunk (1M ledger rows: 17-18 s instead of 19.7 s, at load 1.5-2.3). Rows reach
+        ``table`` in the same order, with the same values (the staging columns have
+        no type, so nothing is converted before ``table``'s)."""
+        raw = self._raw()
+        listed = ", ".join(f'"{c}"' for c in names)  # names come from the models
+        if self._staged != names:
+            raw.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+            raw.execute(f"CREATE TEMP TABLE {_STAGE} ({listed})")
+            self._staged = names
         marks = ", ".join("?" for _ in names)
         # Rows made one at a time as SQLite binds them: each tuple is freed (and its
         # memory reused) at once. A list of a chunk's 50k tuples, built in the
         # generating thread, set off garbage collections that walked them all: zipping
         # took 2-3x as long with the collector on as off.
-        self._raw().executemany(
-            f'INSERT INTO "{table}" ({listed}) VALUES ({marks})', zip(*columns, strict=True)
+        raw.executemany(f"INSERT INTO temp.{_STAGE} VALUES ({marks})", zip(*columns, strict=True))
+        raw.execute(
+            f'INSERT INTO main."{table}" ({listed})'
+            f" SELECT {listed} FROM temp.{_STAGE} ORDER BY rowid"
         )
+        raw.execute(f"DELETE FROM temp.{_STAGE}")
