@@ -2,7 +2,8 @@
 
 PostgreSQL: each table is written with ``COPY ... FROM STDIN (FORMAT csv)`` in
 one transaction; pyarrow's CSV writer formats a whole chunk in C, and the
-server parses it. SQLite: ``executemany`` batches in one transaction, with
+server parses it. SQLite: each chunk is bound with ``executemany`` into an in-memory
+staging table and moved with one ``INSERT ... SELECT``, all in one transaction, with
 ``synchronous=OFF`` and a large page cache for the load. Foreign keys stay on in
 both, so a load is also a check of the data.
 
