@@ -65,6 +65,7 @@ class Workspace:
         """Whether queries may create an embedded source's missing SQLite file; reports
         turn this off, so that reading a source never leaves an empty database behind."""
         self._engines: dict[str, Engine] = {}
+        self._paths: dict[str, Path | None] = {}
         self._redis: RedisClient | None = None
         self._mongo: pymongo.MongoClient[Any] | None = None
         self._cache: QueryCache | None = None
@@ -120,9 +121,12 @@ class Workspace:
         return path is None or path.exists()
 
     def _sqlite_path(self, source: str) -> Path | None:
-        url = self.settings.source(source).sqlalchemy_url(self.settings.home)
-        path = _sqlite_file(url) if url.startswith("sqlite") else None
-        return path.expanduser() if path is not None else None
+        """The SQLite file ``source`` names (``None`` for a server), parsed once."""
+        if source not in self._paths:
+            url = self.settings.source(source).sqlalchemy_url(self.settings.home)
+            path = _sqlite_file(url) if url.startswith("sqlite") else None
+            self._paths[source] = path.expanduser() if path is not None else None
+        return self._paths[source]
 
     def engine(self, source: str = "core", *, create: bool | None = None) -> Engine:
         """The SQLAlchemy engine of ``source``, created on first use.
@@ -132,21 +136,20 @@ class Workspace:
         :class:`SourceMissing` instead of creating an empty file."""
         cfg = self.settings.source(source)
         create = self.create_databases if create is None else create
-        path = self._sqlite_path(source)
-        if path is not None and not path.exists():
-            named = None if cfg.embedded else str(path)
-            if not create:
-                raise SourceMissing(source, cfg.setting, named)
-            if named is not None and not path.parent.is_dir():
-                # A typo in a configured path would otherwise become a new, empty database.
-                raise ConfigError(
-                    f"{cfg.setting} names {named}, whose directory does not exist: check the "
-                    "path, or create the directory to start a new database there",
-                    setting=cfg.setting,
-                )
+        if not create and not self.database_exists(source):
+            named = None if cfg.embedded else str(self._sqlite_path(source))
+            raise SourceMissing(source, cfg.setting, named)
         with self._lock:
             engine = self._engines.get(source)
             if engine is None:
+                path = self._sqlite_path(source)
+                if not cfg.embedded and path is not None and not path.parent.is_dir():
+                    # A typo in a configured path would otherwise become a new, empty database.
+                    raise ConfigError(
+                        f"{cfg.setting} names {path}, whose directory does not exist: check "
+                        "the path, or create the directory to start a new database there",
+                        setting=cfg.setting,
+                    )
                 self._closed = False
                 analysis = self.settings.home / "analysis.sqlite"
                 attach = (
