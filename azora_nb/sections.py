@@ -115,8 +115,8 @@ def quiet(read: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
 def reuse(value: T | None, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``value``, as :func:`quiet` read it for the summary, or ``read(*args, **kwargs)``
     when that read found its source unusable (``None``): inside a :func:`section` the
-    second read fails again and the section says why. A report runs each check once,
-    however slow (a cross-database reconciliation reads both databases in full).
+    second read fails again and the section says why. A report need not run a slow
+    check twice (a cross-database reconciliation reads both databases in full).
 
     >>> with section("findings"):                              # doctest: +SKIP
     ...     present.findings(reuse(findings, mining.anomalies, ws, as_of=as_of))

@@ -38,7 +38,8 @@ start = end - pd.Timedelta(days=days)
 period = f"{present.day(start)} to {present.day(end)}"
 
 # %%
-# Each check runs once; the sections below show what the summary read.
+# What the summary reads is shown again below, not read twice: the minting check among
+# the findings reads two databases in full.
 daily = quiet(mining.daily, ws, as_of=as_of, days=days, by=["algorithm"])
 findings = quiet(mining.anomalies, ws, as_of=as_of)
 summaries.mining(

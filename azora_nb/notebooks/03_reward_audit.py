@@ -36,8 +36,8 @@ ws, as_of = open_report(
 limits = visibility.check(ws, payouts.TABLES).limits()
 
 # %%
-# Each check runs once (the reconciliation reads both databases in full); the sections
-# below show what the summary read.
+# What the summary reads is shown again below, not read twice: the reconciliation reads
+# both databases in full.
 reconciled = None if limits else quiet(rewards.reconcile, ws, tolerance=amount_tolerance)
 findings = quiet(rewards.audit, ws, as_of=as_of, tolerance=amount_tolerance, reconciled=reconciled)
 roll_forward = quiet(rewards.balance_roll_forward, ws, tolerance=amount_tolerance)
