@@ -14,6 +14,7 @@ would sign, an extra finding a false positive that costs her an afternoon.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -71,19 +72,22 @@ def check(ws: Workspace, manifest: Manifest) -> Check:
     order = {kind: i for i, kind in enumerate(listed["kind"])}  # R1..R15, L, M, H
     kinds = sorted({k for k, _ in planted | found}, key=lambda k: (order.get(k, len(order)), k))
     missed, extra = planted - found, found - planted
+    counts = {
+        label: Counter(kind for kind, _ in keys)
+        for label, keys in (
+            ("planted", planted),
+            ("found", found),
+            ("missed", missed),
+            ("extra", extra),
+        )
+    }
     table = pd.DataFrame(
         [
-            {
-                "invariant": invariants.get(kind, ""),
-                "kind": kind,
-                "planted": sum(1 for k, _ in planted if k == kind),
-                "found": sum(1 for k, _ in found if k == kind),
-                "missed": sum(1 for k, _ in missed if k == kind),
-                "extra": sum(1 for k, _ in extra if k == kind),
-            }
+            {"invariant": invariants.get(kind, ""), "kind": kind}
+            | {label: counted[kind] for label, counted in counts.items()}
             for kind in kinds
         ],
-        columns=["invariant", "kind", "planted", "found", "missed", "extra"],
+        columns=["invariant", "kind", *counts],
     )
     return Check(table, _listed(missed), _listed(extra))
 
