@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -43,6 +44,17 @@ def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:
     assert canon(left) == canon(right)
 
 
+def _copy_row(
+    ws: Workspace, source: str, table: sa.Table, where: Any, **changes: Any
+) -> dict[str, Any]:
+    """Insert a copy of the first row of ``table`` matching ``where``, with ``changes``, as
+    another writer would (straight into the database, nothing announced); the original."""
+    with ws.engine(source).begin() as conn:
+        row = dict(conn.execute(sa.select(table).where(where).limit(1)).mappings().one())
+        conn.execute(sa.insert(table), [{**row, **changes}])
+    return row
+
+
 def test_the_reconciliation_is_served_until_either_side_changes(fresh: Workspace) -> None:
     ws = fresh
     first = payouts.reconcile(ws)
@@ -55,9 +67,9 @@ def test_the_reconciliation_is_served_until_either_side_changes(fresh: Workspace
 
     # A payout without a reward, written behind the toolkit's back in core...
     ledger = core.treasury_ledger
-    with ws.engine("core").begin() as conn:
-        row = conn.execute(sa.select(ledger).where(ledger.c.tx_hash == "h99")).mappings().one()
-        conn.execute(sa.insert(ledger), [{**row, "id": uuid.uuid4(), "tx_hash": "h99-late"}])
+    payout = _copy_row(
+        ws, "core", ledger, ledger.c.tx_hash == "h99", id=uuid.uuid4(), tx_hash="h99-late"
+    )
     after_core = payouts.reconcile(ws)
     assert not az.provenance(after_core).cached
     late = after_core[after_core["keys"].map(lambda k: k.get("tx_hash") == "h99-late")]
@@ -65,22 +77,17 @@ def test_the_reconciliation_is_served_until_either_side_changes(fresh: Workspace
     _same(after_core, payouts.reconcile(ws, cache=False))
 
     # ... then its reward, written in mint: the finding goes away.
-    reward_table = mint.knowledge_rewards
-    with ws.engine("mint").begin() as conn:
-        reward = conn.execute(sa.select(reward_table).limit(1)).mappings().one()
-        conn.execute(
-            sa.insert(reward_table),
-            [
-                {
-                    **reward,
-                    "id": "r-late",
-                    "sourceTrxId": "src-late",
-                    "transactionHash": "h99-late",
-                    "rewardAmount": float(row["amount_azr"]),
-                    "status": "PAID",
-                }
-            ],
-        )
+    _copy_row(
+        ws,
+        "mint",
+        mint.knowledge_rewards,
+        sa.true(),
+        id="r-late",
+        sourceTrxId="src-late",
+        transactionHash="h99-late",
+        rewardAmount=float(payout["amount_azr"]),
+        status="PAID",
+    )
     after_mint = payouts.reconcile(ws)
     assert not az.provenance(after_mint).cached
     unmatched = after_mint[after_mint["kind"] == "ledger_payout_without_reward"]
@@ -113,13 +120,14 @@ def test_the_minting_check_is_served_until_either_side_changes(fresh: Workspace)
     first = sessions.minting_mismatches(ws)
     assert az.provenance(sessions.minting_mismatches(ws)).cached
     _same(first, sessions.minting_mismatches(ws, cache=False))
-    minting = mint.minting_transactions
-    with ws.engine("mint").begin() as conn:
-        row = conn.execute(sa.select(minting).limit(1)).mappings().one()
-        conn.execute(
-            sa.insert(minting),
-            [{**row, "id": f"{row['id']}-x", "mining_session_id": "no-such-session"}],
-        )
+    _copy_row(
+        ws,
+        "mint",
+        mint.minting_transactions,
+        sa.true(),
+        id="minting-late",
+        mining_session_id="no-such-session",
+    )
     after = sessions.minting_mismatches(ws)
     assert not az.provenance(after).cached
     assert len(after) == len(first) + 1
